@@ -1,0 +1,40 @@
+# The two set-up commands: `make demo` and `make test`. Everything is installed from
+# pyproject.toml, pinned by requirements.lock.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export SHANGLIANG_INSTANCE ?= $(CURDIR)/instance
+
+.PHONY: demo test test-services install lock bench clean
+
+$(BIN)/shangliang: pyproject.toml requirements.lock
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(BIN)/shangliang
+
+demo: install
+	$(BIN)/shangliang db upgrade
+	$(BIN)/shangliang demo load
+	@echo "Serving http://127.0.0.1:8000  (Ctrl-C to stop)"
+	$(BIN)/shangliang serve --host 127.0.0.1 --port 8000
+
+# Embedded default: SQLite, local files, in-process jobs. No services needed.
+test: install
+	$(BIN)/pytest -q
+
+# The same suite against PostgreSQL, Redis and RabbitMQ on this machine and moto's S3 server.
+# With CI=true a missing service fails the run instead of skipping.
+test-services: install
+	SHANGLIANG_TEST_SERVICES=1 $(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/tenant_create.py
+
+lock:
+	$(BIN)/pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,124 @@
+"""Shangliang (商量): the application factory."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_mod
+from .core import jobs
+from .core.db import Session, bind, make_engine
+from .core.storage import make_storage
+
+csrf = CSRFProtect()
+
+
+def create_app(cfg: config_mod.Config | None = None, *, check: bool = True) -> Flask:
+    """Build the app. With `check`, unreachable services raise ConfigError (one line)."""
+    cfg = cfg or config_mod.from_env()
+    app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.config.update(
+        SHANGLIANG=cfg,
+        SECRET_KEY=cfg.secret_key,
+        MAX_CONTENT_LENGTH=cfg.max_content_length,
+        SESSION_COOKIE_NAME="shangliang_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.production,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead, which expires on its own
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    cfg.instance_path.mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(cfg.database_url)
+    bind(engine)
+    storage = make_storage(cfg)
+    app.extensions["storage"] = storage
+    app.extensions["engine"] = engine
+    if check:
+        config_mod.check_services(cfg, engine, storage)
+    jobs.configure(engine, cfg.broker_url, queue=cfg.jobs_queue, namespace=cfg.broker_namespace,
+                   heartbeat_ms=cfg.broker_heartbeat_ms)
+
+    _register(app, cfg)
+    if cfg.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg.trusted_proxies, x_proto=cfg.trusted_proxies,
+                                x_host=cfg.trusted_proxies)
+    app.wsgi_app = TenantHostMiddleware(app.wsgi_app)
+    return app
+
+
+def _register(app: Flask, cfg) -> None:
+    from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
+    from .api.views import bp as api_bp
+    from .audit.views import bp as audit_bp
+    from .core import web
+    from .core.health import bp as health_bp
+    from .core.storage import storage_bp
+    from .i18n import _, get_locale
+    from .notifications import tasks  # noqa: F401  (declares the actors)
+    from .notifications.views import bp as notifications_bp
+    from .tenants.views import bp as tenants_bp
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # token-authenticated, no cookies
+    csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
+    for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, api_bp, health_bp, storage_bp):
+        app.register_blueprint(bp)
+    web.init_tenancy(app)
+    storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
+    web.init_security_headers(app, storage_origin)
+    web.init_errors(app)
+    app.jinja_env.globals.update(_=_, get_locale=get_locale)
+    app.context_processor(_template_context)
+    app.teardown_appcontext(lambda _exc: Session.remove())
+
+
+def _template_context():
+    from flask import g
+    from flask_login import current_user
+
+    from .accounts.operations import visible_tenants
+    from .core.permissions import can
+
+    def switchable():
+        return visible_tenants(current_user) if current_user.is_authenticated else []
+
+    return {"tenant": g.get("tenant"), "can": can, "switchable_tenants": switchable}
+
+
+class TenantHostMiddleware:
+    """A street's own host name (e.g. shangliang.yanshan.gov.cn) serves its `/t/<slug>/` pages."""
+
+    PASS = ("/t/", "/static/", "/storage/", "/api/", "/healthz", "/login", "/logout", "/lang/")
+    TTL = 60.0
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.cache: dict[str, tuple[str | None, float]] = {}
+
+    def slug_for(self, host: str) -> str | None:
+        hit = self.cache.get(host)
+        if hit and hit[1] > time.monotonic():
+            return hit[0]
+        from .tenants.models import Tenant
+
+        with Session.session_factory() as s:
+            slug = s.scalar(select(Tenant.slug).where(Tenant.custom_host == host, Tenant.status != "archived"))
+        self.cache[host] = (slug, time.monotonic() + self.TTL)
+        return slug
+
+    def __call__(self, environ, start_response):
+        host = (environ.get("HTTP_HOST") or "").split(":")[0].lower()
+        path = environ.get("PATH_INFO", "/")
+        if host and host not in ("localhost", "127.0.0.1") and not path.startswith(self.PASS):
+            slug = self.slug_for(host)
+            if slug:
+                environ["PATH_INFO"] = f"/t/{slug}{path}"
+        return self.wsgi_app(environ, start_response)

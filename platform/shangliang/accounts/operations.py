@@ -1,0 +1,203 @@
+"""Sign-in, sessions, memberships and API tokens. Plain functions: tenant and actor in, rows out."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select
+
+from ..audit.operations import record
+from ..core import jobs
+from ..core.db import db, utcnow
+from ..tenants.models import Tenant
+from .models import ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
+from .passwords import hash_password, needs_rehash, verify_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 30
+SESSION_LIFETIME = timedelta(hours=12)
+TOKEN_PREFIX = "slt_"
+
+
+class Refused(Exception):
+    """An operation refused with a message for the user and the field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "refused"):
+        super().__init__(message)
+        self.message, self.field, self.code = message, field, code
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- users
+
+def normalise_username(username: str | None) -> str:
+    return (username or "").strip().lower()
+
+
+def create_user(username: str, display_name: str, password: str) -> User:
+    username = normalise_username(username)
+    if not USERNAME_RE.fullmatch(username):
+        raise Refused("用户名须为 2–64 位小写字母、数字、点、横线或下划线", "username")
+    if not (display_name or "").strip():
+        raise Refused("请填写姓名", "display_name")
+    if db.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Refused("该用户名已被使用", "username", "conflict")
+    try:
+        pw_hash = hash_password(password)
+    except ValueError as exc:
+        raise Refused(str(exc), "password") from None
+    user = User(username=username, display_name=display_name.strip()[:100], password_hash=pw_hash)
+    db.add(user)
+    db.flush()
+    return user
+
+
+# ---------------------------------------------------------------- sign-in
+
+def _recent_failures(column, value) -> int:
+    since = utcnow() - THROTTLE_WINDOW
+    return db.scalar(select(func.count()).select_from(LoginAttempt).where(
+        column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)) or 0
+
+
+def authenticate(username: str, password: str, ip: str) -> User:
+    """The user, or Refused. Throttled per account and per address before any hash is checked."""
+    username = normalise_username(username)[:64]
+    if not username or not password:
+        raise Refused("请输入用户名和密码", "username" if not username else "password", "validation_error")
+    if (_recent_failures(LoginAttempt.username, username) >= MAX_FAILURES_PER_ACCOUNT
+            or _recent_failures(LoginAttempt.ip, ip) >= MAX_FAILURES_PER_ADDRESS):
+        raise Refused("登录失败次数过多，请 15 分钟后再试", None, "throttled")
+    user = db.scalar(select(User).where(User.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    db.add(LoginAttempt(username=username, ip=ip, success=bool(ok and user.is_active_account)))
+    if not ok or not user.is_active_account:
+        raise Refused("用户名或密码不正确", None, "invalid_credentials")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
+    """A new server-side session; the returned token goes in the (signed) cookie."""
+    token = secrets.token_urlsafe(32)
+    db.add(AuthSession(token_hash=_sha256(token), user_id=user.id, ip=ip, user_agent=(user_agent or "")[:255]))
+    return token
+
+
+def load_session(token: str | None) -> User | None:
+    if not token:
+        return None
+    row = db.get(AuthSession, _sha256(token))
+    if row is None or row.created_at < utcnow() - SESSION_LIFETIME:
+        return None
+    user = db.get(User, row.user_id)
+    return user if user and user.is_active_account else None
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.execute(delete(AuthSession).where(AuthSession.token_hash == _sha256(token)))
+
+
+def end_all_sessions(user_id: int) -> None:
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
+
+
+# ---------------------------------------------------------------- tenants a person sees
+
+def visible_tenants(user) -> list[Tenant]:
+    """Tenants a person belongs to; a county admin also sees the county's streets."""
+    from ..core.permissions import memberships_of
+
+    pairs = memberships_of(user)
+    if any(r == "platform_admin" for _, r in pairs):
+        q = select(Tenant).where(Tenant.status != "archived")
+    else:
+        ids = {t for t, _ in pairs}
+        counties = {t for t, r in pairs if r == "county_admin"}
+        q = select(Tenant).where(or_(Tenant.id.in_(ids), Tenant.parent_id.in_(counties)),
+                                 Tenant.status != "archived")
+    return list(db.scalars(q.order_by(Tenant.kind, Tenant.id)))
+
+
+# ---------------------------------------------------------------- memberships
+
+ASSIGNABLE = {
+    "platform": ("platform_admin",),
+    "county": ("county_admin", "staff", "member", "department"),
+    "street": ("street_admin", "staff", "member", "department"),
+}
+
+
+def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str) -> Membership:
+    if role not in ROLES or role not in ASSIGNABLE[tenant.kind]:
+        raise Refused("此处不能分配该角色", "role")
+    if db.get(Membership, {"tenant_id": tenant.id, "user_id": user.id, "role": role}) is not None:
+        raise Refused(f"{user.display_name} 已有该角色", "username", "conflict")
+    m = Membership(tenant_id=tenant.id, user_id=user.id, role=role, created_by=actor_id)
+    db.add(m)
+    record(tenant.id, actor_id, "membership.add", user.username, {"role": role})
+    from ..notifications.tasks import welcome_member
+
+    jobs.enqueue(welcome_member, user.id, role, tenant_id=tenant.id)
+    return m
+
+
+def remove_membership(tenant: Tenant, actor_id: int | None, user_id: int, role: str) -> None:
+    m = db.get(Membership, {"tenant_id": tenant.id, "user_id": user_id, "role": role})
+    if m is None:
+        raise Refused("没有这个成员", "user_id", "not_found")
+    if user_id == actor_id and role.endswith("_admin"):
+        raise Refused("不能移除自己的管理员角色", "role")
+    db.delete(m)
+    record(tenant.id, actor_id, "membership.remove", m.user.username, {"role": role})
+
+
+# ---------------------------------------------------------------- API tokens
+
+def create_api_token(tenant: Tenant, actor_id: int | None, name: str, role: str) -> tuple[ApiToken, str]:
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Refused("请填写 1–100 个字符的名称", "name")
+    if role not in ASSIGNABLE[tenant.kind]:
+        raise Refused("此处不能分配该角色", "role")
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(tenant_id=tenant.id, name=name, role=role, created_by=actor_id, token_hash=_sha256(secret))
+    db.add(row)
+    db.flush()
+    record(tenant.id, actor_id, "api_token.create", name, {"role": role, "token_id": str(row.id)})
+    return row, f"{TOKEN_PREFIX}{row.id.hex}_{secret}"
+
+
+def revoke_api_token(tenant: Tenant, actor_id: int | None, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record(tenant.id, actor_id, "api_token.revoke", token.name, {"token_id": str(token.id)})
+
+
+def token_from_header(value: str | None) -> ApiToken | None:
+    """The live token of the current tenant named by an `Authorization: Bearer` header."""
+    import uuid
+
+    if not value or not value.startswith("Bearer " + TOKEN_PREFIX):
+        return None
+    raw = value[len("Bearer " + TOKEN_PREFIX):]
+    token_id, _, secret = raw.partition("_")
+    try:
+        tid = uuid.UUID(hex=token_id)
+    except ValueError:
+        return None
+    row = db.scalar(select(ApiToken).where(ApiToken.id == tid))
+    if row is None or row.revoked_at is not None or not secrets.compare_digest(row.token_hash, _sha256(secret)):
+        return None
+    row.last_used_at = utcnow()
+    return row

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+
+from ..core.db import db
+from ..core.permissions import public
+from ..i18n import LANGUAGES, _
+from . import operations as ops
+
+bp = Blueprint("accounts", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "accounts.login"
+login_manager.session_protection = None  # sessions are checked on the server instead
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    user = ops.load_session(token)
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect would make the login page a phishing aid."""
+    if not target:
+        return url_for("accounts.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("accounts.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("accounts/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "")
+    try:
+        user = ops.authenticate(username, request.form.get("password", ""), request.remote_addr or "-")
+    except ops.Refused as exc:
+        db.commit()  # the failed attempt counts towards throttling
+        status = 429 if exc.code == "throttled" else (400 if exc.code == "validation_error" else 401)
+        return render_template("accounts/login.html", error=_(exc.message), error_field=exc.field,
+                               username=username, next=request.form.get("next", "")), status
+    old_token = getattr(current_user, "session_token", None)
+    ops.end_session(old_token)
+    token = ops.start_session(user, request.remote_addr, request.user_agent.string)
+    db.commit()
+    session.clear()  # a fresh session on every sign-in: nothing from before carries over
+    user.session_token = token
+    login_user(user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+@public
+def logout():
+    ops.end_session(getattr(current_user, "session_token", None))
+    db.commit()
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录"), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/")
+@public
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    tenants = ops.visible_tenants(current_user)
+    if len(tenants) == 1:
+        return redirect(url_for("tenants.dashboard", slug=tenants[0].slug))
+    return render_template("accounts/home.html", tenants=tenants)
+
+
+@bp.get("/lang/<code>")
+@public
+def set_language(code: str):
+    resp = redirect(_safe_next(request.args.get("next") or request.referrer and urlsplit(request.referrer).path))
+    if code in LANGUAGES:
+        resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return resp
+
+
+# ---------------------------------------------------------------- members and tokens of a tenant
+
+from flask import abort, g  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from ..core.pagination import paginate  # noqa: E402
+from ..core.permissions import can, require  # noqa: E402
+from .models import ApiToken, Membership, User  # noqa: E402
+
+manage = Blueprint("members", __name__, url_prefix="/t/<slug>/manage")
+
+
+def _members_page():
+    stmt = select(Membership).join(Membership.user).order_by(User.username, Membership.role)
+    return paginate(stmt)
+
+
+@manage.route("/members", methods=["GET", "POST"])
+@require("members.view")
+def members():
+    form, errors = {}, {}
+    if request.method == "POST":
+        if not can("members.manage"):
+            abort(403)
+        form = {k: request.form.get(k, "").strip() for k in ("username", "display_name", "role")}
+        try:
+            user = db.scalar(select(User).where(User.username == ops.normalise_username(form["username"])))
+            if user is None:
+                user = ops.create_user(form["username"], form["display_name"], request.form.get("password", ""))
+            ops.add_membership(g.tenant, current_user.id, user, form["role"])
+            db.commit()
+            flash(_("已添加 {name}", name=user.display_name), "success")
+            return redirect(url_for(".members"))
+        except ops.Refused as exc:
+            db.rollback()
+            errors[exc.field or "form"] = _(exc.message)
+    status = 400 if errors else 200
+    return render_template("accounts/members.html", page=_members_page(), form=form, errors=errors,
+                           roles=ops.ASSIGNABLE[g.tenant.kind]), status
+
+
+@manage.post("/members/<int:user_id>/remove")
+@require("members.manage")
+def remove_member(user_id: int):
+    try:
+        ops.remove_membership(g.tenant, current_user.id, user_id, request.form.get("role", ""))
+    except ops.Refused as exc:
+        if exc.code == "not_found":
+            abort(404)
+        flash(_(exc.message), "error")
+        return redirect(url_for(".members"))
+    db.commit()
+    flash(_("已移除"), "success")
+    return redirect(url_for(".members"))
+
+
+@manage.route("/tokens", methods=["GET", "POST"])
+@require("tokens.manage")
+def tokens():
+    form, errors, created = {}, {}, None
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in ("name", "role")}
+        try:
+            _row, created = ops.create_api_token(g.tenant, current_user.id, form["name"], form["role"])
+            db.commit()
+            form = {}
+        except ops.Refused as exc:
+            db.rollback()
+            errors[exc.field or "form"] = _(exc.message)
+    rows = db.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()).limit(200)).all()
+    return render_template("accounts/tokens.html", tokens=rows, form=form, errors=errors, created=created,
+                           roles=ops.ASSIGNABLE[g.tenant.kind]), 400 if errors else 200
+
+
+@manage.post("/tokens/<uuid:token_id>/revoke")
+@require("tokens.manage")
+def revoke_token(token_id):
+    row = db.scalar(select(ApiToken).where(ApiToken.id == token_id))
+    if row is None:
+        abort(404)
+    ops.revoke_api_token(g.tenant, current_user.id, row)
+    db.commit()
+    flash(_("令牌已停用"), "success")
+    return redirect(url_for(".tokens"))

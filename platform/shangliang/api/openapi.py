@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from . import schemas
+from .views import OPERATIONS
+
+ERRORS = {
+    "401": "No or malformed API token",
+    "403": "The token's role may not do this",
+    "404": "No such tenant or object for this token",
+    "422": "Invalid fields; `error.fields` names them",
+}
+
+
+def build_spec() -> dict:
+    spec = APISpec(title="Shangliang API", version="1", openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "商量 platform API. Every request carries `Authorization: Bearer slt_…`, "
+                                        "a token created by a tenant administrator; it acts in that tenant only."})
+    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", schema=schemas.ErrorSchema)
+    paths: dict[str, dict] = {}
+    for op in OPERATIONS:
+        params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
+        if op["paged"]:
+            params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})
+        item = {
+            "summary": op["summary"], "security": [{"token": []}], "parameters": params,
+            "responses": {str(op["status"]): {"description": "OK", "content": {"application/json": {
+                "schema": op["response"]}}}},
+        }
+        for code, text in ERRORS.items():
+            item["responses"][code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
+        if op["body"]:
+            item["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
+            item["responses"]["400"] = {"description": "Body is not JSON",
+                                        "content": {"application/json": {"schema": "Error"}}}
+        paths.setdefault(op["path"], {})[op["method"]] = item
+    for path, ops in paths.items():
+        spec.path(path=path, operations=ops)
+    return spec.to_dict()

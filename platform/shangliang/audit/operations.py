@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from flask import has_request_context, request
+from sqlalchemy.orm import Session
+
+from ..core.db import db
+from ..core.tenancy import tenant_context
+from .models import AuditLog
+
+
+def client_ip() -> str | None:
+    # ProxyFix (TRUSTED_PROXIES) has already put the real client address here.
+    return request.remote_addr if has_request_context() else None
+
+
+def record(tenant_id: int, actor_id: int | None, action: str, target: str | None = None,
+           detail: dict | None = None) -> AuditLog:
+    """Add an audit row to the current transaction: it commits (or not) with the action."""
+    row = AuditLog(tenant_id=tenant_id, actor_id=actor_id, action=action, target=target,
+                   detail=detail or {}, ip=client_ip())
+    db.add(row)
+    return row
+
+
+def record_escape(acting_tenant_id, actor_id, reason, tenant_ids, ip=None) -> None:
+    """Cross-tenant reads are logged in a transaction of their own, before the read."""
+    if acting_tenant_id is None:
+        raise ValueError("a cross-tenant read needs an acting tenant to be audited in")
+    with tenant_context(acting_tenant_id), Session(bind=db.get_bind()) as s:
+        s.add(AuditLog(tenant_id=acting_tenant_id, actor_id=actor_id, action="cross_tenant.read",
+                       target=reason, detail={"tenants": list(tenant_ids)}, ip=ip or client_ip()))
+        s.commit()

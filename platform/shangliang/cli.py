@@ -1,0 +1,188 @@
+"""The `shangliang` command: check, db, demo, serve, worker, operator."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from .config import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSWORD = "shangliang-demo"
+
+
+def app_or_exit(**kw):
+    """Start-up errors are one line naming the variable, then exit status 2. No traceback."""
+    from . import create_app
+
+    try:
+        return create_app(**kw)
+    except ConfigError as exc:
+        click.echo(f"shangliang: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def main():
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def check():
+    """Check the configuration and that every named service answers."""
+    app = app_or_exit()
+    cfg = app.config["SHANGLIANG"]
+    click.echo(f"ok: database {cfg.database_url.split('@')[-1]}, storage {app.extensions['storage'].backend}, "
+               f"broker {'in-process' if not cfg.broker_url else cfg.broker_url.split('@')[-1]}")
+
+
+# ---------------------------------------------------------------- migrations
+
+def alembic_config(cfg):
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine import make_url
+
+    ac = AlembicConfig()
+    ac.set_main_option("script_location", os.environ.get("SHANGLIANG_MIGRATIONS") or str(PROJECT_ROOT / "migrations"))
+    ac.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
+    ac.attributes["url"] = cfg.database_admin_url
+    app_user = make_url(cfg.database_url).username
+    admin_user = make_url(cfg.database_admin_url).username
+    ac.attributes["app_role"] = app_user if app_user and app_user != admin_user else None
+    return ac
+
+
+@main.group()
+def db():
+    """Database migrations (run with DATABASE_ADMIN_URL, the tables' owner)."""
+
+
+@db.command()
+@click.argument("revision", default="head")
+def upgrade(revision):
+    from alembic import command
+
+    from .config import from_env
+
+    try:
+        cfg = from_env()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    command.upgrade(alembic_config(cfg), revision)
+
+
+@db.command()
+@click.argument("revision")
+def downgrade(revision):
+    from alembic import command
+
+    from .config import from_env
+
+    command.downgrade(alembic_config(from_env()), revision)
+
+
+# ---------------------------------------------------------------- demo
+
+@main.group()
+def demo():
+    """Demo data: the five practices of the seeds."""
+
+
+@demo.command("load")
+def demo_load():
+    from .demo import load_demo
+
+    app = app_or_exit()
+    with app.app_context():
+        created = load_demo(DEMO_PASSWORD)
+    click.echo(f"demo data: {created} tenants created")
+    click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
+    from .demo import demo_logins
+
+    for login, what in demo_logins():
+        click.echo(f"  {login:<20} {what}")
+
+
+# ---------------------------------------------------------------- operator
+
+@main.command("operator-create")
+@click.argument("username")
+@click.option("--name", default="平台运维")
+@click.password_option()
+def operator_create(username, name, password):
+    """Create a platform operator (the first account of a new installation)."""
+    from .accounts.operations import Refused, add_membership, create_user
+    from .core.db import db as session
+    from .core.tenancy import tenant_context
+    from .demo import ensure_platform
+
+    app = app_or_exit()
+    with app.app_context():
+        platform = ensure_platform()
+        try:
+            user = create_user(username, name, password)
+            with tenant_context(platform.id, user.id):
+                add_membership(platform, None, user, "platform_admin")
+                session.commit()
+        except Refused as exc:
+            raise click.ClickException(f"{exc.field}: {exc.message}") from None
+    click.echo(f"operator {username} created")
+
+
+# ---------------------------------------------------------------- processes
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--threads", default=8, type=int)
+def serve(host, port, threads):
+    """Serve with gunicorn; with no BROKER_URL the job worker runs in the same process."""
+    from gunicorn.app.base import BaseApplication
+
+    from .core import jobs
+
+    app = app_or_exit()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            if not app.config["SHANGLIANG"].broker_url:
+                jobs.start_inprocess_worker()
+            return app
+
+    Server().run()
+
+
+@main.command()
+@click.option("--threads", default=4, type=int)
+def worker(threads):
+    """Run background jobs from BROKER_URL, and relay the outbox."""
+    import dramatiq
+
+    from .core import jobs
+
+    app = app_or_exit()
+    if not app.config["SHANGLIANG"].broker_url:
+        raise click.ClickException("BROKER_URL: not set; the embedded server runs jobs in-process")
+    w = dramatiq.Worker(jobs.broker(), worker_threads=threads)
+    w.start()
+    loop = jobs.RelayLoop()
+    loop.start()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"worker: {threads} threads on queue {app.config['SHANGLIANG'].jobs_queue}")
+    stop.wait()
+    loop.stop()
+    w.stop()

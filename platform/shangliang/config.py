@@ -1,0 +1,179 @@
+"""Configuration from the environment, checked before anything starts.
+
+With no variables set, everything is embedded under an instance folder: a SQLite
+file, objects on disk and an in-process job worker. Production names its services
+with DATABASE_URL, S3_*, BROKER_URL and SECRET_KEY. Any wrong or unreachable
+setting raises ConfigError, whose message is one line naming the variable.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@dataclass
+class Config:
+    instance_path: Path
+    database_url: str
+    database_admin_url: str
+    secret_key: str
+    env: str = "development"
+    broker_url: str | None = None
+    broker_namespace: str = "shangliang"
+    broker_heartbeat_ms: int = 60_000
+    jobs_queue: str = "default"
+    s3: dict | None = None  # endpoint_url, bucket, region, access_key, secret_key, public_endpoint_url
+    max_content_length: int = 16 * 1024 * 1024
+    trusted_proxies: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+def _int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(name, f"must not be negative, got {value}")
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg" + url[len(scheme):]
+    if scheme in ("postgresql+psycopg", "sqlite"):
+        return url
+    raise ConfigError("DATABASE_URL", f"unsupported scheme {scheme!r}; use postgresql://… or sqlite:///…")
+
+
+def from_env(env=None) -> Config:
+    env = os.environ if env is None else env
+    instance = Path(env.get("SHANGLIANG_INSTANCE") or Path.cwd() / "instance").resolve()
+    db_url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'shangliang.db'}"
+    db_url = normalise_database_url(db_url)
+    admin_url = env.get("DATABASE_ADMIN_URL") or db_url
+    try:
+        admin_url = normalise_database_url(admin_url)
+    except ConfigError:
+        raise ConfigError("DATABASE_ADMIN_URL", "unsupported scheme; use postgresql://…") from None
+    run_env = env.get("SHANGLIANG_ENV") or ("development" if db_url.startswith("sqlite") else "production")
+    if run_env not in ("development", "production"):
+        raise ConfigError("SHANGLIANG_ENV", f"must be development or production, got {run_env!r}")
+
+    secret = env.get("SECRET_KEY")
+    if secret is not None and len(secret) < 32:
+        raise ConfigError("SECRET_KEY", "must be at least 32 characters (try: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if not secret:
+        if run_env == "production":
+            raise ConfigError("SECRET_KEY", "must be set in production")
+        secret = _instance_secret(instance)
+
+    broker = env.get("BROKER_URL") or None
+    if broker and urlsplit(broker).scheme not in ("redis", "rediss", "amqp", "amqps"):
+        raise ConfigError("BROKER_URL", f"unsupported scheme {urlsplit(broker).scheme!r}; use redis:// or amqp://")
+
+    s3 = None
+    if env.get("S3_BUCKET"):
+        s3 = {
+            "bucket": env["S3_BUCKET"],
+            "endpoint_url": env.get("S3_ENDPOINT_URL") or None,
+            "public_endpoint_url": env.get("S3_PUBLIC_ENDPOINT_URL") or None,
+            "region": env.get("S3_REGION") or "us-east-1",
+            "access_key": env.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env.get("S3_SECRET_ACCESS_KEY") or None,
+        }
+        if bool(s3["access_key"]) != bool(s3["secret_key"]):
+            raise ConfigError("S3_ACCESS_KEY_ID", "set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither")
+        if s3["endpoint_url"] and urlsplit(s3["endpoint_url"]).scheme not in ("http", "https"):
+            raise ConfigError("S3_ENDPOINT_URL", "must start with http:// or https://")
+    elif env.get("S3_ENDPOINT_URL"):
+        raise ConfigError("S3_BUCKET", "must be set when S3_ENDPOINT_URL is")
+
+    return Config(
+        instance_path=instance, database_url=db_url, database_admin_url=admin_url, secret_key=secret,
+        env=run_env, broker_url=broker, s3=s3,
+        broker_namespace=env.get("BROKER_NAMESPACE") or "shangliang",
+        broker_heartbeat_ms=_int(env, "BROKER_HEARTBEAT_MS", 60_000),
+        jobs_queue=env.get("JOBS_QUEUE") or "default",
+        max_content_length=_int(env, "MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+    )
+
+
+def _instance_secret(instance: Path) -> str:
+    """Embedded default only: a key made once and kept in the instance folder."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+# ---------------------------------------------------------------- reachability
+
+def check_services(cfg: Config, engine, storage) -> None:
+    """Fail fast, one line per cause: the services named in the environment must answer."""
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise ConfigError("DATABASE_URL", f"cannot connect: {_first_line(exc)}") from None
+    if cfg.broker_url:
+        check_broker(cfg.broker_url)
+    try:
+        storage.check()
+    except Exception as exc:
+        var = "S3_BUCKET" if cfg.s3 else "SHANGLIANG_INSTANCE"
+        raise ConfigError(var, f"object storage not usable: {_first_line(exc)}") from None
+
+
+def check_broker(url: str) -> None:
+    parts = urlsplit(url)
+    port = parts.port or (6379 if parts.scheme.startswith("redis") else 5672)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=3).close()
+    except OSError as exc:
+        raise ConfigError("BROKER_URL", f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}") from None
+    try:
+        if parts.scheme.startswith("redis"):
+            import redis
+
+            redis.Redis.from_url(url, socket_timeout=3).ping()
+        else:
+            import pika
+
+            params = pika.URLParameters(url)
+            params.socket_timeout = 3
+            pika.BlockingConnection(params).close()
+    except Exception as exc:
+        raise ConfigError("BROKER_URL", f"broker refused the connection: {_first_line(exc) or type(exc).__name__}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

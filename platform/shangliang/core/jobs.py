@@ -1,0 +1,232 @@
+"""Background jobs: a transactional outbox in front of dramatiq.
+
+A job is an `OutboxMessage` row added in the same transaction as the change that
+causes it. After the commit it is relayed to the broker (RabbitMQ with publisher
+confirms, or Redis); a rollback drops it with everything else. Rows that could not
+be sent (broker down, process killed between commit and send) are swept up by the
+relay loop in the worker. Actors take the tenant id first, run inside that tenant and
+record the job id in the same transaction as their effect, so a message delivered
+twice has one effect.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Uuid, event, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Base, Session as ScopedSession, UTCDateTime, db, new_id, utcnow
+from .tenancy import TenantOwned, current_tenant_id, tenant_context
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 5 * 60_000
+SWEEP_AFTER = timedelta(seconds=5)  # leave fresh rows to the after-commit relay
+
+
+class OutboxMessage(Base):
+    """A job waiting to be handed to the broker. Holds ids only, never personal data."""
+
+    __tablename__ = "job_outbox"
+    __table_args__ = (Index("ix_job_outbox_pending", "sent_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class JobRun(TenantOwned, Base):
+    """A job that has had its effect; written in the same transaction as the effect."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- broker
+
+_actors: dict[str, dramatiq.Actor] = {}
+_state = {"broker": None, "queue": "default", "engine": None}
+
+
+def make_broker(url: str | None, *, namespace: str = "shangliang", heartbeat_ms: int = 60_000):
+    if not url:
+        return StubBroker()
+    scheme = urlsplit(url).scheme
+    if scheme in ("redis", "rediss"):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url, namespace=namespace, heartbeat_timeout=heartbeat_ms,
+                           maintenance_chance=100_000 if heartbeat_ms < 10_000 else 1_000)
+    if scheme in ("amqp", "amqps"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, confirm_delivery=True)
+    raise ValueError(f"unsupported broker scheme {scheme!r}")
+
+
+def use_broker(broker, *, queue: str = "default") -> None:
+    """Bind every tenant actor to `broker`; called once at start-up (and by tests)."""
+    dramatiq.set_broker(broker)
+    _state["broker"], _state["queue"] = broker, queue
+    for actor in _actors.values():
+        actor.broker, actor.queue_name = broker, queue
+        broker.declare_actor(actor)
+
+
+def broker():
+    return _state["broker"]
+
+
+# Until configured, actors bind to a stub so that importing a tasks module never connects.
+use_broker(StubBroker())
+
+
+def tenant_actor(fn=None, *, max_retries: int = MAX_RETRIES, time_limit_ms: int = 10 * 60_000):
+    """Declare a job. `fn(tenant_id, *args)` runs inside that tenant, at most once per job."""
+
+    def wrap(fn):
+        name = f"{fn.__module__.removeprefix('shangliang.')}.{fn.__name__}"
+
+        def run(tenant_id: int, job_id: str, *args):
+            _run_once(name, fn, tenant_id, uuid.UUID(job_id), args)
+
+        run.__name__ = run.__qualname__ = fn.__name__
+        run.__module__ = fn.__module__
+        actor = dramatiq.Actor(run, broker=_state["broker"], actor_name=name, queue_name=_state["queue"],
+                               priority=0, options={"max_retries": max_retries, "min_backoff": MIN_BACKOFF_MS,
+                                                    "max_backoff": MAX_BACKOFF_MS, "time_limit": time_limit_ms})
+        actor.work = fn  # the plain function, for callers that must run it inline
+        _actors[name] = actor
+        return actor
+
+    return wrap(fn) if fn else wrap
+
+
+def _run_once(name, fn, tenant_id, job_id, args) -> None:
+    with tenant_context(tenant_id):
+        try:
+            if db.scalar(select(JobRun.job_id).where(JobRun.job_id == job_id)) is not None:
+                log.info("job %s already done, skipping", job_id)
+                return
+            fn(tenant_id, *args)
+            db.add(JobRun(tenant_id=tenant_id, job_id=job_id, actor=name))
+            db.commit()
+        except IntegrityError:
+            # A parallel delivery committed first; our effect rolls back with the JobRun row.
+            db.rollback()
+            log.info("job %s finished elsewhere first", job_id)
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.remove()
+
+
+# ---------------------------------------------------------------- outbox
+
+def enqueue(actor: dramatiq.Actor, *args, tenant_id: int | None = None) -> uuid.UUID:
+    """Record a job in the current transaction; it is sent only if the transaction commits."""
+    tid = tenant_id or current_tenant_id()
+    if tid is None:
+        raise RuntimeError("jobs run inside a tenant: enqueue with a tenant set")
+    if actor.actor_name not in _actors:
+        raise ValueError(f"{actor.actor_name} is not a tenant_actor")
+    msg = OutboxMessage(id=new_id(), tenant_id=tid, actor=actor.actor_name, args=list(args))
+    db.add(msg)
+    db.info.setdefault("outbox", []).append(msg.id)
+    return msg.id
+
+
+@event.listens_for(Session, "after_commit")
+def _relay_after_commit(session: Session) -> None:
+    ids = session.info.pop("outbox", None)
+    if ids and _state["engine"] is not None:
+        relay(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, _previous) -> None:
+    session.info.pop("outbox", None)
+
+
+def relay(ids=None, *, limit: int = 200) -> int:
+    """Send pending outbox rows to the broker; returns how many were sent.
+
+    With `ids`, only those rows (right after their commit); without, the backlog
+    older than SWEEP_AFTER. A send that fails leaves the row for the next sweep.
+    """
+    engine = _state["engine"]
+    sent = 0
+    with Session(bind=engine) as s:
+        q = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        q = q.where(OutboxMessage.id.in_(ids)) if ids else q.where(OutboxMessage.created_at < utcnow() - SWEEP_AFTER)
+        q = q.order_by(OutboxMessage.created_at).limit(limit)
+        if engine.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        for msg in s.scalars(q).all():
+            actor = _actors.get(msg.actor)
+            try:
+                if actor is None:
+                    raise LookupError(f"unknown actor {msg.actor}")
+                actor.send_with_options(args=(msg.tenant_id, str(msg.id), *msg.args))
+            except Exception as exc:  # broker down: keep the row, try again later
+                msg.attempts += 1
+                msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning("outbox relay failed for %s: %s", msg.id, msg.last_error)
+                break
+            msg.sent_at = utcnow()
+            sent += 1
+        s.commit()
+    return sent
+
+
+class RelayLoop(threading.Thread):
+    """Sweeps the outbox every few seconds; runs in the worker (and the embedded server)."""
+
+    def __init__(self, interval: float = 2.0):
+        super().__init__(name="outbox-relay", daemon=True)
+        self.interval, self.stopping = interval, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                relay()
+            except Exception:
+                log.exception("outbox sweep failed")
+            finally:
+                ScopedSession.remove()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def configure(engine, broker_url: str | None, *, queue: str = "default", namespace: str = "shangliang",
+              heartbeat_ms: int = 60_000):
+    _state["engine"] = engine
+    use_broker(make_broker(broker_url, namespace=namespace, heartbeat_ms=heartbeat_ms), queue=queue)
+
+
+def start_inprocess_worker(threads: int = 2):
+    """The embedded default: a dramatiq worker inside the web process, on the stub broker."""
+    worker = dramatiq.Worker(_state["broker"], worker_threads=threads)
+    worker.start()
+    loop = RelayLoop()
+    loop.start()
+    return worker, loop

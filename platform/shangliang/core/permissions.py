@@ -1,0 +1,95 @@
+"""Who may do what in which tenant. Every view goes through `require`.
+
+Roles come from memberships; a county administrator also administers the county's
+streets, and a platform administrator every tenant.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .db import db
+
+ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
+         "notifications.view"}
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    "platform_admin": ADMIN | {"tenants.view", "platform.manage"},
+    "county_admin": ADMIN | {"tenants.view"},
+    "street_admin": set(ADMIN),
+    "staff": {"tenant.view", "members.view", "notifications.view"},
+    "member": {"tenant.view", "notifications.view"},
+    "department": {"tenant.view", "notifications.view"},
+}
+PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
+
+
+def memberships_of(user) -> list[tuple[int, str]]:
+    """(tenant_id, role) pairs of the user, loaded once per request."""
+    from ..accounts.models import Membership
+
+    cache = g.setdefault("_memberships", {})
+    if user.id not in cache:
+        rows = db.execute(select(Membership.tenant_id, Membership.role).where(Membership.user_id == user.id)
+                          .execution_options(own_rows=True))
+        cache[user.id] = [(t, r) for t, r in rows]
+    return cache[user.id]
+
+
+def roles_in(user, tenant) -> set[str]:
+    if tenant is None or not getattr(user, "is_authenticated", False):
+        return set()
+    pairs = memberships_of(user)
+    roles = {r for t, r in pairs if t == tenant.id}
+    if tenant.parent_id is not None and (tenant.parent_id, "county_admin") in pairs:
+        roles.add("county_admin")
+    if any(r == "platform_admin" for _, r in pairs):
+        roles.add("platform_admin")
+    return roles
+
+
+def permissions_for(roles) -> set[str]:
+    return set().union(*(ROLE_PERMISSIONS.get(r, set()) for r in roles)) if roles else set()
+
+
+def can(permission: str, tenant=None, user=None) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    roles = g.get("api_roles") if user is None and g.get("api_roles") is not None else \
+        roles_in(user or current_user, tenant or g.get("tenant"))
+    return permission in permissions_for(roles)
+
+
+def require(permission: str):
+    """Signed out: to the login page. No role in this tenant: 404, so that other tenants'
+    existence is not revealed. A role without this permission: 403."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def deco(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.get("api_roles") is None:
+                if not current_user.is_authenticated:
+                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                roles = roles_in(current_user, g.get("tenant"))
+            else:
+                roles = g.api_roles
+            if not roles:
+                abort(404)
+            if permission not in permissions_for(roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return deco
+
+
+def public(view):
+    """Marks a view that needs no sign-in; the isolation test lists these on purpose."""
+    view.required_permission = None
+    return view

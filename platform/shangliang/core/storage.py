@@ -1,0 +1,239 @@
+"""Object storage behind one interface: local files (embedded) or any S3 API (boto3).
+
+Keys are always `tenants/<tenant_id>/<area>/<random id>`, made here from ids the
+code controls: nothing a user typed ever reaches a key or a path.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import uuid
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, request, send_file, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports")
+KEY_RE = re.compile(r"^tenants/\d+/[a-z]+/[0-9a-f]{32}(\.[a-z0-9]{1,8})?$")
+DOWNLOAD_EXPIRY = 300  # seconds: links are for a click, not for sharing
+UPLOAD_EXPIRY = 900
+
+
+class StorageError(Exception):
+    pass
+
+
+def tenant_key(tenant_id: int, area: str, ext: str | None = None) -> str:
+    if area not in AREAS:
+        raise ValueError(f"unknown storage area {area!r}")
+    if ext is not None and not re.fullmatch(r"[a-z0-9]{1,8}", ext):
+        raise ValueError("extension must be 1-8 lowercase letters or digits")
+    key = f"tenants/{int(tenant_id)}/{area}/{uuid.uuid4().hex}"
+    return f"{key}.{ext}" if ext else key
+
+
+def tenant_prefix(tenant_id: int) -> str:
+    return f"tenants/{int(tenant_id)}/"
+
+
+def check_key(key: str) -> str:
+    if not KEY_RE.fullmatch(key or ""):
+        raise StorageError(f"not a storage key: {key!r}")
+    return key
+
+
+class Storage(ABC):
+    backend: str
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def download_url(self, key: str, *, filename: str | None = None, expires: int = DOWNLOAD_EXPIRY) -> str: ...
+
+    @abstractmethod
+    def upload_form(self, key: str, *, max_bytes: int, expires: int = UPLOAD_EXPIRY) -> dict:
+        """A form the browser posts the file to directly: {"url": ..., "fields": {...}}."""
+
+    @abstractmethod
+    def check(self) -> None: ...
+
+
+# ---------------------------------------------------------------- filesystem
+
+class FileStorage(Storage):
+    backend = "file"
+
+    def __init__(self, root: Path, secret_key: str):
+        self.root = Path(root)
+        self.signer = URLSafeTimedSerializer(secret_key, salt="shangliang.storage")
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key, data, content_type="application/octet-stream"):
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+
+    def get(self, key):
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"no object {key}") from None
+
+    def exists(self, key):
+        return self._path(key).is_file()
+
+    def delete(self, key):
+        self._path(key).unlink(missing_ok=True)
+
+    def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
+        token = self.signer.dumps({"k": check_key(key), "f": filename, "e": expires})
+        return url_for("storage.download", token=token)
+
+    def upload_form(self, key, *, max_bytes, expires=UPLOAD_EXPIRY):
+        policy = self.signer.dumps({"k": check_key(key), "max": int(max_bytes), "e": expires})
+        return {"url": url_for("storage.upload"), "fields": {"key": key, "policy": policy}}
+
+    def check(self):
+        self.root.mkdir(parents=True, exist_ok=True)
+        probe = self.root / ".probe"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+
+    def read_token(self, token: str, max_age_field: str = "e") -> dict:
+        # The expiry travels inside the signed payload; check it with the signer's clock.
+        data = self.signer.loads(token)
+        self.signer.loads(token, max_age=int(data[max_age_field]))
+        return data
+
+
+storage_bp = Blueprint("storage", __name__, url_prefix="/storage")
+
+
+@storage_bp.get("/o/<token>")
+def download(token):
+    store = current_app.extensions["storage"]
+    if not isinstance(store, FileStorage):
+        abort(404)
+    try:
+        data = store.read_token(token)
+        path = store._path(data["k"])
+    except (BadSignature, SignatureExpired, StorageError):
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, as_attachment=bool(data.get("f")), download_name=data.get("f") or None,
+                     max_age=0)
+
+
+@storage_bp.post("/upload")
+def upload():
+    """The local stand-in for an S3 POST policy: signed key, size limit, expiry."""
+    store = current_app.extensions["storage"]
+    if not isinstance(store, FileStorage):
+        abort(404)
+    try:
+        policy = store.read_token(request.form.get("policy", ""))
+    except (BadSignature, SignatureExpired):
+        return {"error": {"code": "policy_invalid", "message": "upload policy missing, forged or expired"}}, 403
+    if request.form.get("key") != policy["k"]:
+        return {"error": {"code": "key_mismatch", "message": "key does not match the upload policy"}}, 403
+    file = request.files.get("file")
+    if file is None:
+        return {"error": {"code": "validation_error", "message": "no file",
+                          "fields": {"file": ["required"]}}}, 400
+    data = file.read(policy["max"] + 1)
+    if len(data) > policy["max"]:
+        return {"error": {"code": "too_large", "message": f"file exceeds {policy['max']} bytes",
+                          "fields": {"file": [f"at most {policy['max']} bytes"]}}}, 413
+    store.put(policy["k"], data, file.mimetype or "application/octet-stream")
+    return {"key": policy["k"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}, 201
+
+
+# ---------------------------------------------------------------- S3
+
+class S3Storage(Storage):
+    backend = "s3"
+
+    def __init__(self, *, bucket, endpoint_url=None, public_endpoint_url=None, region="us-east-1",
+                 access_key=None, secret_key=None):
+        import boto3
+        from botocore.config import Config as BotoConfig
+
+        self.bucket = bucket
+        kw = dict(region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                  config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3},
+                                    connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, **kw)
+        # Browsers may reach the store by another address than the servers do (behind nginx).
+        self.public = boto3.client("s3", endpoint_url=public_endpoint_url or endpoint_url, **kw)
+
+    def put(self, key, data, content_type="application/octet-stream"):
+        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+
+    def get(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise StorageError(f"no object {key}") from None
+
+    def exists(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def delete(self, key):
+        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
+        params = {"Bucket": self.bucket, "Key": check_key(key)}
+        if filename:
+            params["ResponseContentDisposition"] = content_disposition(filename)
+        return self.public.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+
+    def upload_form(self, key, *, max_bytes, expires=UPLOAD_EXPIRY):
+        prefix = "/".join(check_key(key).split("/")[:2]) + "/"
+        post = self.public.generate_presigned_post(
+            self.bucket, key, ExpiresIn=expires,
+            Conditions=[["content-length-range", 1, int(max_bytes)], ["starts-with", "$key", prefix]])
+        return {"url": post["url"], "fields": post["fields"]}
+
+    def check(self):
+        self.client.head_bucket(Bucket=self.bucket)
+
+
+def content_disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def make_storage(cfg) -> Storage:
+    if cfg.s3:
+        return S3Storage(**cfg.s3)
+    return FileStorage(cfg.instance_path / "objects", cfg.secret_key)

@@ -1,0 +1,197 @@
+"""Tenant scoping: the first wall (ORM) and the hand-off to the second (PostgreSQL RLS).
+
+Every ORM statement that touches a `TenantOwned` model is filtered to the tenants
+of the current scope; with no scope it raises instead of returning everything.
+On PostgreSQL the same scope is written into the transaction with `set_config(...,
+true)`, which the forced row-level-security policies read; being transaction-local,
+it cannot leak to the next user of a pooled connection.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, event, false, or_, text
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+
+from .db import Session as ScopedSession
+
+
+class TenantNotSet(RuntimeError):
+    """A tenant-owned table was queried outside any tenant scope."""
+
+
+class TenantWriteRefused(RuntimeError):
+    """A write outside the acting tenant, or inside a read-only cross-tenant scope."""
+
+
+class TenantOwned:
+    """Mixin: `tenant_id` leads the primary key (and so an index) of every tenant-owned table.
+
+    A model may name a column in `__visible_to_user__`: a statement run with the execution
+    option `own_rows=True` also sees rows whose column equals the signed-in user, in any
+    tenant (how a person finds the tenants they belong to). Without the option, only the
+    scope's tenants are seen, so ordinary lists need no tenant filter by hand.
+    """
+
+    __visible_to_user__: str | None = None
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True, sort_order=-100)
+
+
+@dataclass(frozen=True)
+class Scope:
+    tenant_id: int | None  # the tenant that writes happen in
+    readable: tuple[int, ...]
+    user_id: int | None = None
+    read_only: bool = False
+    reason: str | None = None
+
+
+_scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tenant_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    return _scope.get()
+
+
+def current_tenant_id() -> int | None:
+    s = _scope.get()
+    return s.tenant_id if s else None
+
+
+def set_scope(scope: Scope | None) -> contextvars.Token:
+    token = _scope.set(scope)
+    _sync_open_transaction()
+    return token
+
+
+def reset_scope(token: contextvars.Token) -> None:
+    _scope.reset(token)
+    _sync_open_transaction()
+
+
+@contextmanager
+def tenant_context(tenant_id: int, user_id: int | None = None):
+    """Run inside one tenant: reads and writes see that tenant only."""
+    token = set_scope(Scope(tenant_id, (tenant_id,), user_id))
+    try:
+        yield
+        _flush_pending()  # rows added in here are checked against this tenant, not the next scope
+    finally:
+        reset_scope(token)
+
+
+@contextmanager
+def user_context(user_id: int):
+    """No tenant, but the signed-in user's own rows (memberships) are visible."""
+    token = set_scope(Scope(None, (), user_id, read_only=True))
+    try:
+        yield
+    finally:
+        reset_scope(token)
+
+
+@contextmanager
+def cross_tenant(tenant_ids, *, reason: str, actor_id: int | None, acting_tenant_id: int | None,
+                 ip: str | None = None):
+    """The one explicit escape: read-only access to several tenants, recorded in the audit log.
+
+    Used by county dashboards and platform views; only aggregate figures should
+    leave it. The audit row is committed on its own so that it survives a failed read.
+    """
+    ids = tuple(sorted({int(t) for t in tenant_ids}))
+    from ..audit.operations import record_escape  # late: audit depends on this module
+
+    record_escape(acting_tenant_id, actor_id, reason, ids, ip)
+    outer = _scope.get()
+    token = set_scope(Scope(outer.tenant_id if outer else None, ids,
+                            outer.user_id if outer else actor_id, read_only=True, reason=reason))
+    try:
+        yield ids
+    finally:
+        reset_scope(token)
+
+
+def tenant_models():
+    from .db import Base
+
+    return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantOwned)]
+
+
+def _criteria(cls, scope: Scope, own_rows: bool):
+    crit = cls.tenant_id.in_(scope.readable) if scope.readable else false()
+    col = cls.__visible_to_user__
+    if own_rows and col and scope.user_id is not None:
+        crit = or_(crit, getattr(cls, col) == scope.user_id)
+    return crit
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_tenant_rows(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.execution_options.get("_tenant_filtered"):
+        return
+    scope = _scope.get()
+    if scope is None:
+        if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+            raise TenantNotSet("tenant-owned rows queried with no tenant set")
+        # Anything reached indirectly (joins, subqueries) still sees nothing.
+        opts = [with_loader_criteria(cls, false(), include_aliases=True) for cls in tenant_models()]
+    else:
+        own = bool(state.execution_options.get("own_rows"))
+        opts = [with_loader_criteria(cls, _criteria(cls, scope, own), include_aliases=True)
+                for cls in tenant_models()]
+    state.update_execution_options(_tenant_filtered=True)
+    state.statement = state.statement.options(*opts)
+
+
+@event.listens_for(Session, "before_flush")
+def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
+    scope = _scope.get()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, TenantOwned):
+            continue
+        if scope is None or scope.tenant_id is None:
+            raise TenantWriteRefused(f"{type(obj).__name__} written with no tenant set")
+        if scope.read_only:
+            raise TenantWriteRefused(f"{type(obj).__name__} written inside a read-only scope")
+        if obj.tenant_id is None:
+            obj.tenant_id = scope.tenant_id
+        elif obj.tenant_id != scope.tenant_id:
+            raise TenantWriteRefused(
+                f"{type(obj).__name__} of tenant {obj.tenant_id} written from tenant {scope.tenant_id}")
+
+
+_SET_SCOPE = text("SELECT set_config('app.tenant_ids', :ids, true), set_config('app.user_id', :uid, true)")
+
+
+def _write_scope(connection) -> None:
+    scope = _scope.get()
+    ids = ",".join(str(i) for i in scope.readable) if scope else ""
+    uid = str(scope.user_id) if scope and scope.user_id is not None else ""
+    connection.execute(_SET_SCOPE, {"ids": ids, "uid": uid})
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session, _transaction, connection) -> None:
+    if connection.dialect.name == "postgresql":
+        _write_scope(connection)
+
+
+def _flush_pending() -> None:
+    if ScopedSession.registry.has():
+        session = ScopedSession()
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+
+
+def _sync_open_transaction() -> None:
+    """The scope changed while the thread's session may hold an open transaction."""
+    if not ScopedSession.registry.has():
+        return
+    session = ScopedSession()
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        _write_scope(session.connection())

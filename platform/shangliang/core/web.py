@@ -1,0 +1,113 @@
+"""Request edges: tenant resolution, security headers, errors in one shape."""
+from __future__ import annotations
+
+from flask import Flask, abort, g, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from ..i18n import _
+from .db import Session
+from .tenancy import Scope, reset_scope, set_scope
+
+ERROR_TEXT = {
+    400: "请求有误", 401: "请先登录", 403: "您没有权限执行此操作", 404: "页面不存在，或您无权查看",
+    405: "不支持此请求方式", 413: "提交的内容过大", 429: "请求过于频繁，请稍后再试", 500: "服务器出错了，请稍后再试",
+}
+
+
+def init_tenancy(app: Flask) -> None:
+    @app.url_value_preprocessor
+    def pull_slug(_endpoint, values):
+        if values and "slug" in values:
+            g.tenant_slug = values.pop("slug")
+
+    @app.url_defaults
+    def push_slug(endpoint, values):
+        if "slug" not in values and g.get("tenant") is not None and \
+                app.url_map.is_endpoint_expecting(endpoint, "slug"):
+            values["slug"] = g.tenant.slug
+
+    @app.before_request
+    def resolve_tenant():
+        """The one place a tenant is chosen for a request; everything after reads g.tenant."""
+        from ..tenants.models import Tenant
+
+        uid = current_user.id if current_user.is_authenticated else None
+        slug = g.pop("tenant_slug", None)
+        if slug is not None:
+            tenant = Session.scalar(select(Tenant).where(Tenant.slug == slug))
+            if tenant is None or tenant.status == "archived":
+                abort(404)
+            g.tenant = tenant
+            g.scope_token = set_scope(Scope(tenant.id, (tenant.id,), uid))
+        elif uid is not None:
+            g.scope_token = set_scope(Scope(None, (), uid, read_only=True))
+
+    @app.teardown_request
+    def drop_scope(_exc):
+        Session.remove()
+        token = g.pop("scope_token", None)
+        if token is not None:
+            reset_scope(token)
+
+
+def init_security_headers(app: Flask, storage_origin: str | None) -> None:
+    extra = f" {storage_origin}" if storage_origin else ""
+    csp = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+           f"img-src 'self' data: blob:{extra}; connect-src 'self'{extra}; form-action 'self'{extra}; "
+           "object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
+
+    @app.after_request
+    def headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy", csp)
+        h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        h["X-Frame-Options"] = "DENY"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
+        if current_user and getattr(current_user, "is_authenticated", False):
+            h.setdefault("Cache-Control", "no-store")  # pages with personal data stay out of shared caches
+        return resp
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    """The one shape of every JSON error."""
+    err = {"code": code, "message": message}
+    if fields:
+        err["fields"] = fields
+    return {"error": err}
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        msg = _("表单已过期或来源不明（缺少 CSRF 令牌），请刷新页面后重试")
+        if wants_json():
+            return jsonify(error_body("csrf_failed", msg)), 400
+        return render_template("error.html", code=400, message=msg), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        message = _(ERROR_TEXT.get(e.code, e.name))
+        if e.code == 413:
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            message = _("提交的内容过大，上限为 {mb} MB", mb=limit)
+        if wants_json():
+            return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), e.code
+        return render_template("error.html", code=e.code, message=message), e.code
+
+    @app.errorhandler(Exception)
+    def server_error(e):
+        app.logger.exception("unhandled error")
+        Session.rollback()
+        if wants_json():
+            return jsonify(error_body("server_error", _(ERROR_TEXT[500]))), 500
+        return render_template("error.html", code=500, message=_(ERROR_TEXT[500])), 500

@@ -1,0 +1,69 @@
+"""Demo data from tenants/demo/tenants.yaml. Loading twice changes nothing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from .accounts.models import User
+from .accounts.operations import add_membership, create_user
+from .core.db import db
+from .core.tenancy import tenant_context
+from .tenants.models import Tenant
+from .tenants.operations import create_tenant
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "tenants" / "demo" / "tenants.yaml"
+
+
+def _spec() -> dict:
+    return yaml.safe_load(DEMO_FILE.read_text("utf-8"))
+
+
+def ensure_platform() -> Tenant:
+    platform = db.scalar(select(Tenant).where(Tenant.kind == "platform"))
+    if platform is None:
+        platform = create_tenant(None, kind="platform", slug="platform", name="商量平台")
+        db.commit()
+    return platform
+
+
+def _user(username: str, name: str, password: str) -> User:
+    return db.scalar(select(User).where(User.username == username)) or create_user(username, name, password)
+
+
+def load_demo(password: str) -> int:
+    spec = _spec()
+    created = 0
+    platform = ensure_platform()
+    op = spec["platform"]["operator"]
+    if db.scalar(select(User).where(User.username == op["username"])) is None:
+        user = create_user(op["username"], op["display_name"], password)
+        with tenant_context(platform.id, user.id):
+            add_membership(platform, None, user, "platform_admin")
+        db.commit()
+    for county_spec in spec["counties"]:
+        county = db.scalar(select(Tenant).where(Tenant.slug == county_spec["slug"]))
+        if county is None:
+            admin = _user(f"{county_spec['slug']}-admin", f"{county_spec['name']}政协管理员", password)
+            county = create_tenant(None, kind="county", slug=county_spec["slug"], name=county_spec["name"],
+                                   admin=admin)
+            created += 1
+        for street_spec in county_spec["streets"]:
+            if db.scalar(select(Tenant.id).where(Tenant.slug == street_spec["slug"])) is None:
+                admin = _user(f"{street_spec['slug']}-admin", f"{street_spec['name']}管理员", password)
+                create_tenant(None, kind="street", slug=street_spec["slug"], name=street_spec["name"],
+                              parent=county, households=street_spec.get("households"), admin=admin)
+                created += 1
+        db.commit()
+    return created
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    spec = _spec()
+    rows = [(spec["platform"]["operator"]["username"], "平台运维 platform operator")]
+    for c in spec["counties"]:
+        rows.append((f"{c['slug']}-admin", f"{c['name']} 区县管理员"))
+        for s in c["streets"]:
+            rows.append((f"{s['slug']}-admin", f"{s['name']}（{s['practice']}）街道管理员"))
+    return rows
