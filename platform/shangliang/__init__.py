@@ -66,12 +66,12 @@ def _register(app: Flask, cfg) -> None:
     from .tenants.views import bp as tenants_bp
 
     login_manager.init_app(app)
+    web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, api_bp, health_bp, storage_bp):
         app.register_blueprint(bp)
-    web.init_tenancy(app)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)
     web.init_errors(app)

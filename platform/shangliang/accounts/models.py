@@ -31,6 +31,11 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
 
+    def get_id(self) -> str | None:
+        # Flask-Login keeps this in the cookie: the server-side session token, not the user id,
+        # so that deleting the AuthSession row signs the cookie out.
+        return getattr(self, "session_token", None)
+
 
 class Membership(TenantOwned, Base):
     """A user's role in one tenant. A user may hold several roles in the same tenant."""

@@ -1,0 +1,315 @@
+"""Test harness. Two modes, one suite:
+
+- embedded (default, `make test`): SQLite file, local object files, stub broker;
+- services (`make test-services`, SHANGLIANG_TEST_SERVICES=1): PostgreSQL as a non-owner
+  role under forced RLS, Redis as broker, moto's S3 server on loopback. A missing
+  service fails the run: it was asked for.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from shangliang import create_app
+from shangliang.config import Config
+
+SERVICES = os.environ.get("SHANGLIANG_TEST_SERVICES") == "1"
+PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
+PG_ADMIN = f"postgresql+psycopg://postgres@{PG_HOST}:5432"
+APP_ROLE = "shangliang_app"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+PASSWORD = "correct-horse-battery"
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = pytest.mark.skip(reason="needs services: run `make test-services`")
+    for item in items:
+        if "services" in item.keywords and not SERVICES:
+            item.add_marker(skip)
+
+
+# ---------------------------------------------------------------- outside network guard
+
+@pytest.fixture(autouse=True, scope="session")
+def no_outside_network():
+    """Tests talk to loopback only; anything else is a bug (and is refused here)."""
+    real = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1", "")
+                                          or host.startswith("/")):
+            raise OSError(f"tests may not reach {host}")
+        return real(self, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = real
+
+
+# ---------------------------------------------------------------- databases
+
+def migrate(admin_url: str, app_url: str, instance: Path) -> None:
+    from alembic import command
+
+    from shangliang.cli import alembic_config
+
+    cfg = Config(instance_path=instance, database_url=app_url, database_admin_url=admin_url, secret_key="x" * 40)
+    command.upgrade(alembic_config(cfg), "head")
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh database owned by `postgres`, used by the app as the non-owner APP_ROLE."""
+    if not _reachable(PG_HOST, 5432):
+        pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432 (services run)")
+    name = f"shangliang_test_{RUN_ID}"
+    admin = create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        exists = c.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE})
+        if not exists:
+            c.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin_url = f"{PG_ADMIN}/{name}"
+    app_url = f"postgresql+psycopg://{APP_ROLE}@{PG_HOST}:5432/{name}"
+    migrate(admin_url, app_url, Path("/tmp"))
+    yield {"admin_url": admin_url, "app_url": app_url, "name": name}
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    migrate(url, url, path.parent)
+    return path
+
+
+def _truncate_pg(admin_url: str) -> None:
+    from shangliang.models import metadata
+
+    eng = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        c.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    eng.dispose()
+
+
+# ---------------------------------------------------------------- S3 (moto server)
+
+@pytest.fixture(scope="session")
+def s3_server():
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    import boto3
+
+    bucket = f"shangliang-test-{RUN_ID}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    yield {"endpoint_url": endpoint, "bucket": bucket, "region": "us-east-1", "access_key": "test",
+           "secret_key": "test", "public_endpoint_url": None}
+    server.stop()
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---------------------------------------------------------------- the app
+
+@pytest.fixture
+def config(request, tmp_path) -> Config:
+    if SERVICES:
+        if not _reachable("127.0.0.1", 6379):
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379 (services run)")
+        pg = request.getfixturevalue("pg_database")
+        s3 = request.getfixturevalue("s3_server")
+        _truncate_pg(pg["admin_url"])
+        return Config(instance_path=tmp_path, database_url=pg["app_url"], database_admin_url=pg["admin_url"],
+                      secret_key="s" * 48, env="development", broker_url=REDIS_URL,
+                      broker_namespace=f"shangliang-test-{RUN_ID}", jobs_queue=f"test-{RUN_ID}", s3=dict(s3))
+    template = request.getfixturevalue("sqlite_template")
+    db_path = tmp_path / "shangliang.db"
+    shutil.copy(template, db_path)
+    url = f"sqlite:///{db_path}"
+    return Config(instance_path=tmp_path, database_url=url, database_admin_url=url, secret_key="s" * 48,
+                  env="development")
+
+
+@pytest.fixture
+def app(config):
+    app = create_app(config)
+    app.config["TESTING"] = True
+    yield app
+    from shangliang.core.db import Session
+
+    Session.remove()
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+# ---------------------------------------------------------------- factories
+
+class World:
+    """Two counties, three streets, an admin for each, and a few people.
+
+    lixia (county) ─ yanshan (street), langshan (street)
+    chengguan (county) ─ guangwumen (street)
+    """
+
+    def __init__(self):
+        from sqlalchemy import select
+
+        from shangliang.accounts.operations import add_membership, create_user
+        from shangliang.core.db import db
+        from shangliang.core.tenancy import tenant_context
+        from shangliang.demo import ensure_platform
+        from shangliang.tenants.operations import create_tenant
+
+        self.platform = ensure_platform()
+        self.users = {}
+
+        def user(name):
+            u = create_user(name, name, PASSWORD)
+            self.users[name] = u
+            return u
+
+        self.operator = user("operator")
+        with tenant_context(self.platform.id):
+            add_membership(self.platform, None, self.operator, "platform_admin")
+        self.lixia = create_tenant(None, kind="county", slug="lixia", name="历下区", admin=user("lixia-admin"))
+        self.chengguan = create_tenant(None, kind="county", slug="chengguan", name="城关区",
+                                       admin=user("chengguan-admin"))
+        self.yanshan = create_tenant(None, kind="street", slug="yanshan", name="燕山街道", parent=self.lixia,
+                                     admin=user("yanshan-admin"))
+        self.langshan = create_tenant(None, kind="street", slug="langshan", name="狼山镇街道", parent=self.lixia,
+                                      admin=user("langshan-admin"))
+        self.guangwumen = create_tenant(None, kind="street", slug="guangwumen", name="广武门街道",
+                                        parent=self.chengguan, admin=user("guangwumen-admin"))
+        with tenant_context(self.yanshan.id):
+            add_membership(self.yanshan, None, user("yanshan-staff"), "staff")
+            add_membership(self.yanshan, None, user("yanshan-member"), "member")
+        with tenant_context(self.guangwumen.id):
+            add_membership(self.guangwumen, None, user("guangwumen-staff"), "staff")
+        user("nobody")
+        db.commit()
+        self.select = select
+
+    def tenant(self, slug):
+        return {t.slug: t for t in (self.platform, self.lixia, self.chengguan, self.yanshan, self.langshan,
+                                    self.guangwumen)}[slug]
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        return World()
+
+
+def login(client, username, password=PASSWORD):
+    client.get("/login")
+    resp = client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_token(client)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return resp
+
+
+def csrf_token(client) -> str:
+    import re
+
+    html = client.get("/login", follow_redirects=True).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    return m.group(1) if m else ""
+
+
+@pytest.fixture
+def as_user(app):
+    """as_user('yanshan-admin') → a test client signed in as that user."""
+
+    def make(username):
+        c = app.test_client()
+        login(c, username)
+        return c
+
+    return make
+
+
+# ---------------------------------------------------------------- query counting
+
+@contextmanager
+def count_queries(engine):
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def query_counter(app):
+    return lambda: count_queries(app.extensions["engine"])
+
+
+# ---------------------------------------------------------------- jobs
+
+@pytest.fixture
+def run_jobs(app):
+    """Deliver every job sent so far and wait until the queue is empty."""
+    import dramatiq
+
+    from shangliang.core import jobs
+
+    broker = jobs.broker()
+    worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+
+    def drain():
+        broker.join(app.config["SHANGLIANG"].jobs_queue, timeout=30_000)
+        worker.join()
+
+    yield drain
+    worker.stop()
+    if hasattr(broker, "flush_all"):
+        broker.flush_all()
