@@ -1,0 +1,138 @@
+"""Every URL rule of the app, tried across tenants.
+
+A rule is either tenant-scoped (it has <slug>) and then tried here with another
+tenant's slug and with another tenant's object ids, or listed in UNSCOPED with the
+reason it is safe. A new rule that is neither fails `test_every_rule_is_covered`.
+"""
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from conftest import csrf_token
+
+UNSCOPED = {
+    "static": "public assets",
+    "accounts.login": "sign-in form",
+    "accounts.logout": "ends one's own session",
+    "accounts.home": "lists only one's own tenants (test_accounts)",
+    "accounts.set_language": "sets a cookie",
+    "api.openapi": "the API document, no data",
+    "health.healthz": "service health, no tenant data",
+    "storage.download": "capability URL: signed key and expiry (test_storage)",
+    "storage.upload": "capability URL: signed policy (test_storage)",
+}
+# Public pages of a tenant: anyone may see them; they show no private data.
+PUBLIC = {"tenants.portal"}
+
+
+@pytest.fixture
+def victim(app, world):
+    """Objects of 广武门街道 (another county) that the attacker must never reach."""
+    from shangliang.accounts.operations import create_api_token
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.notifications.operations import notify
+
+    with app.app_context(), tenant_context(world.guangwumen.id):
+        token, _secret = create_api_token(world.guangwumen, None, "hotline", "staff")
+        note = notify(world.guangwumen.id, world.users["guangwumen-staff"].id, "x", "secret notice")
+        db.commit()
+        return {"user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
+                "notification_id": note.id, "role": "staff"}
+
+
+@pytest.fixture
+def api_token(app, world):
+    from shangliang.accounts.operations import create_api_token
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        _row, secret = create_api_token(world.yanshan, None, "attacker", "street_admin")
+        db.commit()
+    return secret
+
+
+def tenant_rules(app):
+    return [r for r in app.url_map.iter_rules() if "slug" in r.arguments and r.endpoint not in PUBLIC]
+
+
+def build(app, rule, slug, objects):
+    missing = rule.arguments - {"slug"} - set(objects)
+    assert not missing, f"{rule.endpoint}: no test object for {missing}; add one to `victim`"
+    with app.test_request_context():
+        return url_for(rule.endpoint, slug=slug, **{k: objects[k] for k in rule.arguments - {"slug"}})
+
+
+def attempt(client, rule, url, token, api_secret):
+    headers = {"Authorization": f"Bearer {api_secret}"} if url.startswith("/api/") else {}
+    if "GET" in rule.methods:
+        return client.get(url, headers=headers)
+    if url.startswith("/api/"):
+        return client.post(url, headers=headers, json={"username": "yanshan-member", "role": "staff"})
+    return client.post(url, data={"csrf_token": token, "role": "staff", "username": "yanshan-member",
+                                  "name": "x"})
+
+
+def test_every_rule_is_covered(app):
+    for rule in app.url_map.iter_rules():
+        assert rule.endpoint in UNSCOPED or rule.endpoint in PUBLIC or "slug" in rule.arguments, (
+            f"{rule.rule} ({rule.endpoint}) is neither tenant-scoped nor listed in UNSCOPED with a reason")
+    assert {r.endpoint for r in app.url_map.iter_rules()} >= set(UNSCOPED) | PUBLIC
+
+
+@pytest.mark.parametrize("attacker", ["yanshan-admin", "yanshan-member"])
+def test_a_street_user_gets_404_for_every_object_of_another_street(app, as_user, world, victim, api_token,
+                                                                   attacker):
+    client = as_user(attacker)
+    token = csrf_token(client)
+    tried = 0
+    for rule in tenant_rules(app):
+        # Their slug, their objects; and (for a role allowed to act at all) our slug with their objects.
+        for slug in ("guangwumen", "yanshan") if attacker.endswith("admin") else ("guangwumen",):
+            url = build(app, rule, slug, victim)
+            if slug == "yanshan" and rule.arguments == {"slug"}:
+                continue  # nothing of theirs in the URL
+            resp = attempt(client, rule, url, token, api_token)
+            assert resp.status_code == 404, f"{attacker} {sorted(rule.methods)} {url} → {resp.status_code}"
+            assert "secret notice" not in resp.get_data(as_text=True)
+            tried += 1
+    assert tried >= len(tenant_rules(app))
+
+
+def test_a_member_without_the_permission_gets_403_not_the_object(app, as_user, world, victim):
+    client = as_user("yanshan-member")
+    resp = client.post(build(app, app.url_map._rules_by_endpoint["members.remove_member"][0], "yanshan", victim),
+                       data={"csrf_token": csrf_token(client), "role": "staff"})
+    assert resp.status_code == 403
+
+
+def test_a_county_admin_reaches_only_its_own_streets(app, as_user, world, victim):
+    client = as_user("lixia-admin")
+    for rule in tenant_rules(app):
+        if "GET" not in rule.methods or rule.endpoint.startswith("api.") or rule.arguments != {"slug"}:
+            continue
+        for slug in ("lixia", "yanshan", "langshan"):
+            status = client.get(build(app, rule, slug, victim)).status_code
+            assert status in (200, 403), f"{rule.endpoint} on {slug} → {status}"
+        for slug in ("guangwumen", "chengguan", "platform"):
+            assert client.get(build(app, rule, slug, victim)).status_code == 404, f"{rule.endpoint} on {slug}"
+
+
+def test_unknown_tenant_is_a_clear_404(client, world):
+    resp = client.get("/t/no-such-street/")
+    assert resp.status_code == 404
+    assert "页面不存在" in resp.get_data(as_text=True)
+
+
+def test_archived_tenant_is_gone_but_kept(app, client, world):
+    from shangliang.core.db import db
+    from shangliang.tenants.models import Tenant
+
+    with app.app_context():
+        db.get(Tenant, world.langshan.id).status = "archived"
+        db.commit()
+    assert client.get("/t/langshan/").status_code == 404
+    with app.app_context():
+        assert db.get(Tenant, world.langshan.id) is not None
