@@ -35,15 +35,17 @@ def init_tenancy(app: Flask) -> None:
         from ..tenants.models import Tenant
 
         uid = current_user.id if current_user.is_authenticated else None
+        if uid is not None:  # even an error page about the tenant shows the user's own switcher
+            g.scope_token = set_scope(Scope(None, (), uid, read_only=True))
         slug = g.pop("tenant_slug", None)
         if slug is not None:
             tenant = Session.scalar(select(Tenant).where(Tenant.slug == slug))
             if tenant is None or tenant.status == "archived":
                 abort(404)
             g.tenant = tenant
+            if "scope_token" in g:
+                reset_scope(g.pop("scope_token"))
             g.scope_token = set_scope(Scope(tenant.id, (tenant.id,), uid))
-        elif uid is not None:
-            g.scope_token = set_scope(Scope(None, (), uid, read_only=True))
 
     @app.teardown_request
     def drop_scope(_exc):

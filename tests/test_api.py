@@ -1,0 +1,121 @@
+"""The JSON API: token auth, one error shape naming fields, and an OpenAPI document that covers it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import csrf_token
+
+
+@pytest.fixture
+def token(as_user, world):
+    """An API token made the way an administrator makes one: on the tokens page."""
+    c = as_user("yanshan-admin")
+    resp = c.post("/t/yanshan/manage/tokens", data={"csrf_token": csrf_token(c), "name": "12345 热线对接",
+                                                     "role": "street_admin"})
+    assert resp.status_code == 200
+    return re.search(r"(slt_[0-9a-f]{32}_[A-Za-z0-9_-]+)", resp.get_data(as_text=True)).group(1)
+
+
+def auth(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_tenant_and_members(client, token, world):
+    resp = client.get("/api/v1/t/yanshan/tenant", headers=auth(token))
+    assert resp.status_code == 200
+    assert resp.get_json()["name"] == "燕山街道" and resp.get_json()["parent"] == "lixia"
+    members = client.get("/api/v1/t/yanshan/members", headers=auth(token)).get_json()
+    assert {m["username"] for m in members["items"]} == {"yanshan-admin", "yanshan-staff", "yanshan-member"}
+    assert members["has_next"] is False
+
+
+def test_add_member_and_see_it_audited(client, token, world):
+    resp = client.post("/api/v1/t/yanshan/members", headers=auth(token),
+                       json={"username": "nobody", "role": "department"})
+    assert resp.status_code == 201 and resp.get_json()["role"] == "department"
+    again = client.post("/api/v1/t/yanshan/members", headers=auth(token),
+                        json={"username": "nobody", "role": "department"})
+    assert again.status_code == 409
+    audit = client.get("/api/v1/t/yanshan/audit", headers=auth(token)).get_json()["items"]
+    assert any(a["action"] == "membership.add" and a["target"] == "nobody" for a in audit)
+
+
+def test_no_token_is_401_with_the_error_shape(client, world):
+    resp = client.get("/api/v1/t/yanshan/members")
+    assert resp.status_code == 401
+    err = resp.get_json()["error"]
+    assert err["code"] == "unauthorized" and "Bearer" in err["message"]
+
+
+def test_wrong_or_revoked_token_is_refused(app, client, as_user, token, world):
+    bad = token[:-4] + "AAAA"
+    assert client.get("/api/v1/t/yanshan/tenant", headers=auth(bad)).status_code == 404
+    c = as_user("yanshan-admin")
+    page = c.get("/t/yanshan/manage/tokens").get_data(as_text=True)
+    revoke = re.search(r'action="(/t/yanshan/manage/tokens/[^"]+/revoke)"', page).group(1)
+    assert c.post(revoke, data={"csrf_token": csrf_token(c)}).status_code == 302
+    assert client.get("/api/v1/t/yanshan/tenant", headers=auth(token)).status_code == 404
+
+
+def test_token_of_one_tenant_is_not_valid_on_another(client, token, world):
+    resp = client.get("/api/v1/t/guangwumen/members", headers=auth(token))
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_malformed_json_names_the_problem(client, token, world):
+    resp = client.post("/api/v1/t/yanshan/members", headers={**auth(token), "Content-Type": "application/json"},
+                       data=b"{not json")
+    assert resp.status_code == 400
+    assert resp.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_invalid_fields_are_named(client, token, world):
+    resp = client.post("/api/v1/t/yanshan/members", headers=auth(token), json={"role": "king"})
+    assert resp.status_code == 422
+    fields = resp.get_json()["error"]["fields"]
+    assert set(fields) == {"username", "role"}
+    resp = client.post("/api/v1/t/yanshan/members", headers=auth(token),
+                       json={"username": "nobody", "role": "county_admin"})
+    assert resp.status_code == 422 and "role" in resp.get_json()["error"]["fields"]
+
+
+def test_oversized_body_is_413_json(app, client, token, world):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    resp = client.post("/api/v1/t/yanshan/members", headers={**auth(token), "Content-Type": "application/json"},
+                       data=b'{"username": "' + b"x" * 4096 + b'"}')
+    assert resp.status_code == 413 and resp.get_json()["error"]["code"] == "request_entity_too_large"
+
+
+def test_a_staff_token_may_not_manage(app, client, world):
+    from shangliang.accounts.operations import create_api_token
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        _row, secret = create_api_token(world.yanshan, None, "read only", "staff")
+        db.commit()
+    assert client.get("/api/v1/t/yanshan/members", headers=auth(secret)).status_code == 200
+    resp = client.post("/api/v1/t/yanshan/members", headers=auth(secret), json={"username": "nobody", "role": "staff"})
+    assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden"
+
+
+def test_unknown_api_path_is_json_404(client):
+    resp = client.get("/api/v1/nothing-here")
+    assert resp.status_code in (401, 404) and resp.is_json
+
+
+def test_openapi_document_is_valid_and_covers_every_api_rule(app, client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method.lower()) in documented, f"{method} {rule.rule} is not in openapi.json"
+    assert "MemberCreate" in doc["components"]["schemas"]

@@ -1,0 +1,38 @@
+"""Pages cost the same number of SQL statements whatever the size of their lists."""
+from __future__ import annotations
+
+from shangliang.accounts.models import Membership, User
+from shangliang.audit.operations import record
+from shangliang.core.db import db
+from shangliang.core.tenancy import tenant_context
+
+
+def grow(app, world, n):
+    """Add n members and n audit rows to 燕山街道, straight in the database (no hashing per user)."""
+    with app.app_context(), tenant_context(world.yanshan.id):
+        start = db.query(User).count()
+        for i in range(n):
+            u = User(username=f"bulk-{start}-{i}", display_name=f"委员{i}", password_hash="x")
+            db.add(u)
+            db.flush()
+            db.add(Membership(user_id=u.id, role="member"))
+            record(world.yanshan.id, None, "bulk.add", u.username)
+        db.commit()
+
+
+def statements(query_counter, client, url):
+    with query_counter() as stmts:
+        assert client.get(url).status_code == 200
+    return len(stmts)
+
+
+def test_list_pages_cost_the_same_at_10_and_200_rows(app, as_user, world, query_counter):
+    client = as_user("yanshan-admin")
+    pages = ["/t/yanshan/manage/members", "/t/yanshan/manage/audit", "/t/yanshan/manage/",
+             "/t/yanshan/notifications/", "/t/yanshan/"]
+    grow(app, world, 10)
+    small = {url: statements(query_counter, client, url) for url in pages}
+    grow(app, world, 190)
+    large = {url: statements(query_counter, client, url) for url in pages}
+    assert small == large
+    assert max(large.values()) <= 12, large
