@@ -17,7 +17,9 @@ from flask import Blueprint, abort, current_app, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports")
-KEY_RE = re.compile(r"^tenants/\d+/[a-z]+/[0-9a-f]{32}(\.[a-z0-9]{1,8})?$")
+# ASCII digits without leading zeros (`\d` would take "１" or "01", which int() reads as 1) and
+# only the known areas: one spelling per object.
+KEY_RE = re.compile(rf"tenants/(0|[1-9][0-9]*)/({'|'.join(AREAS)})/[0-9a-f]{{32}}(\.[a-z0-9]{{1,8}})?")
 DOWNLOAD_EXPIRY = 300  # seconds: links are for a click, not for sharing
 UPLOAD_EXPIRY = 900
 
@@ -79,6 +81,8 @@ class FileStorage(Storage):
     def __init__(self, root: Path, secret_key: str):
         self.root = Path(root)
         self.signer = URLSafeTimedSerializer(secret_key, salt="shangliang.storage")
+        # Its own salt: an upload policy is not a download link, nor the other way round.
+        self.upload_signer = URLSafeTimedSerializer(secret_key, salt="shangliang.storage.upload")
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -105,11 +109,11 @@ class FileStorage(Storage):
         self._path(key).unlink(missing_ok=True)
 
     def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
-        token = self.signer.dumps({"k": check_key(key), "f": filename, "e": expires})
+        token = self.signer.dumps({"k": check_key(key), "f": safe_filename(filename), "e": expires})
         return url_for("storage.download", token=token)
 
     def upload_form(self, key, *, max_bytes, expires=UPLOAD_EXPIRY):
-        policy = self.signer.dumps({"k": check_key(key), "max": int(max_bytes), "e": expires})
+        policy = self.upload_signer.dumps({"k": check_key(key), "max": int(max_bytes), "e": expires})
         return {"url": url_for("storage.upload"), "fields": {"key": key, "policy": policy}}
 
     def check(self):
@@ -118,10 +122,11 @@ class FileStorage(Storage):
         probe.write_bytes(b"ok")
         probe.unlink()
 
-    def read_token(self, token: str, max_age_field: str = "e") -> dict:
+    def read_token(self, token: str, max_age_field: str = "e", *, upload: bool = False) -> dict:
         # The expiry travels inside the signed payload; check it with the signer's clock.
-        data = self.signer.loads(token)
-        self.signer.loads(token, max_age=int(data[max_age_field]))
+        signer = self.upload_signer if upload else self.signer
+        data = signer.loads(token)
+        signer.loads(token, max_age=int(data[max_age_field]))
         return data
 
 
@@ -151,7 +156,7 @@ def upload():
     if not isinstance(store, FileStorage):
         abort(404)
     try:
-        policy = store.read_token(request.form.get("policy", ""))
+        policy = store.read_token(request.form.get("policy", ""), upload=True)
     except (BadSignature, SignatureExpired):
         return {"error": {"code": "policy_invalid", "message": "upload policy missing, forged or expired"}}, 403
     if request.form.get("key") != policy["k"]:
@@ -161,6 +166,9 @@ def upload():
         return {"error": {"code": "validation_error", "message": "no file",
                           "fields": {"file": ["required"]}}}, 400
     data = file.read(policy["max"] + 1)
+    if not data:  # S3's policy asks for content-length-range 1..max: agree with it
+        return {"error": {"code": "validation_error", "message": "empty file",
+                          "fields": {"file": ["must not be empty"]}}}, 400
     if len(data) > policy["max"]:
         return {"error": {"code": "too_large", "message": f"file exceeds {policy['max']} bytes",
                           "fields": {"file": [f"at most {policy['max']} bytes"]}}}, 413
@@ -211,6 +219,7 @@ class S3Storage(Storage):
 
     def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
         params = {"Bucket": self.bucket, "Key": check_key(key)}
+        filename = safe_filename(filename)
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
         return self.public.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
@@ -224,6 +233,11 @@ class S3Storage(Storage):
 
     def check(self):
         self.client.head_bucket(Bucket=self.bucket)
+
+
+def safe_filename(filename: str | None) -> str | None:
+    """A download name without control characters: a line break would break the header."""
+    return re.sub(r"[\x00-\x1f\x7f]", "", filename) if filename else filename
 
 
 def content_disposition(filename: str) -> str:
