@@ -96,7 +96,8 @@ def test_a_street_user_gets_404_for_every_object_of_another_street(app, as_user,
                 continue  # nothing of theirs in the URL
             resp = attempt(client, rule, url, token, api_token)
             assert resp.status_code == 404, f"{attacker} {sorted(rule.methods)} {url} → {resp.status_code}"
-            assert "secret notice" not in resp.get_data(as_text=True)
+            body = resp.get_data(as_text=True)
+            assert "secret notice" not in body and "广武门街道" not in body, f"{url} names the other tenant"
             tried += 1
     assert tried >= len(tenant_rules(app))
 

@@ -98,6 +98,8 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
+        if e.code == 404:
+            g.pop("tenant", None)  # the page must not even name a tenant the person cannot see
         message = _(ERROR_TEXT.get(e.code, e.name))
         if e.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
