@@ -121,3 +121,17 @@ def test_every_interface_string_has_an_english_translation():
     used |= set(ERROR_TEXT.values())
     missing = sorted(s for s in used if s not in catalog)
     assert not missing, missing
+
+
+def test_too_many_failures_from_one_address_lock_that_address(app, client, world):
+    from shangliang.accounts import operations
+
+    token = csrf_token(client)
+    for i in range(operations.MAX_FAILURES_PER_ADDRESS):
+        client.post("/login", data={"username": f"guess-{i}", "password": "nope-nope-nope", "csrf_token": token})
+    resp = client.post("/login", data={"username": "yanshan-admin", "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 429
+    other = app.test_client()
+    resp = other.post("/login", data={"username": "yanshan-admin", "password": PASSWORD,
+                                      "csrf_token": csrf_token(other)}, environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert resp.status_code == 302

@@ -131,6 +131,8 @@ def _run_once(name, fn, tenant_id, job_id, args) -> None:
         except IntegrityError:
             # A parallel delivery committed first; our effect rolls back with the JobRun row.
             db.rollback()
+            if db.scalar(select(JobRun.job_id).where(JobRun.job_id == job_id)) is None:
+                raise  # no: the effect itself was refused, a failure to retry like any other
             log.info("job %s finished elsewhere first", job_id)
         except BaseException:
             db.rollback()
@@ -156,14 +158,20 @@ def enqueue(actor: dramatiq.Actor, *args, tenant_id: int | None = None) -> uuid.
 
 @event.listens_for(Session, "after_commit")
 def _relay_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: nothing is committed yet
     ids = session.info.pop("outbox", None)
     if ids and _state["engine"] is not None:
-        relay(ids)
+        try:
+            relay(ids)
+        except Exception:  # the change is committed either way; the sweep sends what is left
+            log.exception("outbox relay after commit failed")
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_after_rollback(session: Session, _previous) -> None:
-    session.info.pop("outbox", None)
+def _drop_after_rollback(session: Session, previous) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves the enclosing transaction's jobs
+        session.info.pop("outbox", None)
 
 
 def relay(ids=None, *, limit: int = 200) -> int:
@@ -182,9 +190,12 @@ def relay(ids=None, *, limit: int = 200) -> int:
             q = q.with_for_update(skip_locked=True)
         for msg in s.scalars(q).all():
             actor = _actors.get(msg.actor)
+            if actor is None:  # not declared in this process: skip it, it must not hold up the rest
+                msg.attempts += 1
+                msg.last_error = f"LookupError: unknown actor {msg.actor}"[:500]
+                log.error("outbox row %s names an unknown actor %s", msg.id, msg.actor)
+                continue
             try:
-                if actor is None:
-                    raise LookupError(f"unknown actor {msg.actor}")
                 actor.send_with_options(args=(msg.tenant_id, str(msg.id), *msg.args))
             except Exception as exc:  # broker down: keep the row, try again later
                 msg.attempts += 1

@@ -16,6 +16,8 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .permissions import public
+
 AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports")
 # ASCII digits without leading zeros (`\d` would take "１" or "01", which int() reads as 1) and
 # only the known areas: one spelling per object.
@@ -134,6 +136,7 @@ storage_bp = Blueprint("storage", __name__, url_prefix="/storage")
 
 
 @storage_bp.get("/o/<token>")
+@public  # a capability URL: the signed token is the permission
 def download(token):
     store = current_app.extensions["storage"]
     if not isinstance(store, FileStorage):
@@ -150,6 +153,7 @@ def download(token):
 
 
 @storage_bp.post("/upload")
+@public  # a capability URL: the signed policy is the permission
 def upload():
     """The local stand-in for an S3 POST policy: signed key, size limit, expiry."""
     store = current_app.extensions["storage"]
