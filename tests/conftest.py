@@ -114,13 +114,28 @@ def _truncate_pg(admin_url: str) -> None:
     eng.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def clean_redis_namespace():
+    """Jobs sent by tests that never run a worker would pile up in Redis across runs."""
+    yield
+    if SERVICES and _reachable("127.0.0.1", 6379):
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        keys = list(client.scan_iter(match=f"shangliang-test-{RUN_ID}*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 # ---------------------------------------------------------------- S3 (moto server)
 
 @pytest.fixture(scope="session")
 def s3_server():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    from support.procs import free_port
+
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -132,14 +147,6 @@ def s3_server():
     yield {"endpoint_url": endpoint, "bucket": bucket, "region": "us-east-1", "access_key": "test",
            "secret_key": "test", "public_endpoint_url": None}
     server.stop()
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------- the app

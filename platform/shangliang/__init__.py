@@ -75,7 +75,9 @@ def _register(app: Flask, cfg) -> None:
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)
     web.init_errors(app)
-    app.jinja_env.globals.update(_=_, get_locale=get_locale)
+    from .accounts.models import ROLE_LABELS
+
+    app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)))
     app.context_processor(_template_context)
     app.teardown_appcontext(lambda _exc: Session.remove())
 

@@ -126,7 +126,8 @@ def visible_tenants(user) -> list[Tenant]:
         counties = {t for t, r in pairs if r == "county_admin"}
         q = select(Tenant).where(or_(Tenant.id.in_(ids), Tenant.parent_id.in_(counties)),
                                  Tenant.status != "archived")
-    return list(db.scalars(q.order_by(Tenant.kind, Tenant.id)))
+    order = {"platform": 0, "county": 1, "street": 2}
+    return sorted(db.scalars(q), key=lambda t: (order[t.kind], t.id))
 
 
 # ---------------------------------------------------------------- memberships

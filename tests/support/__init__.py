@@ -1,0 +1,1 @@
+"""Test support: job actors, a worker for other processes, a TCP proxy. Not collected by pytest."""
