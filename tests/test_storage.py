@@ -25,7 +25,8 @@ import pytest
 import requests
 from itsdangerous import TimestampSigner
 
-from conftest import SERVICES, _free_port
+from conftest import SERVICES
+from support.procs import free_port
 from shangliang import create_app
 from shangliang.config import ConfigError
 from shangliang.core.storage import (AREAS, DOWNLOAD_EXPIRY, UPLOAD_EXPIRY, FileStorage, S3Storage, StorageError,
@@ -495,7 +496,7 @@ def test_healthz_reports_broken_storage(app, client, monkeypatch):
 
 
 def test_unreachable_s3_at_start_up_names_s3_bucket(config):
-    closed = _free_port()  # bound and released: nothing listens there
+    closed = free_port()  # bound and released: nothing listens there
     s3 = {"bucket": "shangliang-unreachable", "endpoint_url": f"http://127.0.0.1:{closed}", "region": "us-east-1",
           "access_key": "test", "secret_key": "test", "public_endpoint_url": None}
     started = time.monotonic()
