@@ -16,8 +16,9 @@ from .core.storage import make_storage
 csrf = CSRFProtect()
 
 
-def create_app(cfg: config_mod.Config | None = None, *, check: bool = True) -> Flask:
-    """Build the app. With `check`, unreachable services raise ConfigError (one line)."""
+def create_app(cfg: config_mod.Config | None = None, *, check: bool = True, command: bool = False) -> Flask:
+    """Build the app. With `check`, unreachable services raise ConfigError (one line).
+    `command`: a one-off CLI process, which must not hand jobs to an in-memory broker."""
     cfg = cfg or config_mod.from_env()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
     app.config.update(
@@ -43,7 +44,7 @@ def create_app(cfg: config_mod.Config | None = None, *, check: bool = True) -> F
     if check:
         config_mod.check_services(cfg, engine, storage)
     jobs.configure(engine, cfg.broker_url, queue=cfg.jobs_queue, namespace=cfg.broker_namespace,
-                   heartbeat_ms=cfg.broker_heartbeat_ms)
+                   heartbeat_ms=cfg.broker_heartbeat_ms, send_after_commit=not (command and not cfg.broker_url))
 
     _register(app, cfg)
     if cfg.trusted_proxies:

@@ -31,6 +31,7 @@ def app_or_exit(**kw):
 def main():
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # keep `make demo` output readable
 
 
 @main.command()
@@ -98,7 +99,7 @@ def demo():
 def demo_load():
     from .demo import load_demo
 
-    app = app_or_exit()
+    app = app_or_exit(command=True)
     with app.app_context():
         created = load_demo(DEMO_PASSWORD)
     click.echo(f"demo data: {created} tenants created")
@@ -122,7 +123,7 @@ def operator_create(username, name, password):
     from .core.tenancy import tenant_context
     from .demo import ensure_platform
 
-    app = app_or_exit()
+    app = app_or_exit(command=True)
     with app.app_context():
         platform = ensure_platform()
         try:

@@ -62,7 +62,7 @@ class JobRun(TenantOwned, Base):
 # ---------------------------------------------------------------- broker
 
 _actors: dict[str, dramatiq.Actor] = {}
-_state = {"broker": None, "queue": "default", "engine": None}
+_state = {"broker": None, "queue": "default", "engine": None, "send_after_commit": True}
 
 
 def make_broker(url: str | None, *, namespace: str = "shangliang", heartbeat_ms: int = 60_000):
@@ -161,7 +161,7 @@ def _relay_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint was released: nothing is committed yet
     ids = session.info.pop("outbox", None)
-    if ids and _state["engine"] is not None:
+    if ids and _state["engine"] is not None and _state["send_after_commit"]:
         try:
             relay(ids)
         except Exception:  # the change is committed either way; the sweep sends what is left
@@ -229,8 +229,10 @@ class RelayLoop(threading.Thread):
 
 
 def configure(engine, broker_url: str | None, *, queue: str = "default", namespace: str = "shangliang",
-              heartbeat_ms: int = 60_000):
-    _state["engine"] = engine
+              heartbeat_ms: int = 60_000, send_after_commit: bool = True):
+    """`send_after_commit=False` for short-lived commands on the embedded default: their
+    in-memory broker dies with them, so their jobs wait in the outbox for the server's sweep."""
+    _state["engine"], _state["send_after_commit"] = engine, send_after_commit
     use_broker(make_broker(broker_url, namespace=namespace, heartbeat_ms=heartbeat_ms), queue=queue)
 
 
