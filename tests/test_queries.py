@@ -36,3 +36,20 @@ def test_list_pages_cost_the_same_at_10_and_200_rows(app, as_user, world, query_
     large = {url: statements(query_counter, client, url) for url in pages}
     assert small == large
     assert max(large.values()) <= 12, large
+
+
+def test_operator_pages_cost_the_same_at_10_and_200_tenants(app, as_user, world, query_counter):
+    from shangliang.tenants.operations import create_tenant
+
+    def add_streets(n, prefix):
+        with app.app_context():
+            for i in range(n):
+                create_tenant(None, kind="street", slug=f"{prefix}-{i}", name=f"街道{i}", parent=world.lixia)
+            db.commit()
+
+    client = as_user("operator")
+    pages = ["/", "/t/platform/manage/", "/t/platform/manage/tenants", "/t/lixia/manage/tenants"]
+    small = {url: statements(query_counter, client, url) for url in pages}
+    add_streets(200, "more")
+    large = {url: statements(query_counter, client, url) for url in pages}
+    assert small == large

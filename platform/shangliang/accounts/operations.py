@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select
 
 from ..audit.operations import record
 from ..core import jobs
@@ -114,20 +114,27 @@ def end_all_sessions(user_id: int) -> None:
 
 # ---------------------------------------------------------------- tenants a person sees
 
-def visible_tenants(user) -> list[Tenant]:
-    """Tenants a person belongs to; a county admin also sees the county's streets."""
+SWITCHER_LIMIT = 60
+
+
+def visible_tenants(user, limit: int = SWITCHER_LIMIT) -> list[Tenant]:
+    """Tenants a person belongs to; a county admin also sees the county's streets.
+
+    A platform operator gets the platform and the counties here (streets are reached
+    through the paginated tenants page), so the list stays short at any size.
+    """
     from ..core.permissions import memberships_of
 
     pairs = memberships_of(user)
     if any(r == "platform_admin" for _, r in pairs):
-        q = select(Tenant).where(Tenant.status != "archived")
+        q = select(Tenant).where(Tenant.kind != "street", Tenant.status != "archived")
     else:
         ids = {t for t, _ in pairs}
         counties = {t for t, r in pairs if r == "county_admin"}
         q = select(Tenant).where(or_(Tenant.id.in_(ids), Tenant.parent_id.in_(counties)),
                                  Tenant.status != "archived")
-    order = {"platform": 0, "county": 1, "street": 2}
-    return sorted(db.scalars(q), key=lambda t: (order[t.kind], t.id))
+    order = case({"platform": 0, "county": 1}, value=Tenant.kind, else_=2)
+    return list(db.scalars(q.order_by(order, Tenant.id).limit(limit)))
 
 
 # ---------------------------------------------------------------- memberships

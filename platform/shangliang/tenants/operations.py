@@ -54,16 +54,16 @@ def create_tenant(actor_id: int | None, *, kind: str, slug: str, name: str, pare
     return tenant
 
 
-def children(tenant: Tenant) -> list[Tenant]:
-    return list(db.scalars(select(Tenant).where(Tenant.parent_id == tenant.id, Tenant.status != "archived")
-                           .order_by(Tenant.name)))
-
-
-def listed_tenants(tenant: Tenant) -> list[Tenant]:
+def listed_tenants_query(tenant: Tenant):
     """What a county (its streets) or the platform (every county and street) looks after."""
-    if tenant.kind == "platform":
-        return list(db.scalars(select(Tenant).where(Tenant.kind != "platform").order_by(Tenant.id)))
-    return children(tenant)
+    q = select(Tenant).where(Tenant.kind != "platform")
+    if tenant.kind != "platform":
+        q = q.where(Tenant.parent_id == tenant.id, Tenant.status != "archived")
+    return q.order_by(Tenant.kind, Tenant.parent_id, Tenant.id)
+
+
+def children(tenant: Tenant, limit: int = 100) -> list[Tenant]:
+    return list(db.scalars(listed_tenants_query(tenant).limit(limit)))
 
 
 def member_counts(acting: Tenant, actor_id: int, tenants: list[Tenant]) -> dict[int, int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, g, render_template
 from flask_login import current_user
 
+from ..core.pagination import paginate
 from ..core.permissions import public, require, roles_in
 from ..notifications.operations import unread_count
 from . import operations as ops
@@ -22,13 +23,13 @@ def portal():
 @require("tenant.view")
 def dashboard():
     return render_template("tenants/dashboard.html", roles=sorted(roles_in(current_user, g.tenant)),
-                           unread=unread_count(current_user.id), children=ops.listed_tenants(g.tenant)
-                           if g.tenant.kind != "street" else [])
+                           unread=unread_count(current_user.id),
+                           children=ops.children(g.tenant, limit=20) if g.tenant.kind != "street" else [])
 
 
 @bp.get("/manage/tenants")
 @require("tenants.view")
 def tenant_list():
-    tenants = ops.listed_tenants(g.tenant)
-    counts = ops.member_counts(g.tenant, current_user.id, tenants)
-    return render_template("tenants/list.html", tenants=tenants, counts=counts)
+    page = paginate(ops.listed_tenants_query(g.tenant))
+    counts = ops.member_counts(g.tenant, current_user.id, page.items)
+    return render_template("tenants/list.html", page=page, counts=counts)
