@@ -39,7 +39,9 @@ def test_add_member_and_see_it_audited(client, token, world):
                         json={"username": "nobody", "role": "department"})
     assert again.status_code == 409
     audit = client.get("/api/v1/t/yanshan/audit", headers=auth(token)).get_json()["items"]
-    assert any(a["action"] == "membership.add" and a["target"] == "nobody" for a in audit)
+    added = [a for a in audit if a["action"] == "membership.add" and a["target"] == "nobody"]
+    assert len(added) == 1 and added[0]["detail"]["via"] == "api token 12345 热线对接"
+    assert added[0]["actor_id"] == world.users["yanshan-admin"].id  # who made the token answers for it
 
 
 def test_no_token_is_401_with_the_error_shape(client, world):

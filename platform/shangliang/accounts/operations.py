@@ -146,14 +146,15 @@ ASSIGNABLE = {
 }
 
 
-def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str) -> Membership:
+def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str, via: str | None = None) -> Membership:
+    """`via` names what acted when no person did (an API token), for the audit log."""
     if role not in ROLES or role not in ASSIGNABLE[tenant.kind]:
         raise Refused("此处不能分配该角色", "role")
     if db.get(Membership, {"tenant_id": tenant.id, "user_id": user.id, "role": role}) is not None:
         raise Refused(f"{user.display_name} 已有该角色", "username", "conflict")
     m = Membership(tenant_id=tenant.id, user_id=user.id, role=role, created_by=actor_id)
     db.add(m)
-    record(tenant.id, actor_id, "membership.add", user.username, {"role": role})
+    record(tenant.id, actor_id, "membership.add", user.username, {"role": role, **({"via": via} if via else {})})
     from ..notifications.tasks import welcome_member
 
     jobs.enqueue(welcome_member, user.id, role, tenant_id=tenant.id)

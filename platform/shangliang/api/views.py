@@ -59,7 +59,7 @@ def authenticate_token():
     if token is None:
         # Not this tenant's token: answer as if the tenant did not exist.
         return fail(404, "not_found", "no such tenant for this token")
-    g.api_roles = {token.role}
+    g.api_roles, g.api_token = {token.role}, token
     db.commit()  # last_used_at
 
 
@@ -104,7 +104,8 @@ def add_member():
     if user is None:
         return fail(422, "validation_error", "some fields are invalid", {"username": ["no such user"]})
     try:
-        m = account_ops.add_membership(g.tenant, None, user, data["role"])
+        m = account_ops.add_membership(g.tenant, g.api_token.created_by, user, data["role"],
+                                       via=f"api token {g.api_token.name}")
     except account_ops.Refused as exc:
         db.rollback()
         status = 409 if exc.code == "conflict" else 422
