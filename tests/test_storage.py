@@ -513,3 +513,13 @@ def test_missing_bucket_at_start_up_names_s3_bucket(config, s3_server):
     with pytest.raises(ConfigError) as err:
         create_app(dataclasses.replace(config, s3=dict(s3_server, bucket="shangliang-no-such-bucket")))
     assert err.value.variable == "S3_BUCKET"
+
+
+@pytest.mark.skipif(SERVICES, reason="FileStorage only: services mode uses S3")
+def test_file_download_cannot_run_script_on_our_origin(app, store):
+    key = tenant_key(3, "uploads", "html")
+    store.put(key, b"<script>alert(document.cookie)</script>", "text/html")
+    status, _body, headers = fetch(app, store.download_url(key))
+    assert status == 200
+    assert "sandbox" in headers["Content-Security-Policy"] and "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"

@@ -114,6 +114,8 @@ class TenantHostMiddleware:
 
         with Session.session_factory() as s:
             slug = s.scalar(select(Tenant.slug).where(Tenant.custom_host == host, Tenant.status != "archived"))
+        if len(self.cache) > 1000:  # random Host headers must not grow memory without bound
+            self.cache.clear()
         self.cache[host] = (slug, time.monotonic() + self.TTL)
         return slug
 

@@ -148,8 +148,10 @@ def download(token):
         abort(404)
     if not path.is_file():
         abort(404)
-    return send_file(path, as_attachment=bool(data.get("f")), download_name=data.get("f") or None,
-                     max_age=0)
+    resp = send_file(path, as_attachment=bool(data.get("f")), download_name=data.get("f") or None, max_age=0)
+    # Served from our own origin: whatever the bytes are, they may not run script here.
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return resp
 
 
 @storage_bp.post("/upload")
