@@ -202,8 +202,6 @@ class World:
     """
 
     def __init__(self):
-        from sqlalchemy import select
-
         from shangliang.accounts.operations import add_membership, create_user
         from shangliang.core.db import db
         from shangliang.core.tenancy import tenant_context
@@ -237,7 +235,6 @@ class World:
             add_membership(self.guangwumen, None, user("guangwumen-staff"), "staff")
         user("nobody")
         db.commit()
-        self.select = select
 
     def tenant(self, slug):
         return {t.slug: t for t in (self.platform, self.lixia, self.chengguan, self.yanshan, self.langshan,

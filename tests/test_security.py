@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from flask import url_for
 
-from conftest import PASSWORD, csrf_token, login
+from conftest import PASSWORD, csrf_token
 
 HEADERS = {
     "Content-Security-Policy": "frame-ancestors 'none'",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +35,6 @@ class Config:
     s3: dict | None = None  # endpoint_url, bucket, region, access_key, secret_key, public_endpoint_url
     max_content_length: int = 16 * 1024 * 1024
     trusted_proxies: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

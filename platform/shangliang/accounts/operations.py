@@ -108,9 +108,6 @@ def end_session(token: str | None) -> None:
         db.execute(delete(AuthSession).where(AuthSession.token_hash == _sha256(token)))
 
 
-def end_all_sessions(user_id: int) -> None:
-    db.execute(delete(AuthSession).where(AuthSession.user_id == user_id))
-
 
 # ---------------------------------------------------------------- tenants a person sees
 

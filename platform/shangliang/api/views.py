@@ -5,7 +5,6 @@ Token authentication, one tenant per token. Every operation is declared with
 """
 from __future__ import annotations
 
-from functools import wraps
 
 from flask import Blueprint, g, jsonify, request
 from marshmallow import ValidationError

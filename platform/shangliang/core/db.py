@@ -89,7 +89,3 @@ def bind(engine: Engine) -> None:
     Session.remove()
     Session.configure(bind=engine)
 
-
-def is_postgres(bind_or_session=None) -> bool:
-    target = bind_or_session or Session
-    return target.get_bind().dialect.name == "postgresql"
