@@ -1,0 +1,200 @@
+"""The procedure file format (工作法 as data) and its checks.
+
+A procedure is a YAML document: metadata and an ordered list of steps. marshmallow
+checks the shape (errors name the step and the field); `problems()` checks the graph
+(every step reachable, a closure reachable from every step, transitions to known steps,
+known roles). `tenants/procedures/README.md` documents the format for people.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+PHASES = ("intake", "triage", "deliberation", "execution", "evaluation", "closure")
+# Who may act at a step: the membership roles, plus the resident (public portal, 12345 rating).
+ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", "resident")
+TRANSITIONS = ("advance", "reopen", "escalate", "transfer", "close_out_of_scope")
+FIELDS = ("category", "urgency", "community", "grid", "place", "description", "resident_name",
+          "resident_phone", "channel", "plan", "outcome", "summary", "reason", "department")
+KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="须为小写字母开头的 1–40 位小写字母、数字或下划线")
+
+
+class Names(Schema):
+    zh = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    en = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class TimeLimit(Schema):
+    hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
+    working_days = fields.Integer(validate=validate.Range(min=1, max=365))
+
+    @validates_schema
+    def one_unit(self, data, **_kw):
+        if len(data) != 1:
+            raise ValidationError("须且只能填写 hours 或 working_days 之一", "hours")
+
+
+class Evidence(Schema):
+    """What must be on the topic before it may leave the step."""
+
+    fields_ = fields.List(fields.String(validate=validate.OneOf(FIELDS)), data_key="fields", load_default=list)
+    photos = fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
+    attachments = fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
+    consultation_record = fields.Boolean(load_default=False)
+    signatures = fields.Boolean(load_default=False)  # both sides sign the agreement (商定即办)
+    rating = fields.Boolean(load_default=False)  # the resident's satisfaction rating (评单)
+
+
+class Transition(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(TRANSITIONS))
+    to = fields.String(validate=KEY)  # a step key; escalate without `to` goes to the parent level
+    max_rounds = fields.Integer(validate=validate.Range(min=1, max=20))  # reopen only
+    name = fields.Nested(Names)  # how the action is labelled, if not the default
+
+    @validates_schema
+    def shape(self, data, **_kw):
+        kind = data.get("kind")
+        if kind in ("advance", "reopen", "transfer", "close_out_of_scope") and not data.get("to"):
+            raise ValidationError(f"{kind} 须指明目标步骤", "to")
+        if kind == "reopen" and not data.get("max_rounds"):
+            raise ValidationError("复盘须限定最多轮数", "max_rounds")
+        if kind != "reopen" and "max_rounds" in data:
+            raise ValidationError("只有复盘（reopen）可以限定轮数", "max_rounds")
+
+
+class Step(Schema):
+    key = fields.String(required=True, validate=KEY)
+    name = fields.Nested(Names, required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    phase = fields.String(required=True, validate=validate.OneOf(PHASES))
+    roles = fields.List(fields.String(validate=validate.OneOf(ACTOR_ROLES)), required=True,
+                        validate=validate.Length(min=1))
+    evidence = fields.Nested(Evidence, load_default=lambda: Evidence().load({}))
+    time_limit = fields.Nested(TimeLimit)
+    transitions = fields.List(fields.Nested(Transition), load_default=list)
+
+
+class Procedure(Schema):
+    key = fields.String(required=True, validate=KEY)
+    name = fields.Nested(Names, required=True)
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    source = fields.String(load_default="", validate=validate.Length(max=200))
+    brand = fields.String(load_default="", validate=validate.Length(max=40))
+    steps = fields.List(fields.Nested(Step), required=True, validate=validate.Length(min=2, max=30))
+
+
+class ProcedureInvalid(Exception):
+    """Refused, with every problem as (where, message): where is e.g. 'steps[jiedan].time_limit'."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{w}: {m}" for w, m in problems))
+        self.problems = problems
+
+
+def _flatten(messages, raw_steps, path="") -> list[tuple[str, str]]:
+    out = []
+    if isinstance(messages, dict):
+        for k, v in messages.items():
+            if path == "steps" and isinstance(k, int):
+                key = raw_steps[k].get("key") if k < len(raw_steps) and isinstance(raw_steps[k], dict) else None
+                where = f"steps[{key or k}]"
+            elif path.endswith("transitions") and isinstance(k, int):
+                where = f"{path}[{k}]"
+            else:
+                where = f"{path}.{k}" if path else str(k)
+            out += _flatten(v, raw_steps, where)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out += [(path.replace(".fields_", ".fields"), m) for m in messages]
+    else:
+        for i, m in enumerate(messages):
+            out += _flatten(m, raw_steps, f"{path}[{i}]")
+    return out
+
+
+def parse(text: str) -> dict:
+    """YAML text → a checked procedure definition, or ProcedureInvalid listing every problem."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "yaml"
+        raise ProcedureInvalid([(where, f"不是有效的 YAML：{getattr(exc, 'problem', exc)}")]) from None
+    return load(raw)
+
+
+def load(raw) -> dict:
+    if not isinstance(raw, dict):
+        raise ProcedureInvalid([("procedure", "须为一个映射（key、name、steps …）")])
+    steps = raw.get("steps") if isinstance(raw.get("steps"), list) else []
+    try:
+        data = Procedure().load(raw)
+    except ValidationError as err:
+        raise ProcedureInvalid(_flatten(err.messages, steps)) from None
+    found = problems(data)
+    if found:
+        raise ProcedureInvalid(found)
+    return dump(data)
+
+
+def dump(data: dict) -> dict:
+    """Plain JSON-able definition, with evidence's `fields` under its real name."""
+    out = dict(data)
+    out["steps"] = []
+    for step in data["steps"]:
+        s = dict(step)
+        ev = dict(s["evidence"])
+        ev["fields"] = ev.pop("fields_", [])
+        s["evidence"] = ev
+        out["steps"].append(s)
+    return out
+
+
+def problems(data: dict) -> list[tuple[str, str]]:
+    """Graph checks on a shape-valid procedure. Empty when it may be published."""
+    steps = data["steps"]
+    keys = [s["key"] for s in steps]
+    by_key = {s["key"]: s for s in steps}
+    found: list[tuple[str, str]] = []
+    for k in {k for k in keys if keys.count(k) > 1}:
+        found.append((f"steps[{k}]", "步骤标识重复"))
+    if steps[0]["phase"] != "intake":
+        found.append((f"steps[{steps[0]['key']}].phase", "第一步须属于收集（intake）阶段"))
+    closures = {s["key"] for s in steps if s["phase"] == "closure"}
+    if not closures:
+        found.append(("steps", "没有办结（closure）阶段的步骤"))
+    edges: dict[str, set[str]] = {k: set() for k in by_key}
+    for s in steps:
+        where = f"steps[{s['key']}]"
+        for i, t in enumerate(s["transitions"]):
+            target = t.get("to")
+            if target is not None and target not in by_key:
+                found.append((f"{where}.transitions[{i}].to", f"没有步骤 {target}"))
+            elif target is not None:
+                edges[s["key"]].add(target)
+            if t["kind"] == "reopen" and not s["evidence"]["rating"]:
+                found.append((f"{where}.transitions[{i}]", "复盘只能出现在需要满意度评价的步骤"))
+            if t["kind"] == "close_out_of_scope" and target in by_key and by_key[target]["phase"] != "closure":
+                found.append((f"{where}.transitions[{i}].to", "不予受理须转到办结阶段的步骤"))
+        if s["phase"] == "closure" and any(t["kind"] == "advance" for t in s["transitions"]):
+            found.append((f"{where}.transitions", "办结步骤不能再推进"))
+        if s["phase"] != "closure" and not s["transitions"]:
+            found.append((f"{where}.transitions", "非办结步骤须至少有一条去向"))
+    reachable = _reach(steps[0]["key"], edges)
+    for k in keys:
+        if k not in reachable:
+            found.append((f"steps[{k}]", "从第一步无法到达此步骤"))
+        elif closures and not (_reach(k, edges) & closures):
+            found.append((f"steps[{k}]", "从此步骤无法到达办结"))
+    return found
+
+
+def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, queue = {start}, deque([start])
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
