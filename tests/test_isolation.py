@@ -33,13 +33,17 @@ def victim(app, world):
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
     from shangliang.notifications.operations import notify
+    from shangliang.procedures.operations import publish
+    from test_procedures import SMALL
 
     with app.app_context(), tenant_context(world.guangwumen.id):
         token, _secret = create_api_token(world.guangwumen, None, "hotline", "staff")
         note = notify(world.guangwumen.id, world.users["guangwumen-staff"].id, "x", "secret notice")
+        for _ in range(3):  # v3 exists there and nowhere else
+            publish(world.guangwumen, None, SMALL)
         db.commit()
         return {"user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
-                "notification_id": note.id, "role": "staff"}
+                "notification_id": note.id, "role": "staff", "number": 3}
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ def every_get_url(app, world):
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods:
                 continue
-            args = {"slug": "yanshan"} if "slug" in rule.arguments else {}
+            samples = {"slug": "yanshan", "number": 1}
+            args = {k: samples[k] for k in rule.arguments if k in samples}
             if rule.endpoint == "static":
                 args = {"filename": "app.css"}
             elif rule.endpoint == "storage.download":

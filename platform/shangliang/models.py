@@ -7,3 +7,4 @@ from .notifications.models import Notification  # noqa: F401
 from .tenants.models import Tenant  # noqa: F401
 
 metadata = Base.metadata
+from .procedures.models import ProcedureVersion  # noqa: F401,E402

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from .db import db
 
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
-         "notifications.view"}
+         "notifications.view", "procedure.view", "procedure.manage"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "platform_admin": ADMIN | {"tenants.view", "platform.manage"},
     "county_admin": ADMIN | {"tenants.view"},
     "street_admin": set(ADMIN),
-    "staff": {"tenant.view", "members.view", "notifications.view"},
-    "member": {"tenant.view", "notifications.view"},
-    "department": {"tenant.view", "notifications.view"},
+    "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view"},
+    "member": {"tenant.view", "notifications.view", "procedure.view"},
+    "department": {"tenant.view", "notifications.view", "procedure.view"},
 }
 PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 

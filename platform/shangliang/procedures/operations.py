@@ -1,0 +1,128 @@
+"""Procedures: the built-in templates, a tenant's published versions, and comparing them."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.operations import Refused
+from ..audit.operations import record
+from ..core.db import db
+from ..tenants.models import Tenant
+from .models import ProcedureVersion
+from .schema import ProcedureInvalid, parse
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "tenants" / "procedures"
+
+
+@lru_cache
+def builtin_templates() -> dict[str, dict]:
+    """key → {"definition": ..., "text": ...} for every file in tenants/procedures/."""
+    out = {}
+    for path in sorted(TEMPLATES_DIR.glob("*.yaml")):
+        text = path.read_text("utf-8")
+        definition = parse(text)
+        out[definition["key"]] = {"definition": definition, "text": text}
+    return out
+
+
+def current_version(tenant: Tenant) -> ProcedureVersion | None:
+    return db.scalar(select(ProcedureVersion).order_by(ProcedureVersion.number.desc()).limit(1))
+
+
+def versions(tenant: Tenant, limit: int = 100) -> list[ProcedureVersion]:
+    return list(db.scalars(select(ProcedureVersion).order_by(ProcedureVersion.number.desc()).limit(limit)))
+
+
+def version(tenant: Tenant, number: int) -> ProcedureVersion | None:
+    return db.scalar(select(ProcedureVersion).where(ProcedureVersion.number == number))
+
+
+def publish(tenant: Tenant, actor_id: int | None, text: str, note: str = "",
+            expected_number: int | None = None) -> ProcedureVersion:
+    """Check `text` and publish it as the tenant's next version.
+
+    A bad procedure raises ProcedureInvalid and changes nothing. `expected_number` is the
+    version the editor started from: if someone published meanwhile, the edit is refused
+    rather than silently overwriting theirs.
+    """
+    definition = parse(text)
+    latest = db.scalar(select(func.max(ProcedureVersion.number))) or 0
+    if expected_number is not None and expected_number != latest:
+        raise Refused(f"在您编辑期间已发布了第 {latest} 版，请基于最新版本重新修改", "base", "conflict")
+    row = ProcedureVersion(tenant_id=tenant.id, number=latest + 1, template_key=definition["key"],
+                           name=definition["name"]["zh"], definition=definition, source_text=text,
+                           note=(note or "").strip()[:500], published_by=actor_id)
+    db.add(row)
+    try:
+        db.flush()
+    except IntegrityError:  # two publishes at once: the unique number lets one win
+        db.rollback()
+        raise Refused("另一位管理员刚刚发布了新版本，请刷新后重试", "base", "conflict") from None
+    record(tenant.id, actor_id, "procedure.publish", f"v{row.number} {row.name}",
+           {"template": definition["key"], "steps": [s["key"] for s in definition["steps"]]})
+    return row
+
+
+def adopt(tenant: Tenant, actor_id: int | None, template_key: str) -> ProcedureVersion:
+    templates = builtin_templates()
+    if template_key not in templates:
+        raise Refused("没有这个工作法模板", "template")
+    return publish(tenant, actor_id, templates[template_key]["text"], note=f"采用模板 {template_key}")
+
+
+# ---------------------------------------------------------------- comparing versions
+
+def _limit(step) -> str:
+    tl = step.get("time_limit") or {}
+    if "hours" in tl:
+        return f"{tl['hours']} 小时"
+    if "working_days" in tl:
+        return f"{tl['working_days']} 个工作日"
+    return "不限"
+
+
+def _transitions(step) -> list[str]:
+    return sorted(f"{t['kind']}→{t.get('to') or '上级'}" + (f"×{t['max_rounds']}" if t.get("max_rounds") else "")
+                  for t in step["transitions"])
+
+
+def _evidence(step) -> str:
+    ev = step["evidence"]
+    parts = [f"字段 {', '.join(ev['fields'])}" if ev["fields"] else ""]
+    parts += [f"照片 ≥{ev['photos']}" if ev["photos"] else "", f"附件 ≥{ev['attachments']}" if ev["attachments"] else ""]
+    parts += [label for flag, label in (("consultation_record", "协商记录"), ("signatures", "双方签字"),
+                                        ("rating", "满意度评价")) if ev[flag]]
+    return "；".join(p for p in parts if p) or "无"
+
+
+ASPECTS = (("name", "名称", lambda s: f"{s['name']['zh']} / {s['name']['en']}"),
+           ("phase", "阶段", lambda s: s["phase"]),
+           ("roles", "可操作角色", lambda s: ", ".join(s["roles"])),
+           ("time_limit", "时限", _limit),
+           ("evidence", "离开条件", _evidence),
+           ("transitions", "去向", lambda s: ", ".join(_transitions(s))),
+           ("description", "说明", lambda s: s["description"]))
+
+
+def compare(old: dict, new: dict) -> list[dict]:
+    """Step by step, side by side: one row per step key in either version, with what changed."""
+    old_steps = {s["key"]: s for s in old["steps"]}
+    new_steps = {s["key"]: s for s in new["steps"]}
+    order = [s["key"] for s in new["steps"]] + [k for k in old_steps if k not in new_steps]
+    rows = []
+    for key in order:
+        a, b = old_steps.get(key), new_steps.get(key)
+        status = "added" if a is None else "removed" if b is None else "same"
+        changes = []
+        for aspect, label, show in ASPECTS:
+            va, vb = (show(a) if a else ""), (show(b) if b else "")
+            if a and b and va != vb:
+                changes.append({"aspect": aspect, "label": label, "old": va, "new": vb})
+        if status == "same" and changes:
+            status = "changed"
+        rows.append({"key": key, "status": status, "old": a, "new": b, "changes": changes})
+    return rows

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..accounts.operations import Refused
+from ..core.db import db
+from ..core.permissions import require
+from ..i18n import _
+from . import operations as ops
+from .schema import PHASES, ProcedureInvalid, parse
+
+bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
+MAX_TEXT = 100_000
+
+
+def _context(**kw):
+    return {"phases": PHASES, "templates": ops.builtin_templates(), **kw}
+
+
+@bp.get("/")
+@require("procedure.view")
+def index():
+    current = ops.current_version(g.tenant)
+    return render_template("procedures/index.html", **_context(current=current, versions=ops.versions(g.tenant)))
+
+
+@bp.post("/adopt")
+@require("procedure.manage")
+def adopt():
+    try:
+        row = ops.adopt(g.tenant, current_user.id, request.form.get("template", ""))
+    except Refused as exc:
+        flash(_(exc.message), "error")
+        return redirect(url_for(".index"))
+    db.commit()
+    flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/edit", methods=["GET", "POST"])
+@require("procedure.manage")
+def edit():
+    current = ops.current_version(g.tenant)
+    template = ops.builtin_templates().get(request.args.get("template", ""))
+    text = template["text"] if template else (current.source_text if current else "")
+    base = current.number if current else 0
+    problems, preview, changes, status = [], None, None, 200
+    if request.method == "POST":
+        text = request.form.get("text", "")
+        base = request.form.get("base", type=int, default=0)
+        if len(text) > MAX_TEXT:
+            problems, status = [("text", _("内容过长（上限 {n} 字符）", n=MAX_TEXT))], 400
+        else:
+            try:
+                if request.form.get("action") == "publish":
+                    row = ops.publish(g.tenant, current_user.id, text, request.form.get("note", ""),
+                                      expected_number=base)
+                    db.commit()
+                    flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
+                    return redirect(url_for(".version", number=row.number))
+                preview = parse(text)
+                changes = ops.compare(current.definition, preview) if current else None
+            except ProcedureInvalid as exc:
+                db.rollback()
+                problems, status = exc.problems, 400
+            except Refused as exc:
+                db.rollback()
+                problems, status = [(exc.field or "base", _(exc.message))], 409
+    return render_template("procedures/edit.html", **_context(
+        text=text, base=base, current=current, problems=problems, preview=preview, changes=changes,
+        note=request.form.get("note", "")), ), status
+
+
+@bp.get("/v/<int:number>")
+@require("procedure.view")
+def version(number: int):
+    row = ops.version(g.tenant, number)
+    if row is None:
+        abort(404)
+    return render_template("procedures/version.html", **_context(row=row, current=ops.current_version(g.tenant)))
+
+
+@bp.get("/compare")
+@require("procedure.view")
+def compare():
+    if "a" not in request.args or "b" not in request.args:  # nothing chosen yet: offer the choice
+        return render_template("procedures/compare.html", **_context(a=None, b=None, rows=[],
+                                                                     versions=ops.versions(g.tenant)))
+    a = ops.version(g.tenant, request.args.get("a", type=int, default=0))
+    b = ops.version(g.tenant, request.args.get("b", type=int, default=0))
+    if a is None or b is None:
+        abort(404)
+    return render_template("procedures/compare.html", **_context(a=a, b=b, rows=ops.compare(a.definition, b.definition),
+                                                                 versions=ops.versions(g.tenant)))

@@ -1,0 +1,176 @@
+"""Procedures as data: checks that name the step and field, versions, comparison, and the pages."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import csrf_token
+from shangliang.procedures.schema import ProcedureInvalid, parse
+
+SMALL = """
+key: small
+name: {zh: 小流程, en: Small}
+steps:
+  - key: dian
+    name: {zh: 点单, en: Order}
+    phase: intake
+    roles: [staff, resident]
+    evidence: {fields: [category, description]}
+    time_limit: {hours: 24}
+    transitions: [{kind: advance, to: shang}, {kind: close_out_of_scope, to: shou}]
+  - key: shang
+    name: {zh: 商单, en: Consult}
+    phase: deliberation
+    roles: [member, staff]
+    evidence: {consultation_record: true}
+    time_limit: {working_days: 5}
+    transitions: [{kind: advance, to: ping}, {kind: escalate}, {kind: transfer, to: shang}]
+  - key: ping
+    name: {zh: 评单, en: Rate}
+    phase: evaluation
+    roles: [resident, staff]
+    evidence: {rating: true}
+    transitions: [{kind: advance, to: shou}, {kind: reopen, to: shang, max_rounds: 3}]
+  - key: shou
+    name: {zh: 收单, en: Close}
+    phase: closure
+    roles: [street_admin]
+    evidence: {fields: [summary]}
+"""
+
+
+def problems_of(text):
+    with pytest.raises(ProcedureInvalid) as err:
+        parse(text)
+    return err.value.problems
+
+
+def test_a_good_procedure_parses():
+    d = parse(SMALL)
+    assert [s["key"] for s in d["steps"]] == ["dian", "shang", "ping", "shou"]
+    assert d["steps"][0]["evidence"]["fields"] == ["category", "description"]
+    assert d["steps"][2]["transitions"][1] == {"kind": "reopen", "to": "shang", "max_rounds": 3}
+
+
+@pytest.mark.parametrize("change, where, words", [
+    (("time_limit: {hours: 24}", "time_limit: {hours: 24, working_days: 1}"), "steps[dian].time_limit.hours", "之一"),
+    (("roles: [street_admin]", "roles: [mayor]"), "steps[shou].roles.0", "one of"),
+    (("to: ping}", "to: nowhere}"), "steps[shang].transitions[0].to", "没有步骤 nowhere"),
+    (("phase: deliberation", "phase: chatting"), "steps[shang].phase", "one of"),
+    (("{kind: reopen, to: shang, max_rounds: 3}", "{kind: reopen, to: shang}"),
+     "steps[ping].transitions[1].max_rounds", "轮数"),
+    (("evidence: {rating: true}", "evidence: {rating: false}"), "steps[ping].transitions[1]", "满意度"),
+    (("key: shou", "key: dian"), "steps[dian]", "重复"),
+    (("phase: closure", "phase: execution"), "steps", "办结"),
+])
+def test_problems_name_the_step_and_the_field(change, where, words):
+    found = problems_of(SMALL.replace(*change))
+    assert any(w == where and words in m for w, m in found), found
+
+
+def test_unreachable_steps_and_dead_ends_are_named():
+    text = SMALL + """
+  - key: island
+    name: {zh: 孤岛, en: Island}
+    phase: execution
+    roles: [staff]
+    transitions: [{kind: advance, to: island}]
+"""
+    found = dict(problems_of(text))
+    assert "无法到达此步骤" in found["steps[island]"] or "无法到达办结" in found["steps[island]"]
+
+
+def test_a_step_that_cannot_reach_closure_is_named():
+    text = SMALL.replace("transitions: [{kind: advance, to: ping}, {kind: escalate}, {kind: transfer, to: shang}]",
+                         "transitions: [{kind: transfer, to: shang}]")
+    found = dict(problems_of(text))
+    assert found["steps[shang]"] == "从此步骤无法到达办结"
+
+
+def test_broken_yaml_names_the_line():
+    found = problems_of("key: x\nsteps: [\n")
+    assert found[0][0].startswith("line ")
+
+
+# ---------------------------------------------------------------- versions through the pages
+
+def publish(client, text, base, note="", action="publish"):
+    return client.post("/t/yanshan/manage/procedure/edit", data={
+        "csrf_token": csrf_token(client), "text": text, "base": base, "note": note, "action": action})
+
+
+def test_publish_versions_and_compare(as_user, world):
+    c = as_user("yanshan-admin")
+    page = c.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
+    assert "还没有发布工作法" in page
+    assert publish(c, SMALL, 0, "first").status_code == 302
+    page = c.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
+    assert "小流程" in page and "第 1 版" in page and "商单" in page
+
+    changed = SMALL.replace("{zh: 商单, en: Consult}", "{zh: 议事会, en: Meeting}").replace(
+        "time_limit: {working_days: 5}", "time_limit: {working_days: 3}")
+    preview = publish(c, changed, 1, action="preview").get_data(as_text=True)
+    assert "预览" in preview and "议事会" in preview and "5 个工作日" in preview and "3 个工作日" in preview
+    assert publish(c, changed, 1, "shorter").status_code == 302
+
+    diff = c.get("/t/yanshan/manage/procedure/compare?a=1&b=2").get_data(as_text=True)
+    assert "商单 / Consult" in diff and "议事会 / Meeting" in diff and "时限" in diff
+    assert c.get("/t/yanshan/manage/procedure/v/1").status_code == 200
+    assert c.get("/t/yanshan/manage/procedure/v/3").status_code == 404
+
+
+def test_invalid_publish_is_refused_with_its_problems_and_changes_nothing(app, as_user, world):
+    c = as_user("yanshan-admin")
+    publish(c, SMALL, 0)
+    bad = SMALL.replace("to: ping}", "to: nowhere}")
+    resp = publish(c, bad, 1)
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert "steps[shang].transitions[0].to" in html and "没有步骤 nowhere" in html
+    assert "to: nowhere" in html  # the text is kept for fixing, nothing lost
+    with app.app_context():
+        from shangliang.core.tenancy import tenant_context
+        from shangliang.procedures.operations import current_version
+
+        with tenant_context(world.yanshan.id):
+            assert current_version(world.yanshan).number == 1
+
+
+def test_publishing_over_someone_elses_new_version_is_refused(as_user, world):
+    first, second = as_user("yanshan-admin"), as_user("lixia-admin")
+    publish(first, SMALL, 0)
+    assert publish(first, SMALL.replace("小流程", "甲"), 1).status_code == 302
+    resp = publish(second, SMALL.replace("小流程", "乙"), 1)  # started from v1, v2 exists now
+    assert resp.status_code == 409 and "第 2 版" in resp.get_data(as_text=True)
+
+
+def test_versions_are_immutable(app, as_user, world):
+    from sqlalchemy import select
+    from sqlalchemy.exc import DatabaseError
+
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.procedures.models import ProcedureVersion
+
+    publish(as_user("yanshan-admin"), SMALL, 0)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        row = db.scalars(select(ProcedureVersion)).one()
+        row.name = "changed"
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.flush()
+        db.rollback()
+
+
+def test_staff_see_the_procedure_but_may_not_change_it(as_user, world):
+    publish(as_user("yanshan-admin"), SMALL, 0)
+    staff = as_user("yanshan-staff")
+    page = staff.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
+    assert "小流程" in page and "修改并发布新版本" not in page
+    assert staff.get("/t/yanshan/manage/procedure/edit").status_code == 403
+    assert publish(staff, SMALL, 1).status_code == 403
+
+
+def test_a_huge_text_is_refused_with_the_limit(as_user, world):
+    resp = publish(as_user("yanshan-admin"), "#" * 100_001, 0)
+    assert resp.status_code == 400 and "内容过长" in resp.get_data(as_text=True)
