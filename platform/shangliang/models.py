@@ -8,3 +8,4 @@ from .tenants.models import Tenant  # noqa: F401
 
 metadata = Base.metadata
 from .procedures.models import ProcedureVersion  # noqa: F401,E402
+from .topics.models import Topic, TopicEvent  # noqa: F401,E402

@@ -1,0 +1,29 @@
+"""Intake channels (渠道): a registry, so a new channel is data, not a branch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IntakeChannel:
+    key: str
+    zh: str
+    en: str
+
+
+CHANNELS: dict[str, IntakeChannel] = {}
+
+
+def register(key: str, zh: str, en: str) -> IntakeChannel:
+    CHANNELS[key] = IntakeChannel(key, zh, en)
+    return CHANNELS[key]
+
+
+register("hotline_12345", "12345 热线", "12345 hotline")
+register("mailbox", "委员/书记信箱", "Mailbox")
+register("wechat", "微信群", "WeChat group")
+register("door_visit", "入户走访", "Door visit")
+register("meeting", "党群议事会/居民会议", "Party or residents' meeting")
+register("wish", "微心愿", "Micro-wish")
+register("portal", "网上点单", "Public portal")
+register("grid_worker", "网格员代办", "Grid worker on a resident's behalf")

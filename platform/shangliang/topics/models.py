@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
+                        UniqueConstraint, Uuid)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.tenancy import TenantOwned
+
+
+class Topic(TenantOwned, Base):
+    """One resident concern (议题), moving through the steps of the procedure version it
+    started on. Its current step, round and due time are kept here for lists and boards,
+    and always equal what replaying its `TopicEvent` log gives."""
+
+    __tablename__ = "topics"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_topics_tenant_number"),
+        ForeignKeyConstraint(["tenant_id", "procedure_version_id"],
+                             ["procedure_versions.tenant_id", "procedure_versions.id"]),
+        Index("ix_topics_tenant_step", "tenant_id", "status", "step_key"),
+        Index("ix_topics_tenant_due", "tenant_id", "status", "due_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column(Integer)
+    procedure_version_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    step_key: Mapped[str] = mapped_column(String(40))
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    closed_as: Mapped[str | None] = mapped_column(String(32))  # done | out_of_scope
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    step_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16), default="normal")
+    community: Mapped[str | None] = mapped_column(String(60))
+    grid: Mapped[str | None] = mapped_column(String(60))
+    place: Mapped[str | None] = mapped_column(String(200))
+    resident_name: Mapped[str | None] = mapped_column(String(60))
+    resident_phone: Mapped[str | None] = mapped_column(String(20))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # plan, outcome, summary, reason, department …
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Optimistic lock: two people acting on the same topic at once cannot both succeed.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    procedure = relationship("ProcedureVersion", lazy="joined", viewonly=True,
+                             primaryjoin="and_(foreign(Topic.tenant_id) == ProcedureVersion.tenant_id, "
+                                         "foreign(Topic.procedure_version_id) == ProcedureVersion.id)")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def step(self) -> dict:
+        return next(s for s in self.procedure.steps if s["key"] == self.step_key)
+
+
+class TopicEvent(TenantOwned, Base):
+    """The topic's immutable log: who did what, when, from which step to which, with what evidence.
+
+    Benchmarking (对标) is computed from these time stamps; `phase_from`/`phase_to` make
+    them queryable by canonical phase across tenants with different procedures."""
+
+    __tablename__ = "topic_events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "topic_id", "seq", name="uq_topic_events_topic_seq"),
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        Index("ix_topic_events_tenant_phase_at", "tenant_id", "phase_to", "at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    from_step: Mapped[str | None] = mapped_column(String(40))
+    to_step: Mapped[str | None] = mapped_column(String(40))
+    phase_from: Mapped[str | None] = mapped_column(String(16))
+    phase_to: Mapped[str | None] = mapped_column(String(16))
+    round: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # evidence: fields, rating, signatures, target …
+
+    actor = relationship("User", lazy="joined")
