@@ -38,6 +38,10 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
     parents = dict(db.execute("SELECT s.slug, c.slug FROM tenants s JOIN tenants c ON s.parent_id = c.id"))
     assert parents == {"yanshan": "lixia", "guangwumen": "chengguan", "langshan": "chongchuan",
                        "shizilou": "yanggu", "guangchuan": "decheng"}
+    procedures = dict(db.execute("SELECT t.slug, p.template_key FROM procedure_versions p "
+                                 "JOIN tenants t ON t.id = p.tenant_id"))
+    assert procedures == {"yanshan": "qibu_dingdan", "guangwumen": "sanji_liangti_yizhuan",
+                          "langshan": "sihuan_babu", "shizilou": "four_plus_x", "guangchuan": "tiyi_banping"}
     # The command's jobs wait in the outbox for the server's worker: none was handed to a broker
     # that died with the command.
     assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (11, 0)

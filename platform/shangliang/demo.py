@@ -10,6 +10,7 @@ from .accounts.models import User
 from .accounts.operations import add_membership, create_user
 from .core.db import db
 from .core.tenancy import tenant_context
+from .procedures.operations import adopt
 from .tenants.models import Tenant
 from .tenants.operations import create_tenant
 
@@ -52,8 +53,10 @@ def load_demo(password: str) -> int:
         for street_spec in county_spec["streets"]:
             if db.scalar(select(Tenant.id).where(Tenant.slug == street_spec["slug"])) is None:
                 admin = _user(f"{street_spec['slug']}-admin", f"{street_spec['name']}管理员", password)
-                create_tenant(None, kind="street", slug=street_spec["slug"], name=street_spec["name"],
-                              parent=county, households=street_spec.get("households"), admin=admin)
+                street = create_tenant(None, kind="street", slug=street_spec["slug"], name=street_spec["name"],
+                                       parent=county, households=street_spec.get("households"), admin=admin)
+                with tenant_context(street.id, admin.id):
+                    adopt(street, admin.id, street_spec["procedure"])  # each street runs its own practice
                 created += 1
         db.commit()
     return created
