@@ -34,13 +34,15 @@ def victim(app, world):
     from shangliang.core.tenancy import tenant_context
     from shangliang.notifications.operations import notify
     from shangliang.procedures.operations import publish
+    from shangliang.topics.operations import create_topic
     from test_procedures import SMALL
 
     with app.app_context(), tenant_context(world.guangwumen.id):
         token, _secret = create_api_token(world.guangwumen, None, "hotline", "staff")
         note = notify(world.guangwumen.id, world.users["guangwumen-staff"].id, "x", "secret notice")
-        for _ in range(3):  # v3 exists there and nowhere else
+        for i in range(3):  # version 3 and topic 3 exist there and nowhere else
             publish(world.guangwumen, None, SMALL)
+            create_topic(world.guangwumen, None, {"title": f"secret notice {i}", "channel": "wechat"})
         db.commit()
         return {"user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
                 "notification_id": note.id, "role": "staff", "number": 3}

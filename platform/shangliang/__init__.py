@@ -65,6 +65,8 @@ def _register(app: Flask, cfg) -> None:
     from .notifications import tasks  # noqa: F401  (declares the actors)
     from .notifications.views import bp as notifications_bp
     from .procedures.views import bp as procedure_bp
+    from .topics.operations import mask_phone
+    from .topics.views import bp as topics_bp
     from .tenants.views import bp as tenants_bp
 
     login_manager.init_app(app)
@@ -72,15 +74,16 @@ def _register(app: Flask, cfg) -> None:
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
-    for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, api_bp, health_bp,
-               storage_bp):
+    for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
+               health_bp, storage_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)
     web.init_errors(app)
     from .accounts.models import ROLE_LABELS
 
-    app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)))
+    app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)),
+                                 mask_phone=mask_phone)
     app.context_processor(_template_context)
     app.teardown_appcontext(lambda _exc: Session.remove())
 

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from .db import db
 
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
-         "notifications.view", "procedure.view", "procedure.manage"}
+         "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "platform_admin": ADMIN | {"tenants.view", "platform.manage"},
     "county_admin": ADMIN | {"tenants.view"},
     "street_admin": set(ADMIN),
-    "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view"},
-    "member": {"tenant.view", "notifications.view", "procedure.view"},
-    "department": {"tenant.view", "notifications.view", "procedure.view"},
+    "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view", "topics.view", "topics.create"},
+    "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create"},
+    "department": {"tenant.view", "notifications.view", "procedure.view", "topics.view"},
 }
 PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 

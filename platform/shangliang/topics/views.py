@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..accounts.operations import Refused
+from ..core.db import db
+from ..core.pagination import paginate
+from ..core.permissions import require, roles_in
+from ..i18n import _
+from ..procedures.operations import current_version
+from . import operations as ops
+from .channels import CHANNELS
+from .models import Topic
+
+bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
+FILTERS = ("category", "community", "channel")
+BOARD_CARDS = 20  # per step column; the list view pages through the rest
+
+
+def _filtered(stmt):
+    args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status",)}
+    for name in FILTERS:
+        if args[name]:
+            stmt = stmt.where(getattr(Topic, name) == args[name])
+    status = args["status"] or "open"
+    if status == "overdue":
+        stmt = stmt.where(Topic.status == "open", Topic.overdue.is_(True))
+    elif status in ("open", "closed"):
+        stmt = stmt.where(Topic.status == status)
+    return stmt, {**args, "status": status}
+
+
+@bp.get("/")
+@require("topics.view")
+def board():
+    """Topics by step of the current procedure: counts for every step, the first cards of each."""
+    version = current_version(g.tenant)
+    base, args = _filtered(select(Topic))
+    ranked = base.add_columns(func.row_number().over(partition_by=Topic.step_key,
+                                                     order_by=(Topic.overdue.desc(), Topic.due_at, Topic.number))
+                              .label("rn")).subquery()
+    from sqlalchemy.orm import aliased
+
+    t = aliased(Topic, ranked)
+    cards = db.execute(select(t).where(ranked.c.rn <= BOARD_CARDS)).scalars().all()
+    counts = dict(db.execute(_filtered(select(Topic.step_key, func.count()).group_by(Topic.step_key))[0]).all())
+    columns = []
+    steps = version.steps if version else []
+    known = {s["key"] for s in steps}
+    for s in steps:
+        columns.append({"step": s, "count": counts.get(s["key"], 0),
+                        "cards": [c for c in cards if c.step_key == s["key"]]})
+    others = [c for c in cards if c.step_key not in known]
+    return render_template("topics/board.html", version=version, columns=columns, others=others, args=args,
+                           channels=CHANNELS, total=sum(counts.values()))
+
+
+@bp.get("/list")
+@require("topics.view")
+def index():
+    stmt, args = _filtered(select(Topic))
+    page = paginate(stmt.order_by(Topic.number.desc()))
+    return render_template("topics/list.html", page=page, args=args, channels=CHANNELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("topics.create")
+def new():
+    form, errors = {}, {}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("title", "description", "channel", "category", "urgency",
+                                                     "community", "grid", "place", "resident_name", "resident_phone")}
+        try:
+            roles = roles_in(current_user, g.tenant)
+            topic = ops.create_topic(g.tenant, current_user.id, form, actor_role=next(iter(sorted(roles)), None))
+            db.commit()
+            flash(_("已登记议题 #{n}", n=topic.number), "success")
+            return redirect(url_for(".show", number=topic.number))
+        except Refused as exc:
+            db.rollback()
+            errors[exc.field or "form"] = _(exc.message)
+    return render_template("topics/new.html", form=form, errors=errors, channels=CHANNELS,
+                           version=current_version(g.tenant)), 400 if errors else 200
+
+
+def _topic(number: int) -> Topic:
+    topic = db.scalar(select(Topic).where(Topic.number == number))
+    if topic is None:
+        abort(404)
+    return topic
+
+
+@bp.get("/<int:number>")
+@require("topics.view")
+def show(number: int, errors=None, status=200):
+    topic = _topic(number)
+    log = ops.events(topic)
+    roles = roles_in(current_user, g.tenant)
+    actions = ops.available_actions(topic, roles, current_user.id, log)
+    return render_template("topics/show.html", topic=topic, log=log, actions=actions, errors=errors or {},
+                           handles=ops.handles(topic, roles, current_user.id, log), channels=CHANNELS,
+                           missing=ops.missing_evidence(topic, ops.this_visit(topic, log))
+                           if topic.status == "open" else []), status
+
+
+MAX_FILE = 10 * 1024 * 1024
+SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"%PDF-", "pdf"))
+
+
+def _store_upload(file) -> dict:
+    """Interim, until direct-to-storage uploads with background checks (issue 5): the file is
+    checked by its first bytes, size-limited, and stored under this tenant's prefix."""
+    from ..core.storage import tenant_key
+
+    if file is None or not file.filename:
+        raise Refused("请选择文件", "file", "validation_error")
+    body = file.read(MAX_FILE + 1)
+    if len(body) > MAX_FILE:
+        raise Refused("文件不能超过 10 MB", "file", "validation_error")
+    ext = next((e for magic, e in SIGNATURES if body.startswith(magic)), None)
+    if ext is None and body[:4] == b"RIFF" and body[8:12] == b"WEBP":
+        ext = "webp"
+    if ext is None:
+        raise Refused("只接受 JPEG、PNG、WebP 图片或 PDF 文件", "file", "validation_error")
+    key = tenant_key(g.tenant.id, "photos" if ext != "pdf" else "attachments", ext)
+    current_app.extensions["storage"].put(key, body, file.mimetype or "application/octet-stream")
+    return {"key": key, "name": file.filename[:200]}
+
+
+@bp.post("/<int:number>/act")
+@require("topics.view")
+def act(number: int):
+    topic = _topic(number)
+    kind = request.form.get("action", "")
+    data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action", "to", "version", "comment")}
+    stored = None
+    try:
+        if kind == "attach":
+            stored = _store_upload(request.files.get("file"))
+            data.update(stored)
+        ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
+                expected_version=request.form.get("version", type=int, default=-1),
+                to=request.form.get("to") or None, comment=request.form.get("comment", ""), data=data)
+        db.commit()
+    except Refused as exc:
+        db.rollback()
+        if stored:  # nothing refers to it: do not leave it behind
+            current_app.extensions["storage"].delete(stored["key"])
+        status = {"conflict": 409, "forbidden": 403}.get(exc.code, 400)
+        return show(number, errors={exc.field or "form": _(exc.message), "action": kind}, status=status)
+    flash(_("已记录"), "success")
+    return redirect(url_for(".show", number=number))

@@ -1,0 +1,129 @@
+"""Topics through the pages, as staff and members use them."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import csrf_token
+
+QIBU = (Path(__file__).resolve().parents[1] / "tenants" / "procedures" / "qibu_dingdan.yaml").read_text("utf-8")
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def staff(app, as_user, world):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.procedures.operations import publish
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, QIBU)
+        db.commit()
+    return as_user("yanshan-staff")
+
+
+def raise_topic(client, **extra):
+    form = {"csrf_token": csrf_token(client), "title": "立功小区天然气安装", "channel": "hotline_12345",
+            "community": "燕子山社区", "grid": "3 网格", "resident_name": "王大妈", "resident_phone": "13812341234",
+            "description": "楼道里没有天然气管道", **extra}
+    return client.post("/t/yanshan/topics/new", data=form)
+
+
+def page_of(client, number=1):
+    return client.get(f"/t/yanshan/topics/{number}").get_data(as_text=True)
+
+
+def act(client, action, number=1, to=None, files=None, **data):
+    html = page_of(client, number)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": csrf_token(client), "action": action, "version": version, **data}
+    if to:
+        form["to"] = to
+    if files:
+        form.update(files)
+    return client.post(f"/t/yanshan/topics/{number}/act", data=form, content_type="multipart/form-data")
+
+
+def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_user, world):
+    import io
+
+    resp = raise_topic(staff)
+    assert resp.status_code == 302 and resp.location.endswith("/t/yanshan/topics/1")
+    member = as_user("yanshan-member")
+
+    assert act(staff, "advance", to="jiedan").status_code == 302              # 点单 → 接单
+    assert act(staff, "record", category="公共设施", urgency="normal", place="2 号楼").status_code == 302
+    resp = act(staff, "advance", to="candan")
+    assert resp.status_code == 400 and "photos" in resp.get_data(as_text=True)  # 实地走访 photo missing
+    assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "现场.png")}).status_code == 302
+    assert act(staff, "advance", to="candan").status_code == 302              # 接单 → 参单
+    # 参单 is for members: staff have nothing to do here, a member claims and moves it on.
+    assert "您在此步骤没有可执行的操作" in page_of(staff)
+    assert act(member, "claim").status_code == 302
+    assert act(member, "transfer", to="gendan", department="街道城管中心").status_code == 302  # → 跟单
+    assert act(staff, "record", department="街道城管中心", plan="先铺设管道").status_code == 302
+    assert act(staff, "advance", to="shangdan").status_code == 302            # → 商单
+    assert act(staff, "record", plan="先铺设管道", outcome="燃气公司下月施工").status_code == 302
+    assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "商量.png")}).status_code == 302
+    assert act(staff, "consult", agreement="燃气公司承诺下月施工，社区协调入户").status_code == 302
+    assert act(staff, "advance", to="pingdan").status_code == 302             # → 评单
+    assert act(staff, "rate", satisfied="false", score="2", via="12345").status_code == 302
+    assert act(staff, "reopen", to="shangdan").status_code == 302             # 复盘
+    html = page_of(staff)
+    assert "第 2 轮" in html
+    for step in ("shangdan",):
+        assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "复盘.png")}).status_code == 302
+        assert act(staff, "consult", agreement="施工时间提前到本周").status_code == 302
+        assert act(staff, "advance", to="pingdan").status_code == 302
+    assert act(staff, "rate", satisfied="true", score="5", via="信箱").status_code == 302
+    assert act(staff, "advance", to="shoudan").status_code == 302             # → 收单
+    html = page_of(staff)
+    if "summary" in html:
+        act(staff, "record", summary="燃气管道已通，居民满意")
+    resp = act(staff, "close")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    html = page_of(staff)
+    assert "已办结" in html and "办结" in html
+    board = staff.get("/t/yanshan/topics/?status=closed").get_data(as_text=True)
+    assert "立功小区天然气安装" in board
+
+
+def test_a_double_submit_is_refused_the_second_time(staff, world):
+    raise_topic(staff)
+    html = page_of(staff)
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": csrf_token(staff), "action": "comment", "version": version, "comment": "收到"}
+    assert staff.post("/t/yanshan/topics/1/act", data=form).status_code == 302
+    again = staff.post("/t/yanshan/topics/1/act", data=form)
+    assert again.status_code == 409 and "刷新" in again.get_data(as_text=True)
+
+
+def test_members_who_do_not_handle_it_see_the_phone_masked(staff, as_user, world):
+    raise_topic(staff)
+    assert "13812341234" in page_of(staff)
+    html = page_of(as_user("yanshan-member"))
+    assert "13812341234" not in html and "138****1234" in html and "王大妈" not in html
+
+
+def test_wrong_file_and_bad_intake_name_the_field(staff, world):
+    import io
+
+    resp = raise_topic(staff, resident_phone="12345", title="")
+    assert resp.status_code == 400 and 'id="title"' in resp.get_data(as_text=True)
+    assert "必填" in resp.get_data(as_text=True)
+    raise_topic(staff)
+    resp = act(staff, "attach", kind="photo", files={"file": (io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")})
+    assert resp.status_code == 400 and "只接受" in resp.get_data(as_text=True)
+
+
+def test_board_counts_topics_by_step(staff, world):
+    for i in range(3):
+        raise_topic(staff, title=f"议题 {i}")
+    act(staff, "advance", number=2, to="jiedan")
+    html = staff.get("/t/yanshan/topics/").get_data(as_text=True)
+    counts = re.findall(r'<span>(点单|接单)</span> <span class="count">(\d+)</span>', html)
+    assert dict(counts) == {"点单": "2", "接单": "1"}
+    assert "议题 0" in staff.get("/t/yanshan/topics/list?channel=hotline_12345").get_data(as_text=True)
+    assert "议题 0" not in staff.get("/t/yanshan/topics/list?channel=wechat").get_data(as_text=True)
