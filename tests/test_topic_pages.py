@@ -127,3 +127,22 @@ def test_board_counts_topics_by_step(staff, world):
     assert dict(counts) == {"点单": "2", "接单": "1"}
     assert "议题 0" in staff.get("/t/yanshan/topics/list?channel=hotline_12345").get_data(as_text=True)
     assert "议题 0" not in staff.get("/t/yanshan/topics/list?channel=wechat").get_data(as_text=True)
+
+
+def test_times_are_shown_in_the_tenants_zone_and_admins_act_as_staff(app, staff, as_user, world):
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+
+    raise_topic(staff)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        created = db.scalar(select(Topic.created_at))
+    local = created.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    admin = as_user("yanshan-admin")
+    html = page_of(admin)
+    assert local in html
+    assert 'name="action" value="advance"' in html  # 点单 is staff's step; the street admin may act there too

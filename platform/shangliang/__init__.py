@@ -85,6 +85,7 @@ def _register(app: Flask, cfg) -> None:
     app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)),
                                  mask_phone=mask_phone)
     app.context_processor(_template_context)
+    app.jinja_env.filters["local"] = _local_time
     app.teardown_appcontext(lambda _exc: Session.remove())
 
 
@@ -99,6 +100,18 @@ def _template_context():
         return visible_tenants(current_user) if current_user.is_authenticated else []
 
     return {"tenant": g.get("tenant"), "can": can, "switchable_tenants": switchable}
+
+
+def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Times are stored in UTC and shown in the tenant's time zone (Asia/Shanghai by default)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import g
+
+    if value is None:
+        return ""
+    tenant = g.get("tenant")
+    return value.astimezone(ZoneInfo(tenant.timezone if tenant else "Asia/Shanghai")).strftime(fmt)
 
 
 class TenantHostMiddleware:
