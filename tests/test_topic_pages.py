@@ -56,7 +56,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert act(staff, "advance", to="jiedan").status_code == 302              # 点单 → 接单
     assert act(staff, "record", category="公共设施", urgency="normal", place="2 号楼").status_code == 302
     resp = act(staff, "advance", to="candan")
-    assert resp.status_code == 400 and "photos" in resp.get_data(as_text=True)  # 实地走访 photo missing
+    assert resp.status_code == 400 and "照片 1 张" in resp.get_data(as_text=True)  # 实地走访 photo missing
     assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "现场.png")}).status_code == 302
     assert act(staff, "advance", to="candan").status_code == 302              # 接单 → 参单
     # 参单 is for members: staff have nothing to do here, a member claims and moves it on.

@@ -102,7 +102,7 @@ def test_unsatisfied_rating_sends_the_topic_back_and_counts_the_round(street, wo
     assert "reopen" not in {a.kind for a in ops.available_actions(topic, ALL_ROLES, user)}  # no rating yet
     with pytest.raises(Refused) as err:
         do(street, topic, "advance", user=user, to="shou")
-    assert err.value.field == "evidence" and "rating" in err.value.message
+    assert err.value.field == "evidence" and "满意度评价" in err.value.message
     for round_ in (2, 3):
         do(street, topic, "rate", user=user, satisfied=False, score=2, via="12345")
         do(street, topic, "reopen", user=user, to="shang")

@@ -65,7 +65,8 @@ def _register(app: Flask, cfg) -> None:
     from .notifications import tasks  # noqa: F401  (declares the actors)
     from .notifications.views import bp as notifications_bp
     from .procedures.views import bp as procedure_bp
-    from .topics.operations import mask_phone
+    from .procedures.schema import FIELD_LABELS
+    from .topics.operations import describe_missing, mask_phone
     from .topics.views import bp as topics_bp
     from .tenants.views import bp as tenants_bp
 
@@ -83,7 +84,8 @@ def _register(app: Flask, cfg) -> None:
     from .accounts.models import ROLE_LABELS
 
     app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)),
-                                 mask_phone=mask_phone)
+                                 mask_phone=mask_phone, describe_missing=lambda m: _(describe_missing(m)),
+                                 field_label=lambda f: _(FIELD_LABELS.get(f, f)))
     app.context_processor(_template_context)
     app.jinja_env.filters["local"] = _local_time
     app.teardown_appcontext(lambda _exc: Session.remove())

@@ -18,6 +18,9 @@ ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", 
 TRANSITIONS = ("advance", "reopen", "escalate", "transfer", "close_out_of_scope")
 FIELDS = ("category", "urgency", "community", "grid", "place", "description", "resident_name",
           "resident_phone", "channel", "plan", "outcome", "summary", "reason", "department")
+FIELD_LABELS = {"category": "类别", "urgency": "紧急程度", "community": "社区", "grid": "网格", "place": "地点",
+                "description": "情况说明", "resident_name": "居民姓名", "resident_phone": "居民电话", "channel": "渠道",
+                "plan": "解决方案", "outcome": "协商结果", "summary": "总结", "reason": "理由", "department": "部门或单位"}
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="须为小写字母开头的 1–40 位小写字母、数字或下划线")
 
 

@@ -155,6 +155,17 @@ def missing_evidence(topic: Topic, visit: list[TopicEvent]) -> list[str]:
     return missing
 
 
+def describe_missing(item: str) -> str:
+    """'field:grid' → '网格', 'photos:1' → '照片 1 张': what a person reads on the topic page."""
+    from ..procedures.schema import FIELD_LABELS
+
+    kind, _, rest = item.partition(":")
+    if kind == "field":
+        return FIELD_LABELS.get(rest, rest)
+    return {"photos": f"照片 {rest} 张", "attachments": f"附件 {rest} 份", "consultation_record": "协商记录",
+            "signatures": "双方签字", "rating": "满意度评价"}.get(kind, item)
+
+
 def _field_value(topic: Topic, name: str):
     return getattr(topic, name) if name in TOPIC_COLUMNS else topic.details.get(name)
 
@@ -226,7 +237,8 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
     action = offered[0]
     role = next((r for r in topic.step["roles"] if r in acting_roles(roles)), None)
     if kind in ("advance", "close") and not action.ready:
-        raise Refused("离开此步骤前还需：" + "、".join(action.missing), "evidence", "evidence_missing")
+        raise Refused("离开此步骤前还需：" + "、".join(describe_missing(m) for m in action.missing), "evidence",
+                      "evidence_missing")
     handler = HANDLERS[kind]
     event_data = handler(topic, data, log)
     if kind in MOVING:
