@@ -235,6 +235,7 @@ class World:
             add_membership(self.guangwumen, None, user("guangwumen-staff"), "staff")
         user("nobody")
         db.commit()
+        self.users_by_id = {u.id: name for name, u in self.users.items()}
 
     def tenant(self, slug):
         return {t.slug: t for t in (self.platform, self.lixia, self.chengguan, self.yanshan, self.langshan,

@@ -227,3 +227,28 @@ def test_phone_is_masked_for_those_who_do_not_handle_the_topic(street, world):
     assert ops.mask_phone(topic.resident_phone) == "138****1234"
     assert ops.handles(topic, {"staff"}, None, log)
     assert not ops.handles(topic, {"member"}, world.users["yanshan-member"].id, log)
+
+
+def test_overdue_topics_are_marked_and_the_responsible_told_once(app, world, run_jobs):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from shangliang.core import jobs
+    from shangliang.core.db import utcnow
+    from shangliang.notifications.models import Notification
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        late, fresh = new_topic(world.yanshan), ops.create_topic(world.yanshan, None, INTAKE)
+        late.due_at = utcnow() - timedelta(hours=1)
+        db.commit()
+    for _ in range(2):  # two ticks, e.g. two workers: one mark, one set of notices
+        jobs.relay(jobs.PeriodicLoop().tick())
+        run_jobs()
+    with app.app_context(), tenant_context(world.yanshan.id):
+        topics = {t.number: t.overdue for t in db.scalars(select(ops.Topic))}
+        assert topics == {late.number: True, fresh.number: False}
+        notes = db.scalars(select(Notification).where(Notification.kind == "topic.overdue")).all()
+        told = sorted(world.users_by_id[n.user_id] for n in notes)
+    assert told == ["yanshan-admin", "yanshan-staff"]
+    assert all("已超过" in n.title and n.link.endswith(f"/topics/{late.number}") for n in notes)

@@ -63,6 +63,7 @@ def _register(app: Flask, cfg) -> None:
     from .core.storage import storage_bp
     from .i18n import _, get_locale
     from .notifications import tasks  # noqa: F401  (declares the actors)
+    from .topics import tasks as topic_tasks  # noqa: F401
     from .notifications.views import bp as notifications_bp
     from .procedures.views import bp as procedure_bp
     from .procedures.schema import FIELD_LABELS

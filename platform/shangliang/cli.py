@@ -180,10 +180,13 @@ def worker(threads):
     w.start()
     loop = jobs.RelayLoop()
     loop.start()
+    ticker = jobs.PeriodicLoop()
+    ticker.start()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"worker: {threads} threads on queue {app.config['SHANGLIANG'].jobs_queue}")
     stop.wait()
+    ticker.stop()
     loop.stop()
     w.stop()

@@ -242,4 +242,47 @@ def start_inprocess_worker(threads: int = 2):
     worker.start()
     loop = RelayLoop()
     loop.start()
+    PeriodicLoop().start()
     return worker, loop
+
+
+class PeriodicLoop(threading.Thread):
+    """Enqueues each periodic job for every active street, every `interval` seconds.
+
+    Several processes may run it: the jobs it starts are safe to run twice."""
+
+    def __init__(self, interval: float = 600.0):
+        super().__init__(name="periodic-jobs", daemon=True)
+        self.interval, self.stopping = interval, threading.Event()
+
+    def tick(self) -> list[uuid.UUID]:
+        """Writes the outbox rows for this round and returns their ids."""
+        from ..tenants.models import Tenant
+
+        with Session(bind=_state["engine"]) as s:
+            tenants = list(s.scalars(select(Tenant.id).where(Tenant.kind == "street", Tenant.status == "active")))
+            rows = [OutboxMessage(id=new_id(), tenant_id=tid, actor=actor.actor_name, args=[])
+                    for actor in _periodic for tid in tenants]
+            ids = [r.id for r in rows]
+            s.add_all(rows)
+            s.commit()
+        return ids
+
+    def run(self) -> None:
+        while not self.stopping.wait(self.interval):
+            try:
+                relay(self.tick())
+            except Exception:
+                log.exception("periodic tick failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+_periodic: list[dramatiq.Actor] = []
+
+
+def periodic(actor: dramatiq.Actor) -> dramatiq.Actor:
+    """Mark a tenant actor taking no arguments to run for every street on each tick."""
+    _periodic.append(actor)
+    return actor
