@@ -121,3 +121,60 @@ def test_openapi_document_is_valid_and_covers_every_api_rule(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {rule.rule} is not in openapi.json"
     assert "MemberCreate" in doc["components"]["schemas"]
+
+
+# ---------------------------------------------------------------- topics through the API
+
+@pytest.fixture
+def hotline(app, world):
+    """A 12345 hotline integration: a staff token of 燕山街道, which runs the small procedure."""
+    from shangliang.accounts.operations import create_api_token
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.procedures.operations import publish
+    from test_procedures import SMALL
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        _row, secret = create_api_token(world.yanshan, world.users["yanshan-admin"].id, "12345", "staff")
+        db.commit()
+    return auth(secret)
+
+
+def test_a_hotline_system_records_and_moves_a_topic(client, hotline, world):
+    resp = client.post("/api/v1/t/yanshan/topics", headers=hotline, json={
+        "title": "路灯不亮", "channel": "hotline_12345", "category": "市政", "description": "3 号楼前路灯坏了",
+        "resident_phone": "13900001111"})
+    assert resp.status_code == 201
+    topic = resp.get_json()
+    assert (topic["number"], topic["step"], topic["phase"]) == (1, "dian", "intake")
+    assert topic["resident_phone"] == "13900001111"  # staff handle topics
+
+    detail = client.get("/api/v1/t/yanshan/topics/1", headers=hotline).get_json()
+    assert [e["action"] for e in detail["events"]] == ["create"]
+    assert {"advance", "close_out_of_scope"} <= {a["kind"] for a in detail["actions"]}
+
+    moved = client.post("/api/v1/t/yanshan/topics/1/actions", headers=hotline,
+                        json={"action": "advance", "to": "shang", "version": detail["version"]})
+    assert moved.status_code == 200 and moved.get_json()["step"] == "shang"
+    stale = client.post("/api/v1/t/yanshan/topics/1/actions", headers=hotline,
+                        json={"action": "comment", "version": detail["version"], "comment": "again"})
+    assert stale.status_code == 409 and stale.get_json()["error"]["fields"] == {"version": [
+        stale.get_json()["error"]["message"]]}
+    listing = client.get("/api/v1/t/yanshan/topics?status=open", headers=hotline).get_json()
+    assert [t["number"] for t in listing["items"]] == [1]
+
+
+def test_topic_api_errors_name_the_field(client, hotline, world):
+    resp = client.post("/api/v1/t/yanshan/topics", headers=hotline, json={"title": "", "channel": "fax"})
+    assert resp.status_code == 422 and "title" in resp.get_json()["error"]["fields"]
+    resp = client.post("/api/v1/t/yanshan/topics", headers=hotline, json={"title": "x", "channel": "fax"})
+    assert resp.status_code == 422 and set(resp.get_json()["error"]["fields"]) == {"channel"}
+    client.post("/api/v1/t/yanshan/topics", headers=hotline, json={"title": "x", "channel": "wechat"})
+    resp = client.post("/api/v1/t/yanshan/topics/1/actions", headers=hotline,
+                       json={"action": "close_out_of_scope", "to": "shou", "version": 1})
+    assert resp.status_code == 422 and "reason" in resp.get_json()["error"]["fields"]
+    resp = client.post("/api/v1/t/yanshan/topics/1/actions", headers=hotline,
+                       json={"action": "rate", "version": 1, "data": {"satisfied": True}})
+    assert resp.status_code == 403  # not offered at 点单
+    assert client.get("/api/v1/t/yanshan/topics/99", headers=hotline).status_code == 404

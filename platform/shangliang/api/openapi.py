@@ -10,6 +10,7 @@ ERRORS = {
     "401": "No or malformed API token",
     "403": "The token's role may not do this",
     "404": "No such tenant or object for this token",
+    "409": "Someone acted on the topic first (stale version), or a duplicate",
     "422": "Invalid fields; `error.fields` names them",
 }
 
@@ -24,6 +25,8 @@ def build_spec() -> dict:
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
+        if "{number}" in op["path"]:
+            params.append({"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}})
         if op["paged"]:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})
         item = {

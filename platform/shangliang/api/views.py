@@ -121,3 +121,93 @@ def add_member():
 def audit():
     page = paginate(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()))
     return jsonify(page_json(page, schemas.AuditSchema))
+
+
+# ---------------------------------------------------------------- topics
+
+def _topic_json(topic, schema_cls=schemas.TopicSchema, **extra):
+    from ..topics import operations as topic_ops
+
+    log = topic_ops.events(topic)
+    schema = schema_cls()
+    schema.handles = topic_ops.handles(topic, g.api_roles, None, log)
+    out = schema.dump(topic)
+    if extra.get("detail"):
+        out["events"] = schemas.EventSchema(many=True).dump(log)
+        out["actions"] = schemas.ActionSchema(many=True).dump(topic_ops.available_actions(topic, g.api_roles, None, log))
+    return out
+
+
+def _get_topic(number):
+    from ..topics.models import Topic
+
+    return db.scalar(select(Topic).where(Topic.number == number))
+
+
+@bp.get("/t/<slug>/topics")
+@operation("/t/{slug}/topics", "get", "Topics, newest first, 50 a page", response=schemas.TopicPage, paged=True)
+@require("topics.view")
+def topics():
+    from ..topics.models import Topic
+
+    stmt = select(Topic).order_by(Topic.number.desc())
+    status = request.args.get("status")
+    if status in ("open", "closed"):
+        stmt = stmt.where(Topic.status == status)
+    page = paginate(stmt)
+    return jsonify({"items": [_topic_json(t) for t in page.items], "page": page.page, "per_page": page.per_page,
+                    "has_next": page.has_next})
+
+
+@bp.post("/t/<slug>/topics")
+@operation("/t/{slug}/topics", "post", "Record a topic from any channel (it enters the first step)",
+           body=schemas.TopicCreateSchema, response=schemas.TopicSchema, status=201)
+@require("topics.create")
+def create_topic():
+    from ..topics import operations as topic_ops
+
+    data, error = parse(schemas.TopicCreateSchema)
+    if error:
+        return error
+    try:
+        topic = topic_ops.create_topic(g.tenant, g.api_token.created_by, data, actor_role=next(iter(g.api_roles)))
+    except account_ops.Refused as exc:
+        db.rollback()
+        return fail(422, exc.code, exc.message, {exc.field or "topic": [exc.message]})
+    db.commit()
+    return jsonify(_topic_json(topic)), 201
+
+
+@bp.get("/t/<slug>/topics/<int:number>")
+@operation("/t/{slug}/topics/{number}", "get", "A topic with its whole log and the actions this token may take",
+           response=schemas.TopicDetailSchema)
+@require("topics.view")
+def topic(number: int):
+    row = _get_topic(number)
+    if row is None:
+        return fail(404, "not_found", "no such topic")
+    return jsonify(_topic_json(row, schemas.TopicDetailSchema, detail=True))
+
+
+@bp.post("/t/<slug>/topics/<int:number>/actions")
+@operation("/t/{slug}/topics/{number}/actions", "post", "Act on a topic at its current step",
+           body=schemas.TopicActionSchema, response=schemas.TopicDetailSchema)
+@require("topics.view")
+def topic_action(number: int):
+    from ..topics import operations as topic_ops
+
+    row = _get_topic(number)
+    if row is None:
+        return fail(404, "not_found", "no such topic")
+    data, error = parse(schemas.TopicActionSchema)
+    if error:
+        return error
+    try:
+        topic_ops.act(g.tenant, g.api_token.created_by, g.api_roles, row, data["action"],
+                      expected_version=data["version"], to=data["to"], comment=data["comment"], data=data["data"])
+    except account_ops.Refused as exc:
+        db.rollback()
+        status = {"conflict": 409, "forbidden": 403}.get(exc.code, 422)
+        return fail(status, exc.code, exc.message, {exc.field or "action": [exc.message]})
+    db.commit()
+    return jsonify(_topic_json(row, schemas.TopicDetailSchema, detail=True))
