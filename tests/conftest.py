@@ -161,7 +161,9 @@ def config(request, tmp_path) -> Config:
         _truncate_pg(pg["admin_url"])
         return Config(instance_path=tmp_path, database_url=pg["app_url"], database_admin_url=pg["admin_url"],
                       secret_key="s" * 48, env="development", broker_url=REDIS_URL,
-                      broker_namespace=f"shangliang-test-{RUN_ID}", jobs_queue=f"test-{RUN_ID}", s3=dict(s3))
+                      broker_namespace=f"shangliang-test-{RUN_ID}", s3=dict(s3),
+                      # a queue per test: jobs one test leaves behind never reach the next one's worker
+                      jobs_queue=f"test-{RUN_ID}-{uuid.uuid4().hex[:8]}")
     template = request.getfixturevalue("sqlite_template")
     db_path = tmp_path / "shangliang.db"
     shutil.copy(template, db_path)

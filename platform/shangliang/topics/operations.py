@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.operations import Refused
@@ -239,8 +240,17 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
     if kind in ("advance", "close") and not action.ready:
         raise Refused("离开此步骤前还需：" + "、".join(describe_missing(m) for m in action.missing), "evidence",
                       "evidence_missing")
-    handler = HANDLERS[kind]
-    event_data = handler(topic, data, log)
+    try:
+        event = _apply(tenant, topic, kind, action, role, actor_id, comment, data, log)
+        db.flush()
+    except (StaleDataError, IntegrityError):  # someone else changed the topic first: their change stands
+        db.rollback()
+        raise Refused("该议题刚被他人处理过，请刷新后再操作", "version", "conflict") from None
+    return event
+
+
+def _apply(tenant, topic, kind, action, role, actor_id, comment, data, log) -> TopicEvent:
+    event_data = HANDLERS[kind](topic, data, log)
     if kind in MOVING:
         event = _move(tenant, topic, kind, action.to, actor_id, role, comment, event_data)
     elif kind == "close":
@@ -249,11 +259,6 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
     else:
         event = _log(topic, kind, actor_id, role, comment=comment, data=event_data)
     topic.updated_at = utcnow()  # bumps the version even when only the log grew
-    try:
-        db.flush()
-    except StaleDataError:
-        db.rollback()
-        raise Refused("该议题刚被他人处理过，请刷新后再操作", "version", "conflict") from None
     return event
 
 

@@ -1,0 +1,109 @@
+"""Many people at once: one advance wins, and the claim limit holds (real parallelism on PostgreSQL)."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from shangliang.accounts.operations import Refused, add_membership, create_user
+from shangliang.core.db import db
+from shangliang.core.tenancy import tenant_context
+from shangliang.procedures.operations import publish
+from shangliang.topics import operations as ops
+from shangliang.topics.models import Topic
+from test_procedures import SMALL
+
+PEOPLE = 12
+
+
+@pytest.fixture
+def topic_at_consultation(app, world):
+    """A topic at 商单 (members and staff act there) and twelve members of the street."""
+    from shangliang.accounts.models import User
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        topic = ops.create_topic(world.yanshan, None, {"title": "停车难", "channel": "wechat",
+                                                       "category": "交通", "description": "小区停车位不足"})
+        ops.act(world.yanshan, None, {"staff"}, topic, "advance", expected_version=topic.version, to="shang")
+        members = []
+        for i in range(PEOPLE):
+            u = User(username=f"parallel-{i}", display_name=f"委员{i}", password_hash="x")
+            db.add(u)
+            db.flush()
+            add_membership(world.yanshan, None, u, "member")
+            members.append(u.id)
+        db.commit()
+        return topic.number, members
+
+
+def in_parallel(app, world, work):
+    """Run work(i) in PEOPLE threads released together; returns what each returned."""
+    gate = threading.Barrier(PEOPLE)
+    results = [None] * PEOPLE
+
+    def run(i):
+        with app.app_context(), tenant_context(world.yanshan.id):
+            gate.wait()
+            try:
+                results[i] = work(i)
+            finally:
+                db.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(PEOPLE)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def load(number):
+    return db.scalar(select(Topic).where(Topic.number == number))
+
+
+def test_only_one_of_many_simultaneous_advances_succeeds(app, world, topic_at_consultation):
+    number, _members = topic_at_consultation
+    with app.app_context(), tenant_context(world.yanshan.id):
+        seen = load(number).version
+
+    def advance(i):
+        topic = load(number)
+        try:
+            ops.act(world.yanshan, None, {"staff"}, topic, "escalate", expected_version=seen,
+                    data={"reason": f"第 {i} 人"})
+            db.commit()
+            return "ok"
+        except Refused as exc:
+            db.rollback()
+            return exc.code
+
+    results = in_parallel(app, world, advance)
+    assert results.count("ok") == 1 and results.count("conflict") == PEOPLE - 1, results
+    with app.app_context(), tenant_context(world.yanshan.id):
+        escalations = [e for e in ops.events(load(number)) if e.action == "escalate"]
+        assert len(escalations) == 1
+
+
+def test_the_claim_limit_holds_when_everyone_claims_at_once(app, world, topic_at_consultation):
+    number, members = topic_at_consultation
+
+    def claim(i):
+        for _ in range(30):  # a person who loses the race reloads and tries again, as the page invites
+            topic = load(number)
+            try:
+                ops.act(world.yanshan, members[i], {"member"}, topic, "claim", expected_version=topic.version)
+                db.commit()
+                return "claimed"
+            except Refused as exc:
+                db.rollback()
+                if exc.code != "conflict":
+                    return exc.code
+        return "gave up"
+
+    results = in_parallel(app, world, claim)
+    assert results.count("claimed") == ops.MAX_CLAIMANTS, results
+    assert results.count("forbidden") == PEOPLE - ops.MAX_CLAIMANTS
+    with app.app_context(), tenant_context(world.yanshan.id):
+        assert len(ops.claimants(ops.events(load(number)))) == ops.MAX_CLAIMANTS
