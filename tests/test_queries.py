@@ -53,3 +53,29 @@ def test_operator_pages_cost_the_same_at_10_and_200_tenants(app, as_user, world,
     add_streets(200, "more")
     large = {url: statements(query_counter, client, url) for url in pages}
     assert small == large
+
+
+def test_topic_pages_cost_the_same_at_10_and_200_topics(app, as_user, world, query_counter):
+    from shangliang.procedures.operations import publish
+    from shangliang.topics.operations import act, create_topic
+    from test_procedures import SMALL
+
+    def add_topics(n):
+        with app.app_context(), tenant_context(world.yanshan.id):
+            for i in range(n):
+                t = create_topic(world.yanshan, None, {"title": f"议题{i}", "channel": "wechat", "category": "市政"})
+                if i % 3 == 0:
+                    act(world.yanshan, None, {"staff"}, t, "advance", expected_version=t.version, to="shang")
+            db.commit()
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        db.commit()
+    add_topics(10)
+    client = as_user("yanshan-admin")
+    pages = ["/t/yanshan/topics/", "/t/yanshan/topics/list", "/t/yanshan/topics/list?category=市政",
+             "/t/yanshan/topics/1"]
+    small = {url: statements(query_counter, client, url) for url in pages}
+    add_topics(190)
+    large = {url: statements(query_counter, client, url) for url in pages}
+    assert small == large

@@ -53,7 +53,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('topics', schema=None) as batch_op:
         batch_op.create_index('ix_topics_tenant_due', ['tenant_id', 'status', 'due_at'], unique=False)
-        batch_op.create_index('ix_topics_tenant_step', ['tenant_id', 'status', 'step_key'], unique=False)
+        batch_op.create_index('ix_topics_tenant_step', ['tenant_id', 'status', 'step_key', 'due_at', 'number'], unique=False)
 
     op.create_table('topic_events',
     sa.Column('tenant_id', sa.Integer(), nullable=False),

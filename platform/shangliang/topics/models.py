@@ -21,7 +21,8 @@ class Topic(TenantOwned, Base):
         UniqueConstraint("tenant_id", "number", name="uq_topics_tenant_number"),
         ForeignKeyConstraint(["tenant_id", "procedure_version_id"],
                              ["procedure_versions.tenant_id", "procedure_versions.id"]),
-        Index("ix_topics_tenant_step", "tenant_id", "status", "step_key"),
+        # The board reads each step's first cards straight off this index.
+        Index("ix_topics_tenant_step", "tenant_id", "status", "step_key", "due_at", "number"),
         Index("ix_topics_tenant_due", "tenant_id", "status", "due_at"),
     )
 

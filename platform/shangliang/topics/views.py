@@ -37,22 +37,17 @@ def _filtered(stmt):
 def board():
     """Topics by step of the current procedure: counts for every step, the first cards of each."""
     version = current_version(g.tenant)
-    base, args = _filtered(select(Topic))
-    ranked = base.add_columns(func.row_number().over(partition_by=Topic.step_key,
-                                                     order_by=(Topic.overdue.desc(), Topic.due_at, Topic.number))
-                              .label("rn")).subquery()
-    from sqlalchemy.orm import aliased
-
-    t = aliased(Topic, ranked)
-    cards = db.execute(select(t).where(ranked.c.rn <= BOARD_CARDS)).scalars().all()
+    steps = version.steps if version else []
+    args = _filtered(select(Topic))[1]
     counts = dict(db.execute(_filtered(select(Topic.step_key, func.count()).group_by(Topic.step_key))[0]).all())
     columns = []
-    steps = version.steps if version else []
+    for s in steps:  # one short query per step, each read off ix_topics_tenant_step (earliest due first)
+        cards = db.scalars(_filtered(select(Topic).where(Topic.step_key == s["key"]))[0]
+                           .order_by(Topic.due_at, Topic.number).limit(BOARD_CARDS)).all()
+        columns.append({"step": s, "count": counts.get(s["key"], 0), "cards": cards})
     known = {s["key"] for s in steps}
-    for s in steps:
-        columns.append({"step": s, "count": counts.get(s["key"], 0),
-                        "cards": [c for c in cards if c.step_key == s["key"]]})
-    others = [c for c in cards if c.step_key not in known]
+    others = db.scalars(_filtered(select(Topic).where(Topic.step_key.not_in(known)))[0]
+                        .order_by(Topic.number).limit(BOARD_CARDS)).all() if set(counts) - known else []
     return render_template("topics/board.html", version=version, columns=columns, others=others, args=args,
                            channels=CHANNELS, total=sum(counts.values()))
 
