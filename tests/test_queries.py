@@ -63,7 +63,8 @@ def test_topic_pages_cost_the_same_at_10_and_200_topics(app, as_user, world, que
     def add_topics(n):
         with app.app_context(), tenant_context(world.yanshan.id):
             for i in range(n):
-                t = create_topic(world.yanshan, None, {"title": f"议题{i}", "channel": "wechat", "category": "市政"})
+                t = create_topic(world.yanshan, None, {"title": f"议题{i}", "channel": "wechat", "category": "市政",
+                                                      "description": "说明"})
                 if i % 3 == 0:
                     act(world.yanshan, None, {"staff"}, t, "advance", expected_version=t.version, to="shang")
             db.commit()
