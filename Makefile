@@ -32,6 +32,7 @@ test-services: install
 
 bench: install
 	$(BIN)/python bench/tenant_create.py
+	$(BIN)/python bench/topics.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable > requirements.lock
