@@ -21,10 +21,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
 
 from shangliang import create_app  # noqa: E402
-from shangliang.accounts.operations import add_membership, create_user  # noqa: E402
+from shangliang.accounts.operations import create_user  # noqa: E402
 from shangliang.core.db import db, new_id, utcnow  # noqa: E402
 from shangliang.core.tenancy import tenant_context  # noqa: E402
 from shangliang.procedures.operations import adopt, current_version  # noqa: E402
@@ -99,6 +99,10 @@ def main() -> None:
                     t0 = time.perf_counter()
                     load(street, n)
                     print(f"loaded {n:,} topics into {slug} in {time.perf_counter() - t0:.1f} s")
+            # Planner statistics, as autovacuum would gather them on a live database.
+            with app.extensions["engine"].connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
         results = {}
         for slug in SIZES:
             client = app.test_client()

@@ -1,8 +1,6 @@
 """Procedures as data: checks that name the step and field, versions, comparison, and the pages."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from conftest import csrf_token

@@ -6,7 +6,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from shangliang.accounts.operations import Refused, add_membership, create_user
+from shangliang.accounts.operations import Refused, add_membership
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish

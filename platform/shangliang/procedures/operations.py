@@ -4,7 +4,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,7 +12,7 @@ from ..audit.operations import record
 from ..core.db import db
 from ..tenants.models import Tenant
 from .models import ProcedureVersion
-from .schema import ProcedureInvalid, parse
+from .schema import parse
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "tenants" / "procedures"
 

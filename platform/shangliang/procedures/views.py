@@ -69,7 +69,7 @@ def edit():
                 problems, status = [(exc.field or "base", _(exc.message))], 409
     return render_template("procedures/edit.html", **_context(
         text=text, base=base, current=current, problems=problems, preview=preview, changes=changes,
-        note=request.form.get("note", "")), ), status
+        note=request.form.get("note", ""))), status
 
 
 @bp.get("/v/<int:number>")
