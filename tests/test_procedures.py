@@ -61,6 +61,9 @@ def test_a_good_procedure_parses():
     (("evidence: {rating: true}", "evidence: {rating: false}"), "steps[ping].transitions[1]", "满意度"),
     (("key: shou", "key: dian"), "steps[dian]", "重复"),
     (("phase: closure", "phase: execution"), "steps", "办结"),
+    (("{kind: transfer, to: shang}", "{kind: transfer, to: shang, level: county}"),
+     "steps[shang].transitions[2].level", "提请"),
+    (("{kind: escalate}", "{kind: escalate, level: province}"), "steps[shang].transitions[1].level", "one of"),
 ])
 def test_problems_name_the_step_and_the_field(change, where, words):
     found = problems_of(SMALL.replace(*change))

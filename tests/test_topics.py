@@ -125,8 +125,10 @@ def test_escalation_transfer_and_out_of_scope(street, world):
     topic = new_topic(street)
     satisfy(street, topic, user)
     do(street, topic, "advance", user=user, to="shang")
-    do(street, topic, "escalate", user=user, reason="涉及多个社区")
+    do(street, topic, "escalate", user=user, reason="涉及多个社区", level="county")
     assert topic.escalated and topic.step_key == "shang"
+    # The level comes from the procedure (street by default), not from the request.
+    assert ops.events(topic)[-1].data == {"level": "street", "reason": "涉及多个社区"}
     with pytest.raises(Refused) as err:
         do(street, topic, "transfer", user=user, to="shang")
     assert err.value.field == "department"

@@ -54,6 +54,8 @@ class Transition(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(TRANSITIONS))
     to = fields.String(validate=KEY)  # a step key; escalate without `to` goes to the parent level
     max_rounds = fields.Integer(validate=validate.Range(min=1, max=20))  # reopen only
+    # escalate only: up to the street's leadership (a community-level procedure) or to the county
+    level = fields.String(validate=validate.OneOf(("street", "county")))
     name = fields.Nested(Names)  # how the action is labelled, if not the default
 
     @validates_schema
@@ -65,6 +67,8 @@ class Transition(Schema):
             raise ValidationError("复盘须限定最多轮数", "max_rounds")
         if kind != "reopen" and "max_rounds" in data:
             raise ValidationError("只有复盘（reopen）可以限定轮数", "max_rounds")
+        if kind != "escalate" and "level" in data:
+            raise ValidationError("只有提请（escalate）可以指定层级", "level")
 
 
 class Step(Schema):

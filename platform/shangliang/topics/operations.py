@@ -135,6 +135,7 @@ class Action:
     to: str | None = None
     label: str = ""
     missing: list[str] = field(default_factory=list)  # evidence still needed (advance only)
+    level: str | None = None  # escalate: "street" or "county"
 
     @property
     def ready(self) -> bool:
@@ -218,6 +219,8 @@ def available_actions(topic: Topic, roles: set[str], user_id: int | None, log: l
         elif t["kind"] == "reopen":
             if rating is not None and not rating.get("satisfied") and topic.round < t["max_rounds"]:
                 out.append(Action("reopen", t["to"], label))
+        elif t["kind"] == "escalate":
+            out.append(Action("escalate", t.get("to"), label, level=t.get("level", "street")))
         else:
             out.append(Action(t["kind"], t.get("to"), label))
     return out
@@ -236,6 +239,8 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
     if not offered:
         raise Refused("您在此步骤不能执行该操作", "action", "forbidden")
     action = offered[0]
+    if kind == "escalate":
+        data["level"] = action.level  # from the procedure, never from the request
     role = next((r for r in topic.step["roles"] if r in acting_roles(roles)), None)
     if kind in ("advance", "close") and not action.ready:
         raise Refused("离开此步骤前还需：" + "、".join(describe_missing(m) for m in action.missing), "evidence",
@@ -381,7 +386,7 @@ def _transfer(topic, data, _log):
 
 
 def _escalate(topic, data, _log):
-    return {"level": "parent", "reason": (data.get("reason") or "")[:500]}
+    return {"level": data["level"], "reason": (data.get("reason") or "")[:500]}
 
 
 def _close_out_of_scope(topic, data, _log):
