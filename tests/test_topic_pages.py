@@ -146,3 +146,32 @@ def test_times_are_shown_in_the_tenants_zone_and_admins_act_as_staff(app, staff,
     html = page_of(admin)
     assert local in html
     assert 'name="action" value="advance"' in html  # 点单 is staff's step; the street admin may act there too
+
+
+def test_board_and_list_filter_by_the_member_who_took_the_topic_up(app, staff, as_user, world):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics import operations as ops
+
+    raise_topic(staff, title="甲议题")
+    raise_topic(staff, title="乙议题")
+    member = world.users["yanshan-member"].id
+    with app.app_context(), tenant_context(world.yanshan.id):
+        from sqlalchemy import select
+
+        from shangliang.topics.models import Topic
+
+        topic = db.scalar(select(Topic).where(Topic.number == 2))
+        for step in ("jiedan", "candan"):  # staff move it to 参单, where members claim
+            ops.act(world.yanshan, None, {"street_admin"}, topic, "record", expected_version=topic.version,
+                    data={"category": "燃气", "urgency": "normal", "place": "2 号楼"})
+            if step == "candan":
+                ops.act(world.yanshan, None, {"street_admin"}, topic, "attach", expected_version=topic.version,
+                        data={"kind": "photo", "key": f"tenants/{world.yanshan.id}/photos/{'a' * 32}.png"})
+            ops.act(world.yanshan, None, {"street_admin"}, topic, "advance", expected_version=topic.version, to=step)
+        ops.act(world.yanshan, member, {"member"}, topic, "claim", expected_version=topic.version)
+        db.commit()
+    listing = staff.get(f"/t/yanshan/topics/list?status=all&member={member}").get_data(as_text=True)
+    assert "乙议题" in listing and "甲议题" not in listing
+    board = staff.get(f"/t/yanshan/topics/?member={member}").get_data(as_text=True)
+    assert "乙议题" in board and "甲议题" not in board

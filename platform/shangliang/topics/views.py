@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from ..accounts.operations import Refused
 from ..core.db import db
@@ -12,7 +12,7 @@ from ..i18n import _
 from ..procedures.operations import current_version
 from . import operations as ops
 from .channels import CHANNELS
-from .models import Topic
+from .models import Topic, TopicEvent
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
@@ -20,16 +20,29 @@ BOARD_CARDS = 20  # per step column; the list view pages through the rest
 
 
 def _filtered(stmt):
-    args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status",)}
+    args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status", "member")}
     for name in FILTERS:
         if args[name]:
             stmt = stmt.where(getattr(Topic, name) == args[name])
+    if args["member"].isdigit():  # topics the member claimed or was invited to
+        uid = int(args["member"])
+        took_part = or_(and_(TopicEvent.action == "claim", TopicEvent.actor_id == uid),
+                        and_(TopicEvent.action == "invite", TopicEvent.data["user_id"].as_integer() == uid))
+        stmt = stmt.where(exists().where(TopicEvent.topic_id == Topic.id, took_part))
     status = args["status"] or "open"
     if status == "overdue":
         stmt = stmt.where(Topic.status == "open", Topic.overdue.is_(True))
     elif status in ("open", "closed"):
         stmt = stmt.where(Topic.status == status)
     return stmt, {**args, "status": status}
+
+
+def _members(limit: int = 300) -> list:
+    """The street's CPPCC members, for the member filter."""
+    from ..accounts.models import Membership, User
+
+    return db.execute(select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
+                      .where(Membership.role == "member").order_by(User.display_name).limit(limit)).all()
 
 
 @bp.get("/")
@@ -49,7 +62,7 @@ def board():
     others = db.scalars(_filtered(select(Topic).where(Topic.step_key.not_in(known)))[0]
                         .order_by(Topic.number).limit(BOARD_CARDS)).all() if set(counts) - known else []
     return render_template("topics/board.html", version=version, columns=columns, others=others, args=args,
-                           channels=CHANNELS, total=sum(counts.values()))
+                           channels=CHANNELS, total=sum(counts.values()), members=_members())
 
 
 @bp.get("/list")
@@ -57,7 +70,7 @@ def board():
 def index():
     stmt, args = _filtered(select(Topic))
     page = paginate(stmt.order_by(Topic.number.desc()))
-    return render_template("topics/list.html", page=page, args=args, channels=CHANNELS)
+    return render_template("topics/list.html", page=page, args=args, channels=CHANNELS, members=_members())
 
 
 @bp.route("/new", methods=["GET", "POST"])
