@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export SHANGLIANG_INSTANCE ?= $(CURDIR)/instance
 
-.PHONY: demo test test-services install lock bench clean
+.PHONY: demo test test-services install lock bench clean browser
 
 $(BIN)/shangliang: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install
 # With CI=true a missing service fails the run instead of skipping.
 test-services: install
 	SHANGLIANG_TEST_SERVICES=1 $(BIN)/pytest -q
+
+# Headless Chromium for tests/test_browser.py, from Debian (Playwright's own download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 bench: install
 	$(BIN)/python bench/tenant_create.py

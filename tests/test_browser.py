@@ -1,0 +1,129 @@
+"""In a real browser (Debian's headless Chromium through Playwright): a street admin edits and
+publishes a procedure; staff and a member move a topic through all seven steps of 七步订单.
+Screenshots go to test-output/browser/. Without Chromium the test is skipped, except in CI."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "browser"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+if not os.path.exists(CHROMIUM):
+    pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
+
+
+@pytest.fixture
+def live_server(app, world):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def sign_in(browser, base, username):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(15_000)
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def do(page, action, shot=None, files=None, **fields):
+    """Fill and submit the topic page's form for one action, then check it was recorded."""
+    form = page.locator(f"form.action-form:has(input[name=action][value={action}])").first
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    if files:
+        form.locator("input[type=file]").set_input_files(files)
+    form.locator("button").click()
+    page.wait_for_load_state()
+    assert "已记录" in page.content(), f"{action}: {page.locator('.flash-error').all_inner_texts()}"
+    if shot:
+        page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+
+def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, browser, tmp_path):
+    base = live_server
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(PNG)
+
+    admin = sign_in(browser, base, "yanshan-admin")
+    admin.goto(f"{base}/t/yanshan/manage/procedure/")
+    admin.click("text=预览并修改 >> nth=1")  # 七步订单 (the templates are listed by key)
+    text = admin.input_value("#text")
+    assert "key: qibu_dingdan" in text
+    admin.fill("#text", text.replace("time_limit: {working_days: 3}    # assumption", "time_limit: {working_days: 4}    # assumption", 1))
+    admin.fill("#note", "接单时限改为 4 个工作日")
+    admin.click("button[value=preview]")
+    assert "预览：七步订单" in admin.content()
+    admin.screenshot(path=str(SHOTS / "01-procedure-preview.png"), full_page=True)
+    admin.click("button[value=publish]")
+    assert "已发布第 1 版" in admin.content()
+    admin.screenshot(path=str(SHOTS / "02-procedure-published.png"), full_page=True)
+
+    staff = sign_in(browser, base, "yanshan-staff")
+    staff.goto(f"{base}/t/yanshan/topics/new")
+    staff.fill("#title", "立功小区天然气安装")
+    staff.fill("#community", "燕子山社区")
+    staff.fill("#resident_name", "王大妈")
+    staff.fill("#resident_phone", "13812341234")
+    staff.fill("#description", "楼道里没有天然气管道，老人做饭不方便")
+    staff.click("form.form button.primary")
+    assert "已登记议题 #1" in staff.content()
+    staff.screenshot(path=str(SHOTS / "03-topic-recorded.png"), full_page=True)
+
+    do(staff, "record", grid="3 网格")
+    do(staff, "advance", "04-diandan-done")                                   # 点单 → 接单
+    do(staff, "record", category="燃气", place="2 号楼")
+    do(staff, "attach", files=str(photo))
+    do(staff, "advance", "05-jiedan-done")                                    # 接单 → 参单
+
+    member = sign_in(browser, base, "yanshan-member")
+    member.goto(f"{base}/t/yanshan/topics/1")
+    do(member, "claim")
+    do(member, "transfer", "06-candan-done", department="街道城管中心")          # 参单 → 跟单
+
+    staff.goto(f"{base}/t/yanshan/topics/1")
+    do(staff, "record", plan="燃气公司入户铺设管道")
+    do(staff, "advance", "07-gendan-done")                                    # 跟单 → 商单
+    do(staff, "record", outcome="燃气公司下月施工，社区协调入户")
+    do(staff, "attach", files=str(photo))
+    do(staff, "consult", agreement="燃气公司承诺下月施工")
+    do(staff, "advance", "08-shangdan-done")                                  # 商单 → 评单
+    do(staff, "rate", via="12345")
+    do(staff, "advance", "09-pingdan-done")                                   # 评单 → 收单
+    do(staff, "record", summary="管道已通，居民满意")
+    do(staff, "close", "10-shoudan-closed")                                   # 收单: closed
+    html = staff.content()
+    assert "已办结" in html and "13812341234" in html
+
+    member.goto(f"{base}/t/yanshan/topics/1")
+    assert "13812341234" in member.content()  # the member took it up, so handles it and sees the phone
+    staff.goto(f"{base}/t/yanshan/topics/?status=closed")
+    assert "立功小区天然气安装" in staff.content()
+    staff.screenshot(path=str(SHOTS / "11-board-closed.png"), full_page=True)
