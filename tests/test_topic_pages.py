@@ -86,6 +86,12 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     html = page_of(staff)
     assert "已办结" in html and "办结" in html
+    # The timeline says what happened in words, and the photos open through signed links.
+    assert "记录了：类别、地点、紧急程度" in html and "转交：街道城管中心" in html
+    assert "不满意 · 评分 2 · 评价渠道 12345" in html and "燃气公司承诺下月施工" in html
+    link = re.search(r'照片：<a href="([^"]+)">现场.png</a>', html).group(1)
+    photo = staff.get(link) if link.startswith("/") else None
+    assert photo is None or (photo.status_code == 200 and photo.data == PNG)
     board = staff.get("/t/yanshan/topics/?status=closed").get_data(as_text=True)
     assert "立功小区天然气安装" in board
 

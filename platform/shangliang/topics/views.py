@@ -12,6 +12,7 @@ from ..i18n import _
 from ..procedures.operations import current_version
 from . import operations as ops
 from .channels import CHANNELS
+from ..accounts.models import User
 from .models import Topic, TopicEvent
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
@@ -93,6 +94,11 @@ def new():
                            version=current_version(g.tenant)), 400 if errors else 200
 
 
+def _download_url(key: str, name: str | None) -> str:
+    """A short-lived signed link; only keys of this tenant are ever logged (see operations._attach)."""
+    return current_app.extensions["storage"].download_url(key, filename=name or None)
+
+
 def _topic(number: int) -> Topic:
     topic = db.scalar(select(Topic).where(Topic.number == number))
     if topic is None:
@@ -107,7 +113,10 @@ def show(number: int, errors=None, status=200):
     log = ops.events(topic)
     roles = roles_in(current_user, g.tenant)
     actions = ops.available_actions(topic, roles, current_user.id, log)
+    invited = {e.data.get("user_id") for e in log if e.action == "invite"}
+    people = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(invited))).all()) if invited else {}
     return render_template("topics/show.html", topic=topic, log=log, actions=actions, errors=errors or {},
+                           people=people, download_url=_download_url,
                            handles=ops.handles(topic, roles, current_user.id, log), channels=CHANNELS,
                            missing=ops.missing_evidence(topic, ops.this_visit(topic, log))
                            if topic.status == "open" else []), status
