@@ -175,3 +175,65 @@ def test_staff_see_the_procedure_but_may_not_change_it(as_user, world):
 def test_a_huge_text_is_refused_with_the_limit(as_user, world):
     resp = publish(as_user("yanshan-admin"), "#" * 100_001, 0)
     assert resp.status_code == 400 and "内容过长" in resp.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the form editor
+
+def test_removing_a_step_sends_its_paths_on(world):
+    from shangliang.procedures import editing
+
+    d = editing.remove_step(parse(SMALL), "shang")
+    assert [s["key"] for s in d["steps"]] == ["dian", "ping", "shou"]
+    dian = d["steps"][0]["transitions"]
+    assert {"kind": "advance", "to": "ping"} in dian
+    assert all(t.get("to") != "shang" for s in d["steps"] for t in s["transitions"])
+    # ping's reopen led back to the removed step, whose path led to ping itself: dropped, not a loop
+    assert [t["kind"] for t in d["steps"][1]["transitions"]] == ["advance"]
+    parse(editing.to_yaml(d))  # still a valid procedure
+
+
+def test_inserting_a_step_puts_it_on_the_path(world):
+    from shangliang.procedures import editing
+
+    d = editing.insert_step(parse(SMALL), "ping", key="huifang", zh="回访", en="Follow-up", phase="evaluation",
+                            roles=["staff"])
+    keys = [s["key"] for s in d["steps"]]
+    assert keys == ["dian", "shang", "ping", "huifang", "shou"]
+    assert {"kind": "advance", "to": "huifang"} in d["steps"][2]["transitions"]
+    assert d["steps"][3]["transitions"] == [{"kind": "advance", "to": "shou"}]
+    assert [s["key"] for s in parse(editing.to_yaml(d))["steps"]] == keys
+
+
+def test_the_form_editor_renames_retimes_and_publishes(as_user, world):
+    c = as_user("yanshan-admin")
+    publish(c, SMALL, 0)
+    form = {"csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:steps"}
+    for key, zh, en, amount, unit in (("dian", "点单", "Order", "24", "hours"), ("shang", "议事会", "Meeting", "7",
+                                                                                "working_days"),
+                                      ("ping", "评单", "Rate", "", "none"), ("shou", "收单", "Close", "", "none")):
+        form.update({f"{key}.zh": zh, f"{key}.en": en, f"{key}.amount": amount, f"{key}.unit": unit})
+    form.update({"dian.roles": ["staff", "resident"], "shang.roles": ["member", "staff"],
+                 "ping.roles": ["resident", "staff"], "shou.roles": ["street_admin"]})
+    resp = c.post("/t/yanshan/manage/procedure/edit", data=form)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "预览" in html and "议事会" in html and "7 个工作日" in html
+    import re
+    import html as htmllib
+
+    text = htmllib.unescape(re.search(r'<textarea id="text"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    assert publish(c, text, 1, "改名").status_code == 302
+    diff = c.get("/t/yanshan/manage/procedure/compare?a=1&b=2").get_data(as_text=True)
+    assert "商单 / Consult" in diff and "议事会 / Meeting" in diff
+
+
+def test_the_form_editor_names_a_bad_entry(as_user, world):
+    c = as_user("yanshan-admin")
+    publish(c, SMALL, 0)
+    resp = c.post("/t/yanshan/manage/procedure/edit", data={
+        "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:insert", "new.after": "ping",
+        "new.key": "shang", "new.zh": "重复", "new.en": "Dup", "new.phase": "evaluation", "new.roles": ["staff"]})
+    assert resp.status_code == 400 and "new.key" in resp.get_data(as_text=True)
+    resp = c.post("/t/yanshan/manage/procedure/edit", data={
+        "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:remove:dian"})
+    assert resp.status_code == 400  # without its first step the procedure is refused, problems named
+    assert "intake" in resp.get_data(as_text=True) or "无法到达" in resp.get_data(as_text=True)

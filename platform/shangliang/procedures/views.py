@@ -8,7 +8,7 @@ from ..core.db import db
 from ..core.permissions import require
 from ..i18n import _
 from . import operations as ops
-from .schema import PHASES, ProcedureInvalid, parse
+from .schema import ACTOR_ROLES, PHASES, ProcedureInvalid, parse
 
 bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
 MAX_TEXT = 100_000
@@ -53,6 +53,8 @@ def edit():
             problems, status = [("text", _("内容过长（上限 {n} 字符）", n=MAX_TEXT))], 400
         else:
             try:
+                if request.form.get("action", "").startswith("form:"):
+                    text = _apply_form(text, request.form)
                 if request.form.get("action") == "publish":
                     row = ops.publish(g.tenant, current_user.id, text, request.form.get("note", ""),
                                       expected_number=base)
@@ -64,12 +66,39 @@ def edit():
             except ProcedureInvalid as exc:
                 db.rollback()
                 problems, status = exc.problems, 400
+                preview = None
             except Refused as exc:
                 db.rollback()
-                problems, status = [(exc.field or "base", _(exc.message))], 409
-    return render_template("procedures/edit.html", **_context(
+                problems, status = [(exc.field or "base", _(exc.message))], 409 if exc.code == "conflict" else 400
+    structured = None
+    try:
+        structured = parse(text) if text else None
+    except ProcedureInvalid:
+        pass  # the text box shows the problems; the form editor needs a valid procedure
+    return render_template("procedures/edit.html", structured=structured, actor_roles=ACTOR_ROLES, **_context(
         text=text, base=base, current=current, problems=problems, preview=preview, changes=changes,
         note=request.form.get("note", ""))), status
+
+
+def _apply_form(text: str, form) -> str:
+    """The form editor: one structured change to the definition in the text box, back as YAML."""
+    from . import editing
+
+    definition = parse(text)
+    action = form["action"]
+    if action == "form:steps":
+        for step in definition["steps"]:
+            k = step["key"]
+            definition = editing.update_step(definition, k, zh=form.get(f"{k}.zh", ""), en=form.get(f"{k}.en", ""),
+                                             amount=form.get(f"{k}.amount", ""), unit=form.get(f"{k}.unit", "none"),
+                                             roles=form.getlist(f"{k}.roles"))
+    elif action.startswith("form:remove:"):
+        definition = editing.remove_step(definition, action.removeprefix("form:remove:"))
+    elif action == "form:insert":
+        definition = editing.insert_step(definition, form.get("new.after", ""), key=form.get("new.key", "").strip(),
+                                         zh=form.get("new.zh", ""), en=form.get("new.en", ""),
+                                         phase=form.get("new.phase", ""), roles=form.getlist("new.roles"))
+    return editing.to_yaml(definition)
 
 
 @bp.get("/v/<int:number>")
