@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import current_user
 from sqlalchemy import and_, exists, func, or_, select
 
+from ..accounts.models import Membership, User
 from ..accounts.operations import Refused
 from ..core.db import db
 from ..core.pagination import paginate
@@ -12,7 +13,6 @@ from ..i18n import _
 from ..procedures.operations import current_version
 from . import operations as ops
 from .channels import CHANNELS
-from ..accounts.models import User
 from .models import Topic, TopicEvent
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
@@ -40,8 +40,6 @@ def _filtered(stmt):
 
 def _members(limit: int = 300) -> list:
     """The street's CPPCC members, for the member filter."""
-    from ..accounts.models import Membership, User
-
     return db.execute(select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
                       .where(Membership.role == "member").order_by(User.display_name).limit(limit)).all()
 
