@@ -29,7 +29,7 @@ from shangliang.core.db import db, new_id, utcnow  # noqa: E402
 from shangliang.core.tenancy import tenant_context  # noqa: E402
 from shangliang.procedures.operations import adopt, current_version  # noqa: E402
 from shangliang.tenants.operations import create_tenant  # noqa: E402
-from shangliang.topics.models import Topic, TopicEvent  # noqa: E402
+from shangliang.topics.models import Topic, TopicCounter, TopicEvent  # noqa: E402
 from tenant_create import setup  # noqa: E402
 
 SIZES = {"small-street": 10_000, "large-street": 100_000}
@@ -61,6 +61,8 @@ def load(tenant, n: int) -> None:
         db.execute(insert(Topic), topics)
         db.execute(insert(TopicEvent), events)
         db.commit()
+    db.add(TopicCounter(tenant_id=tenant.id, last=n))  # the next intake continues the numbering
+    db.commit()
 
 
 def measure(app, client, url) -> tuple[int, float]:

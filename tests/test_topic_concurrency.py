@@ -107,3 +107,18 @@ def test_the_claim_limit_holds_when_everyone_claims_at_once(app, world, topic_at
     assert results.count("forbidden") == PEOPLE - ops.MAX_CLAIMANTS
     with app.app_context(), tenant_context(world.yanshan.id):
         assert len(ops.claimants(ops.events(load(number)))) == ops.MAX_CLAIMANTS
+
+
+def test_simultaneous_intakes_all_get_their_own_number(app, world, topic_at_consultation):
+    def raise_one(i):
+        try:
+            topic = ops.create_topic(world.yanshan, None, {"title": f"同时登记 {i}", "channel": "hotline_12345"})
+            db.commit()
+            return topic.number
+        except Refused as exc:
+            db.rollback()
+            return exc.code
+
+    numbers = in_parallel(app, world, raise_one)
+    assert all(isinstance(n, int) for n in numbers), numbers
+    assert sorted(numbers) == list(range(2, 2 + PEOPLE))  # topic 1 was made by the fixture

@@ -81,6 +81,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_topic_events_tenant_phase_at', ['tenant_id', 'phase_to', 'at'], unique=False)
 
 
+    op.create_table('topic_counters',
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_topic_counters_tenant_id_tenants')),
+    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_topic_counters'))
+    )
+    rls.enable("topic_counters")
     rls.enable("topics")
     rls.enable("topic_events")
     rls.append_only("topic_events")
@@ -89,6 +96,8 @@ def downgrade() -> None:
     rls.drop_append_only("topic_events")
     rls.disable("topic_events")
     rls.disable("topics")
+    rls.disable("topic_counters")
+    op.drop_table('topic_counters')
     with op.batch_alter_table('topic_events', schema=None) as batch_op:
         batch_op.drop_index('ix_topic_events_tenant_phase_at')
 

@@ -67,6 +67,15 @@ class Topic(TenantOwned, Base):
         return next(s for s in self.procedure.steps if s["key"] == self.step_key)
 
 
+class TopicCounter(TenantOwned, Base):
+    """The tenant's last topic number. Taking the next one locks this row until commit, so
+    simultaneous intakes queue here instead of colliding on the number."""
+
+    __tablename__ = "topic_counters"
+
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class TopicEvent(TenantOwned, Base):
     """The topic's immutable log: who did what, when, from which step to which, with what evidence.
 

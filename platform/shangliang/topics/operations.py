@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,7 +18,7 @@ from ..procedures.operations import current_version
 from ..procedures.schema import FIELDS
 from ..tenants.models import Tenant
 from .channels import CHANNELS
-from .models import Topic, TopicEvent
+from .models import Topic, TopicCounter, TopicEvent
 
 MAX_CLAIMANTS = 3
 PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
@@ -74,6 +74,19 @@ def validate_intake(data: dict) -> dict:
     return out
 
 
+def next_number(tenant: Tenant) -> int:
+    bump = update(TopicCounter).values(last=TopicCounter.last + 1).returning(TopicCounter.last)
+    number = db.execute(bump).scalar()
+    if number is None:  # the tenant's first topic
+        try:
+            with db.begin_nested():
+                db.add(TopicCounter(tenant_id=tenant.id, last=1))
+            return 1
+        except IntegrityError:  # another first topic made the row meanwhile: queue behind it
+            number = db.execute(bump).scalar()
+    return number
+
+
 def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: str | None = None) -> Topic:
     """A topic from any channel enters the tenant's current procedure at its first step."""
     version = current_version(tenant)
@@ -82,9 +95,9 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     fields = validate_intake(data)
     first = version.steps[0]
     now = utcnow()
-    number = (db.scalar(select(func.max(Topic.number))) or 0) + 1
-    topic = Topic(tenant_id=tenant.id, number=number, procedure_version_id=version.id, step_key=first["key"],
-                  step_entered_at=now, due_at=add_time_limit(now, first.get("time_limit"), tenant.timezone),
+    topic = Topic(tenant_id=tenant.id, number=next_number(tenant), procedure_version_id=version.id,
+                  step_key=first["key"], step_entered_at=now,
+                  due_at=add_time_limit(now, first.get("time_limit"), tenant.timezone),
                   created_by=actor_id, created_at=now, updated_at=now, **fields)
     db.add(topic)
     db.flush()
