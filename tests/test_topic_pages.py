@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import csrf_token
+from conftest import csrf_token, uploaded_key
 
 QIBU = (Path(__file__).resolve().parents[1] / "tenants" / "procedures" / "qibu_dingdan.yaml").read_text("utf-8")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -173,7 +173,7 @@ def test_board_and_list_filter_by_the_member_who_took_the_topic_up(app, staff, a
                     data={"category": "燃气", "urgency": "normal", "place": "2 号楼"})
             if step == "candan":
                 ops.act(world.yanshan, None, {"street_admin"}, topic, "attach", expected_version=topic.version,
-                        data={"kind": "photo", "key": f"tenants/{world.yanshan.id}/photos/{'a' * 32}.png"})
+                        data={"kind": "photo", "key": uploaded_key(world.yanshan.id)})
             ops.act(world.yanshan, None, {"street_admin"}, topic, "advance", expected_version=topic.version, to=step)
         ops.act(world.yanshan, member, {"member"}, topic, "claim", expected_version=topic.version)
         db.commit()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import uploaded_key
 from shangliang.accounts.operations import Refused
 from shangliang.core.db import db
-from shangliang.core.storage import tenant_key
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
@@ -38,7 +38,7 @@ def data_for(topic, kind, good: bool, satisfied: bool, members: list[int]) -> di
     if kind == "record":
         data = {f: GOOD[f] for f in topic.step["evidence"]["fields"]} or {"description": "说明"}
     if kind == "attach":
-        data["key"] = tenant_key(topic.tenant_id, "photos", "jpg")
+        data["key"] = uploaded_key(topic.tenant_id)
     if kind == "rate":
         data["satisfied"] = satisfied
     if kind == "invite":

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import uploaded_key
 from shangliang.accounts.operations import Refused
 from shangliang.core.db import db
-from shangliang.core.storage import tenant_key
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
@@ -50,7 +50,7 @@ def satisfy(street, topic, user):
         do(street, topic, "record", user=user, **{f: FILL[f] for f in ev["fields"]})
     for kind, n in (("photo", ev["photos"]), ("attachment", ev["attachments"])):
         for _ in range(n):
-            do(street, topic, "attach", user=user, kind=kind, key=tenant_key(street.id, "photos", "jpg"))
+            do(street, topic, "attach", user=user, kind=kind, key=uploaded_key(street.id))
     if ev["consultation_record"]:
         do(street, topic, "consult", user=user, agreement="各方同意先装管道再修路面")
     if ev["signatures"]:
@@ -254,3 +254,15 @@ def test_overdue_topics_are_marked_and_the_responsible_told_once(app, world, run
         told = sorted(world.users_by_id[n.user_id] for n in notes)
     assert told == ["yanshan-admin", "yanshan-staff"]
     assert all("已超过" in n.title and n.link.endswith(f"/topics/{late.number}") for n in notes)
+
+
+def test_attaching_a_file_that_was_never_uploaded_is_refused(street, world):
+    from shangliang.core.storage import tenant_key
+
+    topic = new_topic(street)
+    with pytest.raises(Refused) as err:
+        do(street, topic, "attach", kind="photo", key=tenant_key(street.id, "photos", "jpg"))
+    assert err.value.field == "key" and "请先上传" in err.value.message
+    with pytest.raises(Refused) as err:
+        do(street, topic, "attach", kind="photo", key=uploaded_key(world.guangwumen.id))
+    assert err.value.field == "key"

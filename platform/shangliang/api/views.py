@@ -128,11 +128,11 @@ def audit():
 def _topic_json(topic, schema_cls=schemas.TopicSchema, **extra):
     from ..topics import operations as topic_ops
 
-    log = topic_ops.events(topic)
+    log = topic_ops.events(topic) if extra.get("detail") else None  # lists read no logs: one query a page
     schema = schema_cls()
     schema.handles = topic_ops.handles(topic, g.api_roles, None, log)
     out = schema.dump(topic)
-    if extra.get("detail"):
+    if log is not None:
         out["events"] = schemas.EventSchema(many=True).dump(log)
         out["actions"] = schemas.ActionSchema(many=True).dump(topic_ops.available_actions(topic, g.api_roles, None, log))
     return out

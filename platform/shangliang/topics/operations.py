@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -333,6 +334,8 @@ def _attach(topic, data, _log):
         raise Refused("文件标识无效", "key", "validation_error") from None
     if not key.startswith(tenant_prefix(topic.tenant_id)):
         raise Refused("文件不属于本单位", "key", "validation_error")
+    if not current_app.extensions["storage"].exists(key):  # evidence must be a file that was really uploaded
+        raise Refused("文件不存在，请先上传", "key", "validation_error")
     return {"kind": kind, "key": key, "name": (data.get("name") or "")[:200]}
 
 
@@ -447,6 +450,11 @@ def mask_phone(phone: str | None) -> str | None:
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
 
 
-def handles(topic: Topic, roles: set[str], user_id: int | None, log: list[TopicEvent]) -> bool:
-    """Whether this person works the topic, and so may see the resident's name and phone."""
-    return bool(roles & {"street_admin", "county_admin", "platform_admin", "staff"}) or user_id in claimants(log)
+def handles(topic: Topic, roles: set[str], user_id: int | None, log: list[TopicEvent] | None = None) -> bool:
+    """Whether this person works the topic, and so may see the resident's name and phone.
+    Staff and administrators always do; a member only once they took it up (the log is read then)."""
+    if "staff" in acting_roles(roles):
+        return True
+    if user_id is None:
+        return False
+    return user_id in claimants(events(topic) if log is None else log)
