@@ -331,3 +331,14 @@ def uploaded_key(tenant_id: int) -> str:
     key = tenant_key(tenant_id, "photos", "jpg")
     current_app.extensions["storage"].put(key, b"\xff\xd8\xff\xe0 photo", "image/jpeg")
     return key
+
+
+def cli_env(config) -> dict:
+    """The environment that points `shangliang` commands at this test's database and storage."""
+    env = {"SHANGLIANG_INSTANCE": str(config.instance_path), "DATABASE_URL": config.database_url,
+           "DATABASE_ADMIN_URL": config.database_admin_url, "SECRET_KEY": config.secret_key,
+           "SHANGLIANG_ENV": "development"}
+    if config.s3:
+        env.update(S3_BUCKET=config.s3["bucket"], S3_ENDPOINT_URL=config.s3["endpoint_url"],
+                   S3_ACCESS_KEY_ID="test", S3_SECRET_ACCESS_KEY="test")
+    return env

@@ -23,7 +23,11 @@ UNSCOPED = {
     "storage.upload": "capability URL: signed policy (test_storage)",
 }
 # Public pages of a tenant: anyone may see them; they show no private data.
-PUBLIC = {"tenants.portal"}
+PUBLIC = {"tenants.portal", "tenants.accept_invitation"}
+# branding.css/image: published brand versions only (drafts 404 except to brand managers, test_brand).
+PUBLIC |= {"branding.css", "branding.image"}
+# The street portal: raising, following (receipt code + phone digits) and 公示 (test_portal).
+PUBLIC |= {"portal.raise_topic", "portal.follow", "portal.gongshi", "portal.gongshi_photo"}
 
 
 @pytest.fixture
@@ -34,18 +38,31 @@ def victim(app, world):
     from shangliang.core.tenancy import tenant_context
     from shangliang.notifications.operations import notify
     from shangliang.procedures.operations import publish
+    from shangliang.tenants.operations import create_invitation
     from shangliang.topics.operations import create_topic
+    from conftest import uploaded_key
+    from shangliang.core.db import utcnow
+    from shangliang.transfer.models import TenantExport
     from test_procedures import SMALL
 
     with app.app_context(), tenant_context(world.guangwumen.id):
         token, _secret = create_api_token(world.guangwumen, None, "hotline", "staff")
+        invitation, _link = create_invitation(world.guangwumen, None, "staff", "secret notice")
         note = notify(world.guangwumen.id, world.users["guangwumen-staff"].id, "x", "secret notice")
+        from test_brand import brand_form
+        from shangliang.branding.operations import save_version
+
         for i in range(3):  # version 3 and topic 3 exist there and nowhere else
+            save_version(world.guangwumen, None, brand_form(display_name="secret notice brand"))
             publish(world.guangwumen, None, SMALL)
             create_topic(world.guangwumen, None, {"title": f"secret notice {i}", "channel": "wechat"})
+        export = TenantExport(tenant_id=world.guangwumen.id, status="done", total_items=1, done_items=1,
+                              key=uploaded_key(world.guangwumen.id), finished_at=utcnow())
+        db.add(export)
         db.commit()
-        return {"user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
-                "notification_id": note.id, "role": "staff", "number": 3}
+        return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
+                "notification_id": note.id, "role": "staff", "number": 3,
+                "invitation_id": invitation.id}
 
 
 @pytest.fixture

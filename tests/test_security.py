@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import pytest
 from flask import url_for
@@ -23,12 +24,16 @@ def every_get_url(app, world):
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods:
                 continue
-            samples = {"slug": "yanshan", "number": 1}
+            samples = {"slug": "yanshan", "number": 1, "export_id": uuid.uuid4(), "seq": 1}  # export: none such, 404
             args = {k: samples[k] for k in rule.arguments if k in samples}
             if rule.endpoint == "static":
                 args = {"filename": "app.css"}
+            elif rule.endpoint == "branding.image":
+                args = {"slug": "yanshan", "number": 1, "kind": "logo"}
             elif rule.endpoint == "storage.download":
                 args = {"token": "forged"}
+            elif rule.endpoint == "tenants.accept_invitation":
+                args = {"slug": "yanshan", "token": "forged"}
             elif rule.endpoint == "accounts.set_language":
                 args = {"code": "en"}
             urls.append(url_for(rule.endpoint, **args))

@@ -6,6 +6,7 @@ import time
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
+from werkzeug.local import LocalProxy
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_mod
@@ -58,6 +59,8 @@ def _register(app: Flask, cfg) -> None:
     from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
     from .api.views import bp as api_bp
     from .audit.views import bp as audit_bp
+    from .branding.operations import request_brand
+    from .branding.views import bp as branding_bp
     from .core import web
     from .core.health import bp as health_bp
     from .core.storage import storage_bp
@@ -65,10 +68,12 @@ def _register(app: Flask, cfg) -> None:
     from .notifications import tasks  # noqa: F401  (declares the actors)
     from .topics import tasks as topic_tasks  # noqa: F401
     from .notifications.views import bp as notifications_bp
+    from .portal.views import bp as portal_bp
     from .procedures.views import bp as procedure_bp
     from .procedures.schema import FIELD_LABELS
     from .topics.operations import describe_missing, mask_phone
     from .topics.views import bp as topics_bp
+    from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
 
     login_manager.init_app(app)
@@ -77,7 +82,7 @@ def _register(app: Flask, cfg) -> None:
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
-               health_bp, storage_bp):
+               health_bp, storage_bp, portal_bp, branding_bp, transfer_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)
@@ -86,7 +91,8 @@ def _register(app: Flask, cfg) -> None:
 
     app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)),
                                  mask_phone=mask_phone, describe_missing=lambda m: _(describe_missing(m)),
-                                 field_label=lambda f: _(FIELD_LABELS.get(f, f)))
+                                 field_label=lambda f: _(FIELD_LABELS.get(f, f)),
+                                 brand=LocalProxy(request_brand))  # this request's tenant's brand, or None
     app.context_processor(_template_context)
     app.jinja_env.filters["local"] = _local_time
     app.teardown_appcontext(lambda _exc: Session.remove())

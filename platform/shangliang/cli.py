@@ -136,6 +136,83 @@ def operator_create(username, name, password):
     click.echo(f"operator {username} created")
 
 
+# ---------------------------------------------------------------- moving a tenant
+
+@main.group()
+def tenant():
+    """Export a tenant to a zip, import one made by another installation, or unarchive one."""
+
+
+@tenant.command("export")
+@click.argument("slug")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def tenant_export(slug, out):
+    """Write SLUG's data and files to the zip OUT (synchronously, without the job queue)."""
+    from sqlalchemy import select
+
+    from .audit.operations import record
+    from .core.db import db as session
+    from .core.tenancy import tenant_context
+    from .tenants.models import Tenant
+    from .transfer.operations import file_sha256, write_export
+
+    app = app_or_exit(command=True)
+    with app.app_context():
+        row = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if row is None:
+            raise click.ClickException(f"slug: no tenant {slug!r}")
+        with tenant_context(row.id):
+            manifest = write_export(row.id, out)
+            sha256, size = file_sha256(out)
+            record(row.id, None, "export.done", os.path.basename(out), {"via": "cli", "size": size, "sha256": sha256})
+            session.commit()
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"{out}: {rows} rows in {len(manifest['tables'])} tables, {len(manifest['files'])} files, "
+               f"{manifest['users']} users; {size} bytes, sha256 {sha256}")
+
+
+@tenant.command("import")
+@click.argument("zip_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--parent", "parent", help="slug of the county a street joins here (default: as exported)")
+@click.option("--slug", "slug", help="a new slug, if the exported one is taken here")
+def tenant_import(zip_path, parent, slug):
+    """Create a tenant from an export ZIP_PATH; prints what was restored."""
+    from .accounts.operations import Refused
+    from .transfer.operations import import_tenant, summary_lines
+
+    app = app_or_exit(command=True)
+    with app.app_context():
+        try:
+            new = import_tenant(zip_path, parent_slug=parent, slug=slug)
+        except Refused as exc:
+            raise click.ClickException(f"{exc.field or 'file'}: {exc}") from None
+        for line in summary_lines(new.import_report):
+            click.echo(line)
+
+
+@tenant.command("unarchive")
+@click.argument("slug")
+def tenant_unarchive(slug):
+    """Bring an archived tenant back (as suspended: its county reactivates it when ready)."""
+    from sqlalchemy import select
+
+    from .audit.operations import record
+    from .core.db import db as session
+    from .core.tenancy import tenant_context
+    from .tenants.models import Tenant
+
+    app = app_or_exit(command=True)
+    with app.app_context():
+        row = session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if row is None or row.status != "archived":
+            raise click.ClickException(f"slug: no archived tenant {slug!r}")
+        row.status = "suspended"
+        with tenant_context(row.id):
+            record(row.id, None, "tenant.unarchive", slug, {"via": "cli", "to": "suspended"})
+            session.commit()
+    click.echo(f"{slug}: archived → suspended; its county can reactivate it in the console")
+
+
 # ---------------------------------------------------------------- processes
 
 @main.command()

@@ -11,8 +11,8 @@ from .accounts.operations import add_membership, create_user
 from .core.db import db
 from .core.tenancy import tenant_context
 from .procedures.operations import adopt
-from .tenants.models import Tenant
-from .tenants.operations import create_tenant
+from .tenants.models import Community, Tenant
+from .tenants.operations import create_tenant, parse_communities
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "tenants" / "demo" / "tenants.yaml"
 
@@ -57,9 +57,22 @@ def load_demo(password: str) -> int:
                                        parent=county, households=street_spec.get("households"), admin=admin)
                 with tenant_context(street.id, admin.id):
                     adopt(street, admin.id, street_spec["procedure"])  # each street runs its own practice
+                    for i, (name, grids) in enumerate(parse_communities(street_spec.get("communities", ""))):
+                        db.add(Community(tenant_id=street.id, name=name, grids=grids, position=i))
                 created += 1
+            _brand(street_spec["slug"])
         db.commit()
     return created
+
+
+def _brand(slug: str) -> None:
+    """The street's brand from tenants/brands/<slug>.yaml, once (see branding/presets.py)."""
+    from .branding.presets import ensure_demo_brand
+
+    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
+    admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
+    with tenant_context(street.id, admin_id):
+        ensure_demo_brand(street, admin_id)
 
 
 def demo_logins() -> list[tuple[str, str]]:

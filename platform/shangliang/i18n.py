@@ -8,7 +8,18 @@ from pathlib import Path
 from flask import g, has_request_context, request
 
 LANGUAGES = ("zh", "en")
-_CATALOGS = {"en": json.loads((Path(__file__).parent / "translations" / "en.json").read_text("utf-8"))}
+_DIR = Path(__file__).parent / "translations"
+
+
+def load_catalog(lang: str) -> dict[str, str]:
+    """`<lang>.json` plus any `<lang>-<area>.json`, so each area keeps its own strings."""
+    out: dict[str, str] = {}
+    for path in sorted(_DIR.glob(f"{lang}*.json")):
+        out.update(json.loads(path.read_text("utf-8")))
+    return out
+
+
+_CATALOGS = {"en": load_catalog("en")}
 
 
 def get_locale() -> str:

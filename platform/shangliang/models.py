@@ -4,8 +4,11 @@ from .audit.models import AuditLog  # noqa: F401
 from .core.db import Base
 from .core.jobs import JobRun, OutboxMessage  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
-from .tenants.models import Tenant  # noqa: F401
+from .tenants.models import Community, Invitation, Tenant  # noqa: F401
 
 metadata = Base.metadata
 from .procedures.models import ProcedureVersion  # noqa: F401,E402
 from .topics.models import Topic, TopicEvent  # noqa: F401,E402
+from .branding.models import BrandVersion  # noqa: F401,E402
+from .portal.models import RateEvent  # noqa: F401,E402
+from .transfer.models import TenantExport  # noqa: F401,E402

@@ -49,14 +49,18 @@ def login():
         status = 429 if exc.code == "throttled" else (400 if exc.code == "validation_error" else 401)
         return render_template("accounts/login.html", error=_(exc.message), error_field=exc.field,
                                username=username, next=request.form.get("next", "")), status
-    old_token = getattr(current_user, "session_token", None)
-    ops.end_session(old_token)
+    sign_in(user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def sign_in(user) -> None:
+    """Start a server-side session for `user` and commit whatever the request did with it."""
+    ops.end_session(getattr(current_user, "session_token", None))
     token = ops.start_session(user, request.remote_addr, request.user_agent.string)
     db.commit()
     session.clear()  # a fresh session on every sign-in: nothing from before carries over
     user.session_token = token
     login_user(user)
-    return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")

@@ -10,14 +10,16 @@ from functools import wraps
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import Forbidden
 
 from .db import db
 
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
-         "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create"}
+         "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create",
+         "brand.manage", "export.manage"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "platform_admin": ADMIN | {"tenants.view", "platform.manage"},
-    "county_admin": ADMIN | {"tenants.view"},
+    "platform_admin": ADMIN | {"tenants.view", "streets.manage", "platform.manage"},
+    "county_admin": ADMIN | {"tenants.view", "streets.manage"},
     "street_admin": set(ADMIN),
     "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view", "topics.view", "topics.create"},
     "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create"},
@@ -62,6 +64,16 @@ def can(permission: str, tenant=None, user=None) -> bool:
     return permission in permissions_for(roles)
 
 
+class TenantSuspended(Forbidden):
+    """A write in a suspended street by its own people: they may read, not change."""
+
+    user_message = "本单位已被暂停，目前只能查看，不能修改"
+
+
+SUPERVISORS = {"county_admin", "platform_admin"}  # may still act in a suspended street
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def require(permission: str):
     """Signed out: to the login page. No role in this tenant: 404, so that other tenants'
     existence is not revealed. A role without this permission: 403."""
@@ -81,6 +93,10 @@ def require(permission: str):
                 abort(404)
             if permission not in permissions_for(roles):
                 abort(403)
+            tenant = g.get("tenant")
+            if tenant is not None and tenant.status == "suspended" and request.method not in SAFE_METHODS \
+                    and not roles & SUPERVISORS:
+                raise TenantSuspended()
             return view(*args, **kwargs)
 
         wrapped.required_permission = permission

@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
-from flask import Blueprint, abort, current_app, request, send_file, url_for
+from flask import Blueprint, abort, current_app, has_app_context, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .permissions import public
@@ -65,6 +67,18 @@ class Storage(ABC):
     def delete(self, key: str) -> None: ...
 
     @abstractmethod
+    def put_file(self, key: str, fileobj: BinaryIO, content_type: str = "application/octet-stream") -> None:
+        """Like `put`, streaming from an open binary file: large objects never sit in memory."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """The object as a readable binary stream; the caller closes it."""
+
+    @abstractmethod
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        """Every key starting with `prefix` (a tenant's prefix, say), in key order."""
+
+    @abstractmethod
     def download_url(self, key: str, *, filename: str | None = None, expires: int = DOWNLOAD_EXPIRY) -> str: ...
 
     @abstractmethod
@@ -109,6 +123,36 @@ class FileStorage(Storage):
 
     def delete(self, key):
         self._path(key).unlink(missing_ok=True)
+
+    def put_file(self, key, fileobj, content_type="application/octet-stream"):
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                shutil.copyfileobj(fileobj, fh, 1024 * 1024)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def open(self, key):
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError:
+            raise StorageError(f"no object {key}") from None
+
+    def list_keys(self, prefix):
+        base = self.root / prefix.rstrip("/")
+        found = []
+        for dirpath, _dirs, files in os.walk(base if base.is_dir() else base.parent):
+            for name in files:
+                if name.startswith(".part-"):  # a write in progress, not an object yet
+                    continue
+                key = Path(dirpath, name).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    found.append(key)
+        return iter(sorted(found))
 
     def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
         token = self.signer.dumps({"k": check_key(key), "f": safe_filename(filename), "e": expires})
@@ -223,6 +267,22 @@ class S3Storage(Storage):
     def delete(self, key):
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
 
+    def put_file(self, key, fileobj, content_type="application/octet-stream"):
+        # Multipart above boto3's threshold: the object is streamed, never read whole.
+        self.client.upload_fileobj(fileobj, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
+
+    def open(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+        except self.client.exceptions.NoSuchKey:
+            raise StorageError(f"no object {key}") from None
+
+    def list_keys(self, prefix):
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+        for page in pages:
+            for obj in page.get("Contents", ()):
+                yield obj["Key"]
+
     def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
         params = {"Bucket": self.bucket, "Key": check_key(key)}
         filename = safe_filename(filename)
@@ -254,6 +314,16 @@ def content_disposition(filename: str) -> str:
 
 
 def make_storage(cfg) -> Storage:
-    if cfg.s3:
-        return S3Storage(**cfg.s3)
-    return FileStorage(cfg.instance_path / "objects", cfg.secret_key)
+    store = S3Storage(**cfg.s3) if cfg.s3 else FileStorage(cfg.instance_path / "objects", cfg.secret_key)
+    _configured["storage"] = store
+    return store
+
+
+_configured: dict[str, Storage] = {}
+
+
+def current_storage() -> Storage:
+    """The app's storage; in a job (no app context) the one this process was configured with."""
+    if has_app_context():
+        return current_app.extensions["storage"]
+    return _configured["storage"]

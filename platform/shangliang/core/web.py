@@ -100,7 +100,7 @@ def init_errors(app: Flask) -> None:
     def http_error(e):
         if e.code == 404:
             g.pop("tenant", None)  # the page must not even name a tenant the person cannot see
-        message = _(ERROR_TEXT.get(e.code, e.name))
+        message = _(getattr(e, "user_message", None) or ERROR_TEXT.get(e.code, e.name))
         if e.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             message = _("提交的内容过大，上限为 {mb} MB", mb=limit)

@@ -66,7 +66,28 @@ def publish(tenant: Tenant, actor_id: int | None, text: str, note: str = "",
     return row
 
 
+def recommended(tenant: Tenant, actor_id: int | None) -> ProcedureVersion | None:
+    """The procedure the street's county recommends: its county's newest version.
+    Read through the audited escape, as every read of another tenant is."""
+    from ..core.tenancy import cross_tenant
+
+    if not tenant.is_street or tenant.parent_id is None:
+        return None
+    with cross_tenant([tenant.parent_id], reason="county recommended procedure", actor_id=actor_id,
+                      acting_tenant_id=tenant.id):
+        row = db.scalar(select(ProcedureVersion).where(ProcedureVersion.tenant_id == tenant.parent_id)
+                        .order_by(ProcedureVersion.number.desc()).limit(1))
+        if row is not None:
+            db.expunge(row)  # a snapshot: it must not be written back from the street's scope
+        return row
+
+
 def adopt(tenant: Tenant, actor_id: int | None, template_key: str) -> ProcedureVersion:
+    if template_key == "county":
+        rec = recommended(tenant, actor_id)
+        if rec is None:
+            raise Refused("所属区县还没有推荐工作法", "template")
+        return publish(tenant, actor_id, rec.source_text, note=f"采用区县推荐的工作法（第 {rec.number} 版）")
     templates = builtin_templates()
     if template_key not in templates:
         raise Refused("没有这个工作法模板", "template")

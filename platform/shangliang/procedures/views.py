@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ..accounts.operations import Refused
 from ..core.db import db
-from ..core.permissions import require
+from ..core.permissions import can, require
 from ..i18n import _
 from . import operations as ops
 from .schema import ACTOR_ROLES, PHASES, ProcedureInvalid, parse
@@ -22,7 +22,9 @@ def _context(**kw):
 @require("procedure.view")
 def index():
     current = ops.current_version(g.tenant)
-    return render_template("procedures/index.html", **_context(current=current, versions=ops.versions(g.tenant)))
+    rec = ops.recommended(g.tenant, current_user.id) if can("procedure.manage") else None
+    return render_template("procedures/index.html", **_context(current=current, versions=ops.versions(g.tenant),
+                                                              recommended=rec))
 
 
 @bp.post("/adopt")

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
+import uuid
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.db import Base, UTCDateTime, utcnow
+from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.tenancy import TenantOwned
 
 KINDS = ("platform", "county", "street")
 STATUSES = ("active", "suspended", "archived")
@@ -31,6 +34,11 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default="active")
     households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    # Shown on the closed portal of a suspended street, and to its staff.
+    status_note: Mapped[str | None] = mapped_column(String(200))
+    # The published brand version (BrandVersion.number); None: the platform's look.
+    brand_number: Mapped[int | None] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     custom_host: Mapped[str | None] = mapped_column(String(253), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,3 +55,41 @@ class Tenant(Base):
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
+
+
+class Community(TenantOwned, Base):
+    """A community (社区) or village of a street, with its grids (网格): where topics come from."""
+
+    __tablename__ = "communities"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(60))
+    grids: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invitation(TenantOwned, Base):
+    """A one-time link that makes its holder an administrator (or another role) of the tenant.
+
+    Only the SHA-256 of the token is kept; the link is shown once, to the person who made it."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(100), default="")  # whom it is for, e.g. a name
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def state(self) -> str:
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= utcnow() else "open"

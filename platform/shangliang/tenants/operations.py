@@ -1,15 +1,18 @@
 """Provisioning and reading tenants. A tenant is rows in the shared schema: no DDL, ever."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
+from datetime import timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..accounts.models import Membership, User
 from ..accounts.operations import Refused, add_membership
 from ..audit.operations import record
-from ..core.db import db
+from ..core.db import db, utcnow
 from ..core.tenancy import cross_tenant, tenant_context
 from .models import Tenant
 
@@ -76,3 +79,231 @@ def member_counts(acting: Tenant, actor_id: int, tenants: list[Tenant]) -> dict[
         rows = db.execute(select(Membership.tenant_id, func.count(func.distinct(Membership.user_id)))
                           .group_by(Membership.tenant_id))
         return {t: n for t, n in rows if t in ids}
+
+
+# ---------------------------------------------------------------- provisioning a street or county
+
+MAX_COMMUNITIES = 200
+MAX_GRIDS = 100
+
+
+def parse_communities(text: str) -> list[tuple[str, list[str]]]:
+    """One community per line, its grids after a colon: `兴文社区: 一网格, 二网格`."""
+    out: list[tuple[str, list[str]]] = []
+    seen = set()
+    for n, line in enumerate((text or "").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        name, _, rest = line.replace("：", ":").partition(":")
+        name = name.strip()
+        grids = [g.strip() for g in rest.replace("，", ",").replace("、", ",").split(",") if g.strip()]
+        if not name or len(name) > 60:
+            raise Refused(f"第 {n} 行：社区名称须为 1–60 个字符", "communities")
+        if name in seen:
+            raise Refused(f"第 {n} 行：社区“{name}”重复", "communities")
+        if len(grids) > MAX_GRIDS or any(len(g) > 60 for g in grids):
+            raise Refused(f"第 {n} 行：每个社区最多 {MAX_GRIDS} 个网格，网格名称最多 60 个字符", "communities")
+        seen.add(name)
+        out.append((name, grids))
+    if len(out) > MAX_COMMUNITIES:
+        raise Refused(f"最多 {MAX_COMMUNITIES} 个社区", "communities")
+    return out
+
+
+def communities(tenant: Tenant) -> list:
+    from .models import Community
+
+    return list(db.scalars(select(Community).order_by(Community.position)))
+
+
+def procedure_choices(county: Tenant | None) -> list[tuple[str, str]]:
+    """What a new street may start with: the built-ins, and the county's recommended one first.
+    Read in the county's own scope: it is the county's procedure."""
+    from ..procedures.operations import builtin_templates, current_version
+
+    out = []
+    if county is not None and county.is_county:
+        with tenant_context(county.id):
+            rec = current_version(county)
+        if rec is not None:
+            out.append((f"county:{rec.number}", f"{county.name}推荐：{rec.name}（第 {rec.number} 版）"))
+    out += [(k, t["definition"]["name"]["zh"]) for k, t in builtin_templates().items()]
+    return out
+
+
+def _optional_int(value, field: str, label: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        raise Refused(f"{label}须为整数", field) from None
+    if not 0 <= n <= 100_000_000:
+        raise Refused(f"{label}须在 0 到 1 亿之间", field)
+    return n
+
+
+def provision(parent: Tenant, actor_id: int, form: dict) -> tuple[Tenant, str | None]:
+    """A county creates a street (or the platform a county) in one transaction: the tenant,
+    its communities and grids, its first procedure, and a one-time invitation for its first
+    administrator. Returns the tenant and the invitation token (shown once). Nothing is
+    committed here: if any part fails the caller rolls back and nothing remains."""
+    from ..procedures.operations import adopt, publish
+    from .models import Community
+
+    kind = "street" if parent.is_county else "county" if parent.kind == "platform" else None
+    if kind is None:
+        raise Refused("街道下不能再设下级单位", "kind")
+    households = _optional_int(form.get("households"), "households", "户数")
+    population = _optional_int(form.get("population"), "population", "人口")
+    parsed = parse_communities(form.get("communities", "")) if kind == "street" else []
+    choice = (form.get("procedure") or "").strip()
+    if kind == "street" and choice not in {k for k, _ in procedure_choices(parent)}:
+        raise Refused("请选择街道起步使用的工作法", "procedure")
+    recommended_text = None
+    if choice.startswith("county:"):
+        from ..procedures.operations import version
+
+        with tenant_context(parent.id):
+            recommended_text = version(parent, int(choice.split(":", 1)[1])).source_text
+    tenant = create_tenant(actor_id, kind=kind, slug=(form.get("slug") or "").strip().lower(),
+                           name=form.get("name") or "", parent=parent if kind == "street" else None,
+                           households=households)
+    tenant.population = population
+    with tenant_context(tenant.id, actor_id):
+        for i, (name, grids) in enumerate(parsed):
+            db.add(Community(tenant_id=tenant.id, name=name, grids=grids, position=i))
+        if recommended_text is not None:
+            publish(tenant, actor_id, recommended_text, note=f"采用{parent.name}推荐的工作法")
+        elif choice:
+            adopt(tenant, actor_id, choice)
+        token = None
+        if form.get("invite", "1") not in ("", "0", None):
+            _inv, token = create_invitation(tenant, actor_id, f"{kind}_admin", form.get("invite_note", ""))
+        db.flush()
+    record(parent.id, actor_id, f"{kind}.create", tenant.slug, {"name": tenant.name, "procedure": choice or None,
+                                                                "communities": len(parsed)})
+    return tenant, token
+
+
+# ---------------------------------------------------------------- invitations
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_invitation(tenant: Tenant, actor_id: int | None, role: str, note: str = ""):
+    """A one-time link; only its hash is stored. Returns (row, token)."""
+    from ..accounts.operations import ASSIGNABLE
+    from .models import Invitation
+
+    if role not in ASSIGNABLE[tenant.kind]:
+        raise Refused("此处不能分配该角色", "role")
+    token = secrets.token_urlsafe(32)
+    row = Invitation(tenant_id=tenant.id, token_hash=_token_hash(token), role=role, note=(note or "").strip()[:100],
+                     created_by=actor_id, expires_at=utcnow() + INVITATION_LIFETIME)
+    db.add(row)
+    record(tenant.id, actor_id, "invitation.create", role, {"note": row.note})
+    return row, token
+
+
+def find_invitation(token: str):
+    from .models import Invitation
+
+    if not token or len(token) > 100:
+        return None
+    return db.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+
+
+INVITATION_REFUSALS = {"used": "此邀请链接已被使用，每个链接只能使用一次。如需加入，请联系邀请人重新发送",
+                       "expired": "此邀请链接已过期，请联系邀请人重新发送",
+                       "revoked": "此邀请链接已被撤销"}
+
+
+def accept_invitation(tenant: Tenant, token: str, user: User):
+    """Use the invitation once. The conditional update makes a double click or a second
+    person with the same link find it used, whichever commits first."""
+    from .models import Invitation
+
+    inv = find_invitation(token)
+    if inv is None:
+        raise Refused("邀请链接无效", "token", "not_found")
+    if inv.state != "open":
+        raise Refused(INVITATION_REFUSALS[inv.state], "token", inv.state)
+    now = utcnow()
+    taken = db.execute(update(Invitation).where(
+        Invitation.id == inv.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now).values(used_at=now, used_by=user.id)
+        .execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
+        raise Refused(INVITATION_REFUSALS["used"], "token", "used")
+    if db.get(Membership, {"tenant_id": tenant.id, "user_id": user.id, "role": inv.role}) is None:
+        add_membership(tenant, inv.created_by, user, inv.role, via="invitation")
+    record(tenant.id, user.id, "invitation.accept", user.username, {"role": inv.role})
+    return inv
+
+
+def revoke_invitation(tenant: Tenant, actor_id: int, invitation_id) -> None:
+    from .models import Invitation
+
+    inv = db.get(Invitation, {"tenant_id": tenant.id, "id": invitation_id})
+    if inv is None or inv.state != "open":
+        raise Refused("此邀请已不能撤销", "invitation")
+    inv.revoked_at = utcnow()
+    record(tenant.id, actor_id, "invitation.revoke", inv.role, {"note": inv.note})
+
+
+def invitations(tenant: Tenant, limit: int = 50) -> list:
+    from .models import Invitation
+
+    return list(db.scalars(select(Invitation).order_by(Invitation.created_at.desc()).limit(limit)))
+
+
+# ---------------------------------------------------------------- status
+
+STATUS_ACTIONS = {"suspend": ("active", "suspended"), "reactivate": ("suspended", "active"),
+                  "archive": (None, "archived")}
+
+
+def set_status(tenant: Tenant, actor_id: int, action: str, note: str = "") -> None:
+    """Suspend (staff read-only, portal closed with the note), reactivate, or archive (hidden,
+    data kept). Logged in the tenant's and in the county's audit log."""
+    if action not in STATUS_ACTIONS or tenant.kind == "platform":
+        raise Refused("未知的操作", "action")
+    before, after = STATUS_ACTIONS[action]
+    if before is not None and tenant.status != before:
+        raise Refused("当前状态下不能执行此操作", "action", "conflict")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise Refused("说明最多 200 个字符", "note")
+    old = tenant.status
+    tenant.status, tenant.status_note = after, (note or None) if after != "active" else None
+    detail = {"from": old, "to": after, "note": note}
+    record(tenant.id, actor_id, f"tenant.{action}", tenant.slug, detail)
+    db.flush()  # written in this tenant's scope before the county's entry
+    if tenant.parent_id is not None:
+        with tenant_context(tenant.parent_id, actor_id):
+            record(tenant.parent_id, actor_id, f"tenant.{action}", tenant.slug, detail)
+
+
+# ---------------------------------------------------------------- activity
+
+def activity(acting: Tenant, actor_id: int, tenants: list[Tenant]) -> dict[int, dict]:
+    """Per street: topics raised in the last 30 days, open topics, last topic time.
+    Aggregates only, through the audited escape, in one query."""
+    from ..topics.models import Topic
+
+    ids = [t.id for t in tenants if t.is_street]
+    if not ids:
+        return {}
+    since = utcnow() - timedelta(days=30)
+    with cross_tenant(ids, reason=f"street activity for {acting.slug}", actor_id=actor_id,
+                      acting_tenant_id=acting.id):
+        rows = db.execute(select(Topic.tenant_id, func.count().filter(Topic.created_at >= since),
+                                 func.count().filter(Topic.status == "open"), func.max(Topic.created_at))
+                          .group_by(Topic.tenant_id))
+        return {t: {"recent": r, "open": o, "last": last} for t, r, o, last in rows if t in ids}

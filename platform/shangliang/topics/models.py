@@ -24,6 +24,7 @@ class Topic(TenantOwned, Base):
         # The board reads each step's first cards straight off this index.
         Index("ix_topics_tenant_step", "tenant_id", "status", "step_key", "due_at", "number"),
         Index("ix_topics_tenant_due", "tenant_id", "status", "due_at"),
+        UniqueConstraint("tenant_id", "receipt_hash", name="uq_topics_tenant_receipt"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -49,6 +50,8 @@ class Topic(TenantOwned, Base):
     resident_name: Mapped[str | None] = mapped_column(String(60))
     resident_phone: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # plan, outcome, summary, reason, department …
+    # A topic raised on the public portal: SHA-256 of the receipt code the resident keeps.
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
 
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

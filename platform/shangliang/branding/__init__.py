@@ -1,0 +1,1 @@
+"""A street's brand (品牌): names, slogan, colours, images and contact channels, versioned."""

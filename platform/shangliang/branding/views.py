@@ -1,0 +1,131 @@
+"""The brand pages (品牌) of a tenant, and the public stylesheet and images of its versions."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, g, make_response, redirect, render_template, \
+    request, url_for
+from flask_login import current_user
+
+from ..accounts.operations import Refused
+from ..core.db import db
+from ..core.permissions import can, public, require
+from ..core.storage import StorageError
+from ..i18n import _
+from . import operations as ops
+
+bp = Blueprint("branding", __name__, url_prefix="/t/<slug>")
+
+FORM_FIELDS = ("display_name", "brand_name", "slogan", "intro", "primary_colour", "accent_colour", "text_colour",
+               "hotlines", "mailbox", "stations", "footer", "note", "base")
+IMMUTABLE = "public, max-age=31536000, immutable"
+# The pages a preview shows, by path: whichever view serves them renders with the draft brand.
+PREVIEW_PAGES = {"portal": "/t/{slug}/", "staff": "/t/{slug}/manage/"}
+
+
+def _visible_version(number: int):
+    """A version for the public routes: published ones for anyone, drafts for brand managers."""
+    row = ops.version(g.tenant, number)
+    if row is None:
+        abort(404)
+    published = row.published_at is not None
+    if not published and not can("brand.manage"):
+        abort(404)  # a draft does not exist for anyone else
+    return row, published
+
+
+def _cache(resp: Response, published: bool) -> Response:
+    # A version never changes, so its URL can be cached for good; a draft is not cached at all.
+    resp.headers["Cache-Control"] = IMMUTABLE if published else "no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/brand/<int:number>.css")
+@public  # published versions are public; drafts only for brand managers (checked inside)
+def css(number: int):
+    row, published = _visible_version(number)
+    resp = Response(ops.stylesheet(ops.brand_of(g.tenant, row)), mimetype="text/css")
+    return _cache(resp, published)
+
+
+@bp.get("/brand/<int:number>/<kind>")
+@public  # as css()
+def image(number: int, kind: str):
+    if kind not in ops.IMAGE_KINDS:
+        abort(404)
+    row, published = _visible_version(number)
+    key = getattr(row, f"{kind}_key")
+    if not key:
+        abort(404)
+    try:
+        data = current_app.extensions["storage"].get(key)
+    except StorageError:
+        abort(404)
+    ext = key.rsplit(".", 1)[-1]
+    resp = Response(data, mimetype=ops.CONTENT_TYPES.get(ext, "application/octet-stream"))
+    resp.headers["Content-Disposition"] = f'inline; filename="{kind}.{ext}"'
+    # Even if the bytes were something else, they may run nothing from our origin.
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return _cache(resp, published)
+
+
+@bp.route("/manage/brand/", methods=["GET", "POST"])
+@require("brand.manage")
+def index():
+    errors, status = {}, 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in FORM_FIELDS}
+        for kind in ops.IMAGE_KINDS:
+            form[f"remove_{kind}"] = request.form.get(f"remove_{kind}", "")
+        try:
+            row = ops.save_version(g.tenant, current_user.id, form, request.files)
+            db.commit()
+            flash(_("已保存为第 {n} 版（草稿）。请预览，确认后发布。", n=row.number), "success")
+            return redirect(url_for(".preview", number=row.number))
+        except ops.BrandInvalid as exc:
+            db.rollback()
+            errors, status = exc.messages(_), 400
+        except Refused as exc:
+            db.rollback()
+            errors, status = {exc.field or "form": _(exc.message)}, 409 if exc.code == "conflict" else 400
+        if any(getattr(request.files.get(k), "filename", "") for k in ops.IMAGE_KINDS):
+            errors.setdefault("form", _("已填写的内容都已保留；选择的图片浏览器无法保留，请重新选择后再保存。"))
+    else:
+        form = ops.form_values(g.tenant, ops.latest_version(g.tenant))  # edit on from the newest
+    base = ops.version(g.tenant, int(form["base"])) if str(form.get("base") or "").isdigit() else None
+    rows = ops.versions(g.tenant)
+    return render_template("branding/index.html", form=form, errors=errors, base=base, rows=rows,
+                           authors=ops.authors(rows), rules=ops.IMAGE_RULES, labels=ops.FIELD_LABELS,
+                           current_number=g.tenant.brand_number), status
+
+
+@bp.get("/manage/brand/preview/<int:number>")
+@require("brand.manage")
+def preview(number: int):
+    """The tenant's real pages, drawn with version `number`: the public portal or the staff overview."""
+    row = ops.version(g.tenant, number)
+    if row is None:
+        abort(404)
+    show = request.args.get("show", "portal")
+    if show not in PREVIEW_PAGES:
+        abort(404)
+    g.brand_preview = row
+    adapter = current_app.url_map.bind("localhost")
+    endpoint, args = adapter.match(PREVIEW_PAGES[show].format(slug=g.tenant.slug), method="GET")
+    args.pop("slug", None)  # the tenant is already resolved: this request's
+    resp = make_response(current_app.view_functions[endpoint](**args))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.post("/manage/brand/publish/<int:number>")
+@require("brand.manage")
+def publish(number: int):
+    row = ops.version(g.tenant, number)
+    if row is None:
+        abort(404)
+    restoring = row.published_at is not None
+    ops.publish(g.tenant, current_user.id, number)
+    db.commit()
+    flash(_("已恢复第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number) if restoring else
+          _("已发布第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number), "success")
+    return redirect(url_for(".index"))

@@ -1,0 +1,243 @@
+"""Residents on the public portal: raising a topic (点单), following it by receipt code and
+rating it (评单), and the 公示 list. No accounts: abuse is held off by rate limits, a trap
+field and a minimum fill time, all without outside services."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+
+from ..accounts.operations import Refused
+from ..core.db import db, utcnow
+from ..tenants.models import Tenant
+from ..topics import operations as topics
+from ..topics.models import Topic, TopicEvent
+from .models import RateEvent
+
+
+@dataclass(frozen=True)
+class Limit:
+    bucket: str
+    count: int
+    window: timedelta
+
+
+# Generous for a household, tight for a script: a street gets a few dozen topics a day.
+PER_ADDRESS = Limit("raise.address", 5, timedelta(hours=1))  # one address, one street
+PER_ADDRESS_ALL = Limit("raise.address.all", 12, timedelta(hours=1))  # one address, every street
+PER_TENANT = Limit("raise.tenant", 120, timedelta(hours=1))  # everyone, one street
+LOOKUP_FAILURES = Limit("follow.failures", 10, timedelta(minutes=15))
+MIN_FILL_SECONDS = 3
+MAX_FORM_AGE = 2 * 3600
+TITLE_MAX, TEXT_MAX = 60, 1000
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
+
+
+def _secret() -> bytes:
+    return current_app.config["SECRET_KEY"].encode()
+
+
+def address_key(ip: str | None) -> str:
+    """Addresses are kept only as a keyed hash."""
+    return hmac.new(_secret(), (ip or "-").encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def _count(limit: Limit, key: str) -> int:
+    return db.scalar(select(func.count()).select_from(RateEvent).where(
+        RateEvent.bucket == limit.bucket, RateEvent.key == key, RateEvent.at >= utcnow() - limit.window)) or 0
+
+
+def _hit(limit: Limit, key: str) -> None:
+    now = utcnow()
+    # Old events of this key go as new ones come: the table holds about one window per active key.
+    db.execute(delete(RateEvent).where(RateEvent.bucket == limit.bucket, RateEvent.key == key,
+                                       RateEvent.at < now - limit.window))
+    db.add(RateEvent(bucket=limit.bucket, key=key, at=now))
+
+
+# ---------------------------------------------------------------- the form token
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-raise")
+
+
+def form_token(tenant: Tenant) -> str:
+    """Signed into the form when it is shown: when it was shown, for which street, and a nonce
+    that makes the receipt code (so a double click shows the same receipt, not two topics)."""
+    return _serializer().dumps({"t": tenant.id, "n": secrets.token_hex(12)})
+
+
+def receipt_code(tenant_id: int, nonce: str) -> str:
+    digest = hmac.new(_secret(), f"receipt:{tenant_id}:{nonce}".encode(), hashlib.sha256).digest()
+    n = int.from_bytes(digest[:7], "big")
+    chars = "".join(RECEIPT_ALPHABET[(n >> (5 * i)) & 31] for i in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def receipt_hash(tenant_id: int, code: str) -> str:
+    clean = "".join(c for c in (code or "").upper() if c.isalnum())
+    clean = clean.translate(str.maketrans("ILOU", "110V"))  # the same misreadings Crockford allows
+    formatted = f"{clean[:5]}-{clean[5:]}"
+    return hashlib.sha256(f"{tenant_id}:{formatted}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- raising a topic (点单)
+
+def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str, bool]:
+    """A resident's topic, entering the street's procedure at its intake step.
+    Returns (topic, receipt code, whether it is new: False when the same form came twice)."""
+    if tenant.status != "active":
+        raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
+    if (form.get("website") or "").strip():  # the trap: hidden from people, filled by robots
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "trap")
+    try:
+        data, shown_at = _serializer().loads(form.get("form_token", ""), max_age=MAX_FORM_AGE,
+                                             return_timestamp=True)
+    except SignatureExpired:
+        raise Refused("表单已打开太久，请刷新页面后重新填写", None, "expired") from None
+    except BadSignature:
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form") from None
+    if data.get("t") != tenant.id:
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form")
+    code = receipt_code(tenant.id, data["n"])
+    digest = receipt_hash(tenant.id, code)
+    earlier = db.scalar(select(Topic).where(Topic.receipt_hash == digest))
+    if earlier is not None:  # the same form sent again (a double click, a reload): same receipt
+        return earlier, code, False
+    if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() < MIN_FILL_SECONDS:
+        raise Refused("提交太快了，请确认内容后再提交", None, "too_fast")
+    fields = _validate(tenant, form)
+    addr = address_key(ip)
+    for limit, key in ((PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))):
+        if _count(limit, key) >= limit.count:
+            minutes = int(limit.window.total_seconds() // 60)
+            raise Refused(f"提交过于频繁：{minutes} 分钟内最多 {limit.count} 件，请稍后再试或拨打热线",
+                          None, "throttled")
+    for limit, key in ((PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))):
+        _hit(limit, key)
+    topic = topics.create_topic(tenant, None, {**fields, "channel": "portal"}, actor_role="resident")
+    topic.receipt_hash = digest
+    return topic, code, True
+
+
+def _validate(tenant: Tenant, form: dict) -> dict:
+    from ..tenants.operations import communities
+
+    def text(name, limit, required=False, label=""):
+        value = (form.get(name) or "").strip()
+        if required and not value:
+            raise Refused(f"请填写{label}", name, "validation_error")
+        if len(value) > limit:
+            raise Refused(f"{label}最多 {limit} 个字", name, "validation_error")
+        return value
+
+    out = {"title": text("title", TITLE_MAX, True, "标题"), "description": text("description", TEXT_MAX, True, "具体情况"),
+           "place": text("place", 100, False, "地点") or None, "resident_name": text("resident_name", 30, False, "称呼") or None}
+    phone = text("resident_phone", 20, True, "手机号码").replace(" ", "").replace("-", "")
+    if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
+        raise Refused("请填写 11 位手机号码，用于查询办理进度", "resident_phone", "validation_error")
+    out["resident_phone"] = phone
+    known = [c.name for c in communities(tenant)]
+    community = text("community", 60, False, "社区")
+    if known and community and community not in known:
+        raise Refused("请从列表中选择社区", "community", "validation_error")
+    out["community"] = community or None
+    return out
+
+
+# ---------------------------------------------------------------- following (查单) and rating (评单)
+
+def find(tenant: Tenant, code: str, last4: str, ip: str | None) -> Topic:
+    """The topic behind a receipt, if the phone's last four digits match too. Failed look-ups
+    are counted per address, so codes cannot be guessed by trying."""
+    key = f"{tenant.id}:{address_key(ip)}"
+    if _count(LOOKUP_FAILURES, key) >= LOOKUP_FAILURES.count:
+        raise Refused("查询失败次数过多，请 15 分钟后再试", None, "throttled")
+    code, last4 = (code or "").strip(), (last4 or "").strip()
+    if not code:
+        raise Refused("请填写回执码", "code", "validation_error")
+    if not (len(last4) == 4 and last4.isdigit()):
+        raise Refused("请填写手机号码后四位", "last4", "validation_error")
+    topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(tenant.id, code)))
+    if topic is None or not (topic.resident_phone or "").endswith(last4):
+        _hit(LOOKUP_FAILURES, key)
+        db.commit()  # the failure counts even though the request ends in a refusal
+        raise Refused("没有找到：请核对回执码和手机号码后四位", "code", "not_found")
+    return topic
+
+
+@dataclass
+class PublicView:
+    """What a resident may see of their topic: steps and times, no staff names or notes."""
+
+    topic: Topic
+    steps: list[dict]
+    timeline: list[dict]
+    can_rate: bool
+    rating: dict | None
+
+
+def public_view(topic: Topic) -> PublicView:
+    log = topics.events(topic)
+    names = {s["key"]: s["name"]["zh"] for s in topic.procedure.steps}
+    timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
+                for e in log if e.to_step is not None or e.action in ("close", "rate", "consult")]
+    visit = topics.this_visit(topic, log)
+    rating = topics.last_rating(visit)
+    rate_offered = any(a.kind == "rate" for a in topics.available_actions(topic, {"resident"}, None, log))
+    return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None, rating)
+
+
+def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
+    """The resident's 评单, at a step where the procedure lets residents rate."""
+    if tenant.status != "active":
+        raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
+    view = public_view(topic)
+    if view.rating is not None:
+        raise Refused("您已评价过，感谢您的反馈", "satisfied", "conflict")
+    if not view.can_rate:
+        raise Refused("当前还不到评价环节", "satisfied", "forbidden")
+    comment = (form.get("comment") or "").strip()
+    if len(comment) > 500:
+        raise Refused("意见最多 500 个字", "comment", "validation_error")
+    topics.act(tenant, None, {"resident"}, topic, "rate", expected_version=topic.version, comment=comment,
+               data={"satisfied": form.get("satisfied"), "score": form.get("score"), "via": "portal"})
+
+
+# ---------------------------------------------------------------- 公示
+
+def concluded_query():
+    return select(Topic).where(Topic.status == "closed", Topic.closed_as == "done").order_by(Topic.updated_at.desc())
+
+
+def public_photos(topics_: list[Topic], per_topic: int = 4) -> dict:
+    """topic id → event seqs of its photos (the meeting, the work done): what 公示 shows."""
+    if not topics_:
+        return {}
+    rows = db.execute(select(TopicEvent.topic_id, TopicEvent.seq, TopicEvent.data).where(
+        TopicEvent.topic_id.in_([t.id for t in topics_]), TopicEvent.action == "attach").order_by(TopicEvent.seq))
+    out: dict = {}
+    for topic_id, seq, data in rows:
+        if data.get("kind") == "photo":
+            out.setdefault(topic_id, [])
+            if len(out[topic_id]) < per_topic:
+                out[topic_id].append(seq)
+    return out
+
+
+def public_photo(topic_number: int, seq: int) -> tuple[Topic, str] | None:
+    """The storage key of a photo on a concluded topic, or None."""
+    topic = db.scalar(concluded_query().where(Topic.number == topic_number))
+    if topic is None:
+        return None
+    ev = db.scalar(select(TopicEvent).where(TopicEvent.topic_id == topic.id, TopicEvent.seq == seq,
+                                            TopicEvent.action == "attach"))
+    if ev is None or ev.data.get("kind") != "photo":
+        return None
+    return topic, ev.data["key"]

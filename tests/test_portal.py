@@ -1,0 +1,241 @@
+"""The street's public portal: 点单 with a receipt, following and rating it, 公示; and its defences."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import csrf_token, uploaded_key
+from test_procedures import SMALL
+
+FORM = {"title": "3 号楼楼道灯坏了", "description": "晚上回家看不见台阶，老人容易摔倒。", "place": "立功小区 3 号楼",
+        "resident_name": "王大妈", "resident_phone": "138 1234 5678"}
+
+
+@pytest.fixture
+def street(app, world, monkeypatch):
+    """yanshan with a small procedure; forms may be sent at once unless a test says otherwise."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.portal import operations
+    from shangliang.procedures.operations import publish
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 0)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        db.commit()
+    return world.yanshan
+
+
+def form_of(client, slug="yanshan"):
+    html = client.get(f"/t/{slug}/raise").get_data(as_text=True)
+    token = re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+    return {"csrf_token": csrf_token(client), "form_token": token}
+
+
+def raise_topic(client, ip="203.0.113.7", slug="yanshan", **changes):
+    data = {**form_of(client, slug), **FORM, **changes}
+    return client.post(f"/t/{slug}/raise", data=data, environ_base={"REMOTE_ADDR": ip})
+
+
+def receipt_of(resp) -> str:
+    return re.search(r'id="receipt-code">([0-9A-Z-]+)<', resp.get_data(as_text=True)).group(1)
+
+
+def topics_in(app, tenant):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+
+    with app.app_context(), tenant_context(tenant.id):
+        return list(db.scalars(select(Topic).order_by(Topic.number)))
+
+
+def test_a_resident_raises_a_topic_and_gets_a_receipt(app, client, street):
+    resp = raise_topic(client)
+    assert resp.status_code == 201
+    code = receipt_of(resp)
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code)
+    [topic] = topics_in(app, street)
+    assert (topic.channel, topic.step_key, topic.resident_phone) == ("portal", "dian", "13812345678")
+    assert topic.procedure.steps[0]["phase"] == "intake"  # it entered at the intake step
+    assert topic.receipt_hash and code not in topic.receipt_hash
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.operations import events
+
+    with app.app_context(), tenant_context(street.id):
+        [created] = events(db.merge(topic))
+        assert (created.action, created.actor_id, created.actor_role) == ("create", None, "resident")
+
+
+def test_sending_the_same_form_twice_gives_one_topic_and_the_same_receipt(app, client, street):
+    data = {**form_of(client), **FORM}
+    first = client.post("/t/yanshan/raise", data=data)
+    second = client.post("/t/yanshan/raise", data=data)
+    assert first.status_code == second.status_code == 201
+    assert receipt_of(first) == receipt_of(second)
+    assert len(topics_in(app, street)) == 1
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"title": ""}, "title", "请填写标题"),
+    ({"title": "长" * 61}, "title", "标题最多 60 个字"),
+    ({"description": "长" * 1001}, "description", "具体情况最多 1000 个字"),
+    ({"resident_phone": "12345"}, "resident_phone", "11 位手机号码"),
+    ({"community": "不存在的社区"}, "community", "请从列表中选择社区"),
+])
+def test_bad_input_names_the_field_and_keeps_what_was_typed(app, client, street, changes, field, message):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.tenants.models import Community
+
+    with app.app_context(), tenant_context(street.id):
+        db.add(Community(tenant_id=street.id, name="燕子山社区", grids=[], position=0))
+        db.commit()
+    resp = raise_topic(client, **changes)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and message in html and f'id="{field}-error"' in html
+    assert "晚上回家看不见台阶" in html or field == "description"
+    assert topics_in(app, street) == []
+
+
+def test_the_hidden_trap_and_a_forged_form_are_refused(app, client, street):
+    trapped = raise_topic(client, website="http://spam.example")
+    assert trapped.status_code == 400 and "提交未被接受" in trapped.get_data(as_text=True)
+    forged = client.post("/t/yanshan/raise", data={"csrf_token": csrf_token(client), "form_token": "forged", **FORM})
+    assert forged.status_code == 400
+    # A form shown by another street does not count here.
+    other = client.post("/t/yanshan/raise", data={**form_of(client, "langshan"), **FORM}) \
+        if client.get("/t/langshan/raise").status_code == 200 else None
+    assert other is None or other.status_code == 400
+    assert topics_in(app, street) == []
+
+
+def test_a_form_sent_faster_than_a_person_can_fill_it_is_refused(app, client, street, monkeypatch):
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
+    resp = raise_topic(client)
+    assert resp.status_code == 400 and "提交太快了" in resp.get_data(as_text=True)
+    assert topics_in(app, street) == []
+
+
+def test_flooding_from_one_address_is_stopped_with_a_clear_message(app, client, street):
+    from shangliang.portal.operations import PER_ADDRESS
+
+    for i in range(PER_ADDRESS.count):
+        assert raise_topic(client, title=f"事 {i}").status_code == 201
+    resp = raise_topic(client, title="再来一件")
+    assert resp.status_code == 429 and "提交过于频繁" in resp.get_data(as_text=True)
+    assert "再来一件" in resp.get_data(as_text=True)  # nothing typed is lost
+    assert raise_topic(client, ip="198.51.100.9").status_code == 201  # a neighbour is not affected
+    assert len(topics_in(app, street)) == PER_ADDRESS.count + 1
+
+
+def test_a_street_under_a_flood_from_many_addresses_stops_taking_forms(app, client, street, monkeypatch):
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "PER_TENANT", operations.Limit("raise.tenant", 3, operations.PER_TENANT.window))
+    for i in range(3):
+        assert raise_topic(client, ip=f"192.0.2.{i}").status_code == 201
+    assert raise_topic(client, ip="192.0.2.200").status_code == 429
+
+
+def test_following_needs_the_code_and_the_last_four_digits(app, client, street):
+    code = receipt_of(raise_topic(client))
+    ok = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code.lower().replace("-", ""),
+                                                "last4": "5678"})
+    assert ok.status_code == 200 and "3 号楼楼道灯坏了" in ok.get_data(as_text=True)
+    wrong = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code, "last4": "0000"})
+    assert wrong.status_code == 400 and "没有找到" in wrong.get_data(as_text=True)
+    assert "3 号楼楼道灯坏了" not in wrong.get_data(as_text=True)
+    # Another street's portal does not know this receipt.
+    elsewhere = client.post("/t/langshan/follow", data={"csrf_token": csrf_token(client), "code": code, "last4": "5678"})
+    assert elsewhere.status_code == 400
+
+
+def test_guessing_receipt_codes_is_throttled(app, client, street):
+    from shangliang.portal.operations import LOOKUP_FAILURES
+
+    code = receipt_of(raise_topic(client))
+    for i in range(LOOKUP_FAILURES.count):
+        client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": f"AAAAA-{i:05d}",
+                                               "last4": "5678"})
+    resp = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code, "last4": "5678"})
+    assert resp.status_code == 429 and "查询失败次数过多" in resp.get_data(as_text=True)
+
+
+def move(app, tenant, number, *steps):
+    """Staff move the topic: each step is (kind, to, data)."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+    from shangliang.topics.operations import act
+
+    with app.app_context(), tenant_context(tenant.id):
+        for kind, to, data in steps:
+            topic = db.scalar(select(Topic).where(Topic.number == number))
+            act(tenant, None, {"street_admin"}, topic, kind, expected_version=topic.version, to=to, data=data)
+            db.commit()
+
+
+def to_evaluation(app, street, key):
+    move(app, street, 1, ("record", None, {"category": "公共设施"}), ("advance", "shang", {}),
+         ("consult", None, {"agreement": "物业三天内换灯"}), ("attach", None, {"kind": "photo", "key": key}),
+         ("record", None, {"outcome": "已更换 3 号楼全部楼道灯"}), ("advance", "ping", {}))
+
+
+def test_the_resident_rates_the_result_once_at_the_evaluation_step(app, client, street):
+    code = receipt_of(raise_topic(client))
+    follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678"}
+    early = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "true"})
+    assert "当前还不到评价环节" in early.get_data(as_text=True)
+    with app.app_context():
+        key = uploaded_key(street.id)
+    to_evaluation(app, street, key)
+    page = client.post("/t/yanshan/follow", data=follow).get_data(as_text=True)
+    assert "评单：请您评价办理结果" in page and "已更换 3 号楼全部楼道灯" in page
+    rated = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "true", "score": "5",
+                                                   "comment": "很及时"})
+    assert rated.status_code == 200 and "感谢您的评价" in rated.get_data(as_text=True)
+    again = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "false"})
+    assert "您已评价过" in again.get_data(as_text=True)
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import TopicEvent
+
+    with app.app_context(), tenant_context(street.id):
+        rates = list(db.scalars(select(TopicEvent).where(TopicEvent.action == "rate")))
+        assert len(rates) == 1 and rates[0].actor_role == "resident"
+        assert rates[0].data == {"satisfied": True, "score": 5, "via": "portal"} and rates[0].comment == "很及时"
+
+
+def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, client, street):
+    code = receipt_of(raise_topic(client))
+    raise_topic(client, title="还在办的事")
+    with app.app_context():
+        key = uploaded_key(street.id)
+    to_evaluation(app, street, key)
+    client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code, "last4": "5678",
+                                           "action": "rate", "satisfied": "true"})
+    open_photo = client.get("/t/yanshan/gongshi/1/photos/5")
+    assert open_photo.status_code == 404  # not concluded yet: nothing shown
+    move(app, street, 1, ("advance", "shou", {}), ("record", None, {"summary": "群众满意"}), ("close", None, {}))
+    html = client.get("/t/yanshan/gongshi").get_data(as_text=True)
+    assert "3 号楼楼道灯坏了" in html and "已更换 3 号楼全部楼道灯" in html
+    assert "还在办的事" not in html
+    for private in ("王大妈", "1381234", "5678", "立功小区 3 号楼"):
+        assert private not in html
+    src = re.search(r'src="(/t/yanshan/gongshi/1/photos/\d+)"', html).group(1)
+    photo = client.get(src)
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert client.get("/t/guangwumen/gongshi/1/photos/5").status_code == 404
+
+
+def test_the_portal_shows_the_steps_and_links(client, street):
+    html = client.get("/t/yanshan/").get_data(as_text=True)
+    for text in ("我要点单", "查询进度", "办理公示", "小流程", "点单", "评单"):
+        assert text in html
+    assert client.get("/t/lixia/raise").status_code == 404  # counties have no 点单
