@@ -80,11 +80,13 @@ def receipt_code(tenant_id: int, nonce: str) -> str:
     return f"{chars[:5]}-{chars[5:]}"
 
 
-def receipt_hash(tenant_id: int, code: str) -> str:
+def receipt_hash(code: str) -> str:
+    """Stored on the topic; looked up within the street only, so it needs no tenant in it (and a
+    street moved to another installation keeps its residents' receipts working)."""
     clean = "".join(c for c in (code or "").upper() if c.isalnum())
     clean = clean.translate(str.maketrans("ILOU", "110V"))  # the same misreadings Crockford allows
     formatted = f"{clean[:5]}-{clean[5:]}"
-    return hashlib.sha256(f"{tenant_id}:{formatted}".encode()).hexdigest()
+    return hashlib.sha256(f"receipt:{formatted}".encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- raising a topic (点单)
@@ -106,7 +108,7 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     if data.get("t") != tenant.id:
         raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form")
     code = receipt_code(tenant.id, data["n"])
-    digest = receipt_hash(tenant.id, code)
+    digest = receipt_hash(code)
     earlier = db.scalar(select(Topic).where(Topic.receipt_hash == digest))
     if earlier is not None:  # the same form sent again (a double click, a reload): same receipt
         return earlier, code, False
@@ -164,7 +166,7 @@ def find(tenant: Tenant, code: str, last4: str, ip: str | None) -> Topic:
         raise Refused("请填写回执码", "code", "validation_error")
     if not (len(last4) == 4 and last4.isdigit()):
         raise Refused("请填写手机号码后四位", "last4", "validation_error")
-    topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(tenant.id, code)))
+    topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(code)))
     if topic is None or not (topic.resident_phone or "").endswith(last4):
         _hit(LOOKUP_FAILURES, key)
         db.commit()  # the failure counts even though the request ends in a refusal

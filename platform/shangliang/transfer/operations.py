@@ -511,6 +511,8 @@ def _rows(zf, name: str):
         for line in lines:
             if line == b"]":
                 return
+            if not line:  # an empty table is written as "[", "", "]"
+                continue
             try:
                 row = json.loads(line.rstrip(b","))
             except ValueError:
