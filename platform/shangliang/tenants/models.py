@@ -4,7 +4,7 @@ from datetime import datetime
 
 import uuid
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
@@ -39,6 +39,8 @@ class Tenant(Base):
     status_note: Mapped[str | None] = mapped_column(String(200))
     # The published brand version (BrandVersion.number); None: the platform's look.
     brand_number: Mapped[int | None] = mapped_column(Integer)
+    # Bytes of files the tenant may keep; None: the installation's default (STORAGE_QUOTA_MB).
+    storage_quota: Mapped[int | None] = mapped_column(BigInteger)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     custom_host: Mapped[str | None] = mapped_column(String(253), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

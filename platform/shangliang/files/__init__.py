@@ -1,0 +1,1 @@
+"""Photos and attachments: direct signed uploads, background checks, galleries, signed downloads."""
