@@ -38,6 +38,7 @@ browser:
 bench: install
 	$(BIN)/python bench/tenant_create.py
 	$(BIN)/python bench/topics.py
+	$(BIN)/python bench/portal.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable > requirements.lock
