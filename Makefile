@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/tenant_create.py
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/roster_import.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable > requirements.lock

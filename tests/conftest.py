@@ -322,14 +322,27 @@ def run_jobs(app):
         broker.flush_all()
 
 
-def uploaded_key(tenant_id: int) -> str:
-    """A photo really stored under the tenant's prefix, as an upload would leave it."""
+def uploaded_key(tenant_id: int, owner_kind: str = "topic", owner_id=None) -> str:
+    """A photo really stored under the tenant's prefix, with the attachment row a checked upload
+    leaves (status ready), as evidence for a topic's `attach` (by key). The row is flushed in
+    the caller's transaction, or committed when there is none."""
     from flask import current_app
 
+    from shangliang.core.db import db
     from shangliang.core.storage import tenant_key
+    from shangliang.core.tenancy import current_scope, tenant_context
+    from shangliang.files.models import Attachment
 
     key = tenant_key(tenant_id, "photos", "jpg")
-    current_app.extensions["storage"].put(key, b"\xff\xd8\xff\xe0 photo", "image/jpeg")
+    body = b"\xff\xd8\xff\xe0 photo"
+    current_app.extensions["storage"].put(key, body, "image/jpeg")
+    outer = current_scope()
+    with tenant_context(tenant_id):
+        db.add(Attachment(tenant_id=tenant_id, owner_kind=owner_kind, owner_id=owner_id or uuid.uuid4(), key=key,
+                          filename="现场.jpg", declared_size=len(body), status="ready", kind="photo",
+                          content_type="image/jpeg", size=len(body), sha256=uuid.uuid4().hex * 2))
+        if outer is None:
+            db.commit()
     return key
 
 

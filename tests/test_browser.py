@@ -14,7 +14,6 @@ from conftest import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "browser"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -67,10 +66,24 @@ def do(page, action, shot=None, files=None, **fields):
         page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
 
 
-def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, browser, tmp_path):
+def attach(page, path, shot=None):
+    """Upload a photo with the gallery's widget (straight to storage, then checked in the
+    background), wait for the page to reload with it ready, and record it as evidence."""
+    page.locator("#files input[type=file]").set_input_files(path)
+    form = page.locator("form.action-form:has(input[name=action][value=attach])").first
+    form.locator("select[name=attachment_id]").wait_for(timeout=30_000)
+    assert page.locator("#files .gallery-ready img").count() >= 1
+    if shot:
+        page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+    do(page, "attach")
+
+
+def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, browser, tmp_path, run_jobs):
+    from support import samples
+
     base = live_server
-    photo = tmp_path / "现场.png"
-    photo.write_bytes(PNG)
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(samples.photo())
 
     admin = sign_in(browser, base, "yanshan-admin")
     admin.goto(f"{base}/t/yanshan/manage/procedure/")
@@ -100,7 +113,7 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     do(staff, "record", grid="3 网格")
     do(staff, "advance", "04-diandan-done")                                   # 点单 → 接单
     do(staff, "record", category="燃气", place="2 号楼")
-    do(staff, "attach", files=str(photo))
+    attach(staff, str(photo), "05a-photo-checked")
     do(staff, "advance", "05-jiedan-done")                                    # 接单 → 参单
 
     member = sign_in(browser, base, "yanshan-member")
@@ -112,7 +125,7 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     do(staff, "record", plan="燃气公司入户铺设管道")
     do(staff, "advance", "07-gendan-done")                                    # 跟单 → 商单
     do(staff, "record", outcome="燃气公司下月施工，社区协调入户")
-    do(staff, "attach", files=str(photo))
+    attach(staff, str(photo))
     do(staff, "consult", agreement="燃气公司承诺下月施工")
     do(staff, "advance", "08-shangdan-done")                                  # 商单 → 评单
     do(staff, "rate", via="12345")
@@ -127,3 +140,7 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     staff.goto(f"{base}/t/yanshan/topics/?status=closed")
     assert "立功小区天然气安装" in staff.content()
     staff.screenshot(path=str(SHOTS / "11-board-closed.png"), full_page=True)
+
+    admin.goto(f"{base}/t/yanshan/files/")  # the street's files: usage against the quota, every file
+    assert "现场.jpg" in admin.content() and "与已有文件相同，只存一份" in admin.content()
+    admin.screenshot(path=str(SHOTS / "12-files-quota.png"), full_page=True)

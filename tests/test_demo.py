@@ -43,8 +43,15 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
     assert procedures == {"yanshan": "qibu_dingdan", "guangwumen": "sanji_liangti_yizhuan",
                           "langshan": "sihuan_babu", "shizilou": "four_plus_x", "guangchuan": "tiyi_banping"}
     # The command's jobs wait in the outbox for the server's worker: none was handed to a broker
-    # that died with the command.
-    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (11, 0)
+    # that died with the command. (Welcomes: 11 administrators, 7 demo members with a login.)
+    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (18, 0)
+    roster = "SELECT (SELECT count(*) FROM roster_people), (SELECT count(*) FROM stations), " \
+             "(SELECT count(*) FROM duty_shifts), (SELECT count(*) FROM audit_log)"
+    first = db.execute(roster).fetchone()
+    assert first[:3] == (38, 9, 19)  # tenants/demo/roster.yaml: every street's roster, stations and week
     db.close()
     again = shangliang(tmp_path, "demo", "load").stdout
     assert "0 tenants created" in again
+    db = sqlite3.connect(tmp_path / "shangliang.db")
+    assert db.execute(roster).fetchone() == first  # loading again changes nothing
+    db.close()

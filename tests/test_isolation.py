@@ -7,6 +7,7 @@ reason it is safe. A new rule that is neither fails `test_every_rule_is_covered`
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from flask import url_for
 
 from conftest import csrf_token
@@ -28,6 +29,26 @@ PUBLIC = {"tenants.portal", "tenants.accept_invitation"}
 PUBLIC |= {"branding.css", "branding.image"}
 # The street portal: raising, following (receipt code + phone digits) and 公示 (test_portal).
 PUBLIC |= {"portal.raise_topic", "portal.follow", "portal.gongshi", "portal.gongshi_photo"}
+
+
+def victim_roster(street) -> dict:
+    """A person, a station, a shift and a roster import of the victim street."""
+    from datetime import date
+
+    from conftest import uploaded_key
+    from shangliang.core.db import db
+    from shangliang.roster import duty, operations as roster_ops
+    from shangliang.roster.models import DutyShift, RosterImport
+
+    person = roster_ops.create_person(street, None, {"kind": "member", "name": "secret notice member"})
+    station = roster_ops.save_station(street, None, {"name": "secret notice station", "kind": "meeting_room"})
+    duty.assign(street, None, station.id, [person.id], [date.today()])
+    upload = RosterImport(tenant_id=street.id, status="done", file_key=uploaded_key(street.id),
+                          filename="secret notice.csv", refused=[])
+    db.add(upload)
+    db.flush()
+    return {"person_id": person.id, "station_id": station.id, "import_id": upload.id,
+            "shift_id": db.scalar(select(DutyShift.id))}
 
 
 @pytest.fixture
@@ -56,13 +77,26 @@ def victim(app, world):
             save_version(world.guangwumen, None, brand_form(display_name="secret notice brand"))
             publish(world.guangwumen, None, SMALL)
             create_topic(world.guangwumen, None, {"title": f"secret notice {i}", "channel": "wechat"})
+        from shangliang.meetings.operations import add_work_item, create_meeting
+
+        for i in range(3):  # meeting 3 too, consulting topic 3, with a work item
+            meeting = create_meeting(world.guangwumen, None, {
+                "title": f"secret notice meeting {i}", "form": "online", "starts_at": "2025-05-20T14:30",
+                "participants": [{"name": "secret notice convener", "convener": True}], "topics": [3]})
+        item = add_work_item(world.guangwumen, None, meeting, {"title": "secret notice item", "owner_name": "x",
+                                                               "due_on": "2025-06-01"})
+        roster = victim_roster(world.guangwumen)
         export = TenantExport(tenant_id=world.guangwumen.id, status="done", total_items=1, done_items=1,
                               key=uploaded_key(world.guangwumen.id), finished_at=utcnow())
         db.add(export)
+        from shangliang.files.models import Attachment
+
+        photo_key = uploaded_key(world.guangwumen.id)
+        photo = db.scalar(select(Attachment).where(Attachment.key == photo_key))  # a ready photo there
         db.commit()
         return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
                 "notification_id": note.id, "role": "staff", "number": 3,
-                "invitation_id": invitation.id}
+                "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id, **roster}
 
 
 @pytest.fixture
@@ -92,6 +126,8 @@ def attempt(client, rule, url, token, api_secret):
     headers = {"Authorization": f"Bearer {api_secret}"} if url.startswith("/api/") else {}
     if "GET" in rule.methods:
         return client.get(url, headers=headers)
+    if "DELETE" in rule.methods:
+        return client.delete(url, headers=headers)
     if url.startswith("/api/"):
         return client.post(url, headers=headers, json={"username": "yanshan-member", "role": "staff"})
     return client.post(url, data={"csrf_token": token, "role": "staff", "username": "yanshan-member",

@@ -35,7 +35,7 @@ def test_list_pages_cost_the_same_at_10_and_200_rows(app, as_user, world, query_
     grow(app, world, 190)
     large = {url: statements(query_counter, client, url) for url in pages}
     assert small == large
-    assert max(large.values()) <= 12, large
+    assert max(large.values()) <= 13, large  # the street's dashboard: 12, and one for today's duty card
 
 
 def test_operator_pages_cost_the_same_at_10_and_200_tenants(app, as_user, world, query_counter):

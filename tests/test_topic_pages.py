@@ -5,11 +5,14 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from conftest import csrf_token, uploaded_key
+from support import samples
+from support.uploads import upload
 
 QIBU = (Path(__file__).resolve().parents[1] / "tenants" / "procedures" / "qibu_dingdan.yaml").read_text("utf-8")
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = samples.png()
 
 
 @pytest.fixture
@@ -46,9 +49,22 @@ def act(client, action, number=1, to=None, files=None, **data):
     return client.post(f"/t/yanshan/topics/{number}/act", data=form, content_type="multipart/form-data")
 
 
-def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_user, world):
-    import io
+def attach_photo(app, client, run_jobs, name, number=1):
+    """What the page does: the photo goes to storage, is checked, then recorded as evidence."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.tenants.models import Tenant
+    from shangliang.topics.models import Topic
 
+    with app.app_context():
+        with tenant_context(db.scalar(select(Tenant.id).where(Tenant.slug == "yanshan"))):
+            topic_id = db.scalar(select(Topic.id).where(Topic.number == number))
+    att_id = upload(client, "yanshan", "topic", topic_id, PNG, name)
+    run_jobs()
+    return act(client, "attach", number, attachment_id=att_id)
+
+
+def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_user, world, run_jobs):
     resp = raise_topic(staff)
     assert resp.status_code == 302 and resp.location.endswith("/t/yanshan/topics/1")
     member = as_user("yanshan-member")
@@ -57,7 +73,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert act(staff, "record", category="公共设施", urgency="normal", place="2 号楼").status_code == 302
     resp = act(staff, "advance", to="candan")
     assert resp.status_code == 400 and "照片 1 张" in resp.get_data(as_text=True)  # 实地走访 photo missing
-    assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "现场.png")}).status_code == 302
+    assert attach_photo(app, staff, run_jobs, "现场.png").status_code == 302
     assert act(staff, "advance", to="candan").status_code == 302              # 接单 → 参单
     # 参单 is for members: staff have nothing to do here, a member claims and moves it on.
     assert "您在此步骤没有可执行的操作" in page_of(staff)
@@ -66,7 +82,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert act(staff, "record", department="街道城管中心", plan="先铺设管道").status_code == 302
     assert act(staff, "advance", to="shangdan").status_code == 302            # → 商单
     assert act(staff, "record", plan="先铺设管道", outcome="燃气公司下月施工").status_code == 302
-    assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "商量.png")}).status_code == 302
+    assert attach_photo(app, staff, run_jobs, "商量.png").status_code == 302
     assert act(staff, "consult", agreement="燃气公司承诺下月施工，社区协调入户").status_code == 302
     assert act(staff, "advance", to="pingdan").status_code == 302             # → 评单
     assert act(staff, "rate", satisfied="false", score="2", via="12345").status_code == 302
@@ -74,7 +90,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     html = page_of(staff)
     assert "第 2 轮" in html
     for step in ("shangdan",):
-        assert act(staff, "attach", kind="photo", files={"file": (io.BytesIO(PNG), "复盘.png")}).status_code == 302
+        assert attach_photo(app, staff, run_jobs, "复盘.png").status_code == 302
         assert act(staff, "consult", agreement="施工时间提前到本周").status_code == 302
         assert act(staff, "advance", to="pingdan").status_code == 302
     assert act(staff, "rate", satisfied="true", score="5", via="信箱").status_code == 302
@@ -90,8 +106,10 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert "记录了：类别、地点、紧急程度" in html and "转交：街道城管中心" in html
     assert "不满意 · 评分 2 · 评价渠道 12345" in html and "燃气公司承诺下月施工" in html
     link = re.search(r'照片：<a href="([^"]+)">现场.png</a>', html).group(1)
-    photo = staff.get(link) if link.startswith("/") else None
-    assert photo is None or (photo.status_code == 200 and photo.data == PNG)
+    signed = staff.get(link)  # through the permission check, then a signed link
+    assert signed.status_code == 302
+    photo = staff.get(signed.location) if signed.location.startswith("/") else None
+    assert photo is None or (photo.status_code == 200 and photo.data.startswith(b"\x89PNG"))
     board = staff.get("/t/yanshan/topics/?status=closed").get_data(as_text=True)
     assert "立功小区天然气安装" in board
 
@@ -113,15 +131,22 @@ def test_members_who_do_not_handle_it_see_the_phone_masked(staff, as_user, world
     assert "13812341234" not in html and "138****1234" in html and "王大妈" not in html
 
 
-def test_wrong_file_and_bad_intake_name_the_field(staff, world):
-    import io
+def test_wrong_file_and_bad_intake_name_the_field(app, staff, world, run_jobs):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
 
     resp = raise_topic(staff, resident_phone="12345", title="")
     assert resp.status_code == 400 and 'id="title"' in resp.get_data(as_text=True)
     assert "必填" in resp.get_data(as_text=True)
     raise_topic(staff)
-    resp = act(staff, "attach", kind="photo", files={"file": (io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")})
-    assert resp.status_code == 400 and "只接受" in resp.get_data(as_text=True)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        topic_id = db.scalar(select(Topic.id).where(Topic.number == 1))
+    att_id = upload(staff, "yanshan", "topic", topic_id, b"<svg onload=alert(1)>", "x.svg")
+    run_jobs()
+    assert "只接受" in page_of(staff)  # the gallery says why the file was refused
+    resp = act(staff, "attach", attachment_id=att_id)
+    assert resp.status_code == 400 and "文件未通过检查" in resp.get_data(as_text=True)
 
 
 def test_board_counts_topics_by_step(staff, world):

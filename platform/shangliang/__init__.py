@@ -64,15 +64,20 @@ def _register(app: Flask, cfg) -> None:
     from .core import web
     from .core.health import bp as health_bp
     from .core.storage import storage_bp
+    from .files.views import bp as files_bp
     from .i18n import _, get_locale
     from .notifications import tasks  # noqa: F401  (declares the actors)
     from .topics import tasks as topic_tasks  # noqa: F401
+    from .meetings import tasks as meeting_tasks  # noqa: F401
+    from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .portal.views import bp as portal_bp
     from .procedures.views import bp as procedure_bp
     from .procedures.schema import FIELD_LABELS
     from .topics.operations import describe_missing, mask_phone
     from .topics.views import bp as topics_bp
+    from .roster.views import bp as roster_bp, duty_bp
+    from .api import roster as roster_api  # noqa: F401  (adds the roster's API operations)
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
 
@@ -81,8 +86,10 @@ def _register(app: Flask, cfg) -> None:
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
+    app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
-               health_bp, storage_bp, portal_bp, branding_bp, transfer_bp):
+               health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
+               roster_bp, duty_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

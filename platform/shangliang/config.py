@@ -35,6 +35,7 @@ class Config:
     s3: dict | None = None  # endpoint_url, bucket, region, access_key, secret_key, public_endpoint_url
     max_content_length: int = 16 * 1024 * 1024
     trusted_proxies: int = 0
+    storage_quota_mb: int = 2048  # per tenant, unless Tenant.storage_quota says otherwise
 
     @property
     def embedded(self) -> bool:
@@ -118,6 +119,7 @@ def from_env(env=None) -> Config:
         jobs_queue=env.get("JOBS_QUEUE") or "default",
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+        storage_quota_mb=_int(env, "STORAGE_QUOTA_MB", 2048),
     )
 
 

@@ -61,6 +61,8 @@ def load_demo(password: str) -> int:
                         db.add(Community(tenant_id=street.id, name=name, grids=grids, position=i))
                 created += 1
             _brand(street_spec["slug"])
+            _roster(street_spec["slug"], password)
+            _meeting(street_spec["slug"])
         db.commit()
     return created
 
@@ -75,6 +77,26 @@ def _brand(slug: str) -> None:
         ensure_demo_brand(street, admin_id)
 
 
+def _roster(slug: str, password: str) -> None:
+    """The street's roster, stations and this week's rota from tenants/demo/roster.yaml."""
+    from .roster.demo import ensure_demo_roster
+
+    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
+    admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
+    with tenant_context(street.id, admin_id):
+        ensure_demo_roster(street, admin_id, password)
+
+
+def _meeting(slug: str) -> None:
+    """One held meeting with minutes and a work list, from tenants/demo/meetings.yaml (after the roster)."""
+    from .meetings.demo import ensure_demo_meeting
+
+    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
+    admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
+    with tenant_context(street.id, admin_id):
+        ensure_demo_meeting(street, admin_id)
+
+
 def demo_logins() -> list[tuple[str, str]]:
     spec = _spec()
     rows = [(spec["platform"]["operator"]["username"], "平台运维 platform operator")]
@@ -82,4 +104,7 @@ def demo_logins() -> list[tuple[str, str]]:
         rows.append((f"{c['slug']}-admin", f"{c['name']} 区县管理员"))
         for s in c["streets"]:
             rows.append((f"{s['slug']}-admin", f"{s['name']}（{s['practice']}）街道管理员"))
+    from .roster.demo import demo_logins as member_logins
+
+    rows += member_logins()
     return rows

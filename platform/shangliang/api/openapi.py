@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
@@ -25,10 +27,13 @@ def build_spec() -> dict:
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
-        if "{number}" in op["path"]:
-            params.append({"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}})
+        for name in re.findall(r"{(\w+)}", op["path"]):
+            if name != "slug":  # numbers are integers, ids UUIDs
+                kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else {"type": "integer"}
+                params.append({"name": name, "in": "path", "required": True, "schema": kind})
         if op["paged"]:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})
+        params += op.get("query", [])
         item = {
             "summary": op["summary"], "security": [{"token": []}], "parameters": params,
             "responses": {str(op["status"]): {"description": "OK", "content": {"application/json": {
@@ -36,7 +41,9 @@ def build_spec() -> dict:
         }
         for code, text in ERRORS.items():
             item["responses"][code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
-        if op["body"]:
+        if isinstance(op["body"], dict):  # spelled out in full, e.g. a multipart file upload
+            item["requestBody"] = op["body"]
+        elif op["body"]:
             item["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
             item["responses"]["400"] = {"description": "Body is not JSON",
                                         "content": {"application/json": {"schema": "Error"}}}

@@ -148,3 +148,182 @@ class TopicActionSchema(Schema):
 
 
 TopicPage = page_schema(TopicSchema, "TopicPage")
+
+
+# ---------------------------------------------------------------- meetings (议事会)
+
+MEETING_FORMS = ("on_site", "meeting_room", "written", "online")
+MEETING_GROUPS = ("member", "cadre", "department", "resident", "stakeholder")
+
+
+class ParticipantInSchema(Schema):
+    person_id = fields.UUID(load_default=None, allow_none=True, metadata={"description": "someone on the roster"})
+    name = fields.String(load_default="", validate=validate.Length(max=60),
+                         metadata={"description": "someone not on the roster"})
+    group = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(MEETING_GROUPS),
+                          metadata={"description": "4+X group; from the roster kind when omitted"})
+    convener = fields.Boolean(load_default=False, metadata={"description": "one or two per meeting (双召集人)"})
+
+
+class MeetingCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    form = fields.String(required=True, validate=validate.OneOf(MEETING_FORMS))
+    starts_at = fields.String(required=True, metadata={
+        "description": "ISO 8601; without an offset it is local time in the tenant's time zone",
+        "example": "2025-05-20T14:30"})
+    place = fields.String(load_default="", validate=validate.Length(max=200))
+    station_id = fields.UUID(load_default=None, allow_none=True)
+    agenda = fields.String(load_default="", validate=validate.Length(max=5000))
+    participants = fields.List(fields.Nested(ParticipantInSchema), required=True)
+    topics = fields.List(fields.Integer(), load_default=list, metadata={"description": "topic numbers consulted"})
+
+
+class ParticipantSchema(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID(allow_none=True)
+    name = fields.String()
+    group = fields.String()
+    convener = fields.Boolean()
+    attended = fields.Boolean(allow_none=True)
+
+
+class MinutesSchema(Schema):
+    revision = fields.Integer()
+    text = fields.String()
+    note = fields.String()
+    created_by = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class WorkItemSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    owner_person_id = fields.UUID(allow_none=True)
+    owner_name = fields.String()
+    due_on = fields.Date(allow_none=True)
+    status = fields.String(metadata={"enum": ["open", "in_progress", "done"]})
+    note = fields.String()
+    done_at = fields.DateTime(allow_none=True)
+    topic_number = fields.Integer(allow_none=True)
+    overdue = fields.Boolean()
+
+
+class MeetingTopicSchema(Schema):
+    number = fields.Integer()
+    title = fields.String()
+    step = fields.String()
+    agreement = fields.String()
+    recorded_at = fields.DateTime(allow_none=True, metadata={"description": "when logged on the topic"})
+
+
+class MeetingSchema(Schema):
+    number = fields.Integer()
+    title = fields.String()
+    form = fields.String(metadata={"enum": list(MEETING_FORMS)})
+    starts_at = fields.DateTime()
+    place = fields.String()
+    station_id = fields.UUID(allow_none=True)
+    agenda = fields.String()
+    status = fields.String(metadata={"enum": ["planned", "held", "cancelled"]})
+    version = fields.Integer(metadata={"description": "send it back with a change: a stale version is refused (409)"})
+    created_at = fields.DateTime()
+
+
+class MeetingDetailSchema(MeetingSchema):
+    participants = fields.List(fields.Nested(ParticipantSchema))
+    minutes = fields.Nested(MinutesSchema, allow_none=True, metadata={"description": "the current revision"})
+    revisions = fields.List(fields.Nested(MinutesSchema), metadata={"description": "every revision, newest first"})
+    topics = fields.List(fields.Nested(MeetingTopicSchema))
+    work_items = fields.List(fields.Nested(WorkItemSchema))
+
+
+class MinutesCreateSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=50_000))
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    base_revision = fields.Integer(required=True, metadata={
+        "description": "the revision this text was edited from (0 for the first); a stale one is refused (409)"})
+
+
+class MeetingStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(("held", "cancelled")))
+    version = fields.Integer(required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class AttendanceSchema(Schema):
+    attended = fields.List(fields.UUID(), required=True, metadata={"description": "participant ids present"})
+    version = fields.Integer(required=True)
+
+
+class MeetingTopicLinkSchema(Schema):
+    topic_number = fields.Integer(required=True)
+    agreement = fields.String(load_default="", validate=validate.Length(max=5000))
+    record = fields.Boolean(load_default=False, metadata={
+        "description": "also log the agreement on the topic as its consultation record (协商记录)"})
+
+
+class WorkItemCreateSchema(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    owner_person_id = fields.UUID(load_default=None, allow_none=True)
+    owner_name = fields.String(load_default="", validate=validate.Length(max=100))
+    due_on = fields.Date(required=True)
+    topic_number = fields.Integer(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class WorkItemUpdateSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(("open", "in_progress", "done")))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    due_on = fields.Date(load_default=None, allow_none=True)
+
+
+MeetingPage = page_schema(MeetingSchema, "MeetingPage")
+WorkItemPage = page_schema(WorkItemSchema, "WorkItemPage")
+
+
+# ---------------------------------------------------------------- files
+
+class AttachmentSchema(Schema):
+    id = fields.UUID()
+    owner_kind = fields.String(metadata={"enum": ["topic", "meeting", "work_item"]})
+    owner_id = fields.UUID()
+    name = fields.String(attribute="filename", metadata={"description": "as given; metadata only, never a path"})
+    status = fields.String(metadata={"enum": ["uploading", "checking", "ready", "refused", "deleted"]})
+    error = fields.String(allow_none=True, metadata={"description": "why the check refused it (Chinese)"})
+    kind = fields.String(allow_none=True, metadata={"enum": ["photo", "document"]})
+    content_type = fields.String(allow_none=True, metadata={"description": "what the check found and stores"})
+    declared_size = fields.Integer()
+    size = fields.Integer(allow_none=True, metadata={
+        "description": "bytes it holds in storage, thumbnail and web-sized image included (what the quota counts)"})
+    sha256 = fields.String(allow_none=True, metadata={"description": "of the file as uploaded"})
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    taken_at = fields.DateTime(allow_none=True, metadata={"description": "capture time from the photo's EXIF"})
+    same_as = fields.UUID(allow_none=True, metadata={"description": "the attachment whose stored bytes it shares"})
+    created_at = fields.DateTime()
+    checked_at = fields.DateTime(allow_none=True)
+    url = fields.String(allow_none=True, dump_only=True, metadata={"description": "signed download link"})
+    thumb_url = fields.String(allow_none=True, dump_only=True)
+    web_url = fields.String(allow_none=True, dump_only=True)
+    expires_in = fields.Integer(allow_none=True, dump_only=True, metadata={"description": "seconds the links live"})
+
+
+class UploadRequestSchema(Schema):
+    owner_kind = fields.String(required=True, validate=validate.OneOf(("topic", "meeting", "work_item")))
+    owner_id = fields.UUID(required=True)
+    filename = fields.String(load_default="", validate=validate.Length(max=1000))
+    size = fields.Integer(required=True, metadata={"description": "bytes; storage refuses more"})
+    content_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class UploadFormSchema(Schema):
+    url = fields.String()
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String())
+
+
+class UploadSchema(AttachmentSchema):
+    form = fields.Nested(UploadFormSchema)
+    form_expires_in = fields.Integer()
+
+
+AttachmentList = Schema.from_dict({"items": fields.List(fields.Nested(AttachmentSchema))}, name="AttachmentList")

@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from .permissions import public
 
-AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports")
+AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports", "files")
 # ASCII digits without leading zeros (`\d` would take "１" or "01", which int() reads as 1) and
 # only the known areas: one spelling per object.
 KEY_RE = re.compile(rf"tenants/(0|[1-9][0-9]*)/({'|'.join(AREAS)})/[0-9a-f]{{32}}(\.[a-z0-9]{{1,8}})?")
@@ -196,6 +196,16 @@ def download(token):
     # Served from our own origin: whatever the bytes are, they may not run script here.
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     return resp
+
+
+UPLOAD_REQUEST_LIMIT = 64 * 1024 * 1024  # above any policy's size limit; the policy then decides
+
+
+@storage_bp.before_request
+def allow_uploads_larger_than_pages():
+    """S3 takes files larger than the app's MAX_CONTENT_LENGTH (a 20 MB photo): so does its stand-in."""
+    if request.endpoint == "storage.upload":
+        request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"] or 0, UPLOAD_REQUEST_LIMIT)
 
 
 @storage_bp.post("/upload")

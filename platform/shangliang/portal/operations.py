@@ -242,4 +242,11 @@ def public_photo(topic_number: int, seq: int) -> tuple[Topic, str] | None:
                                             TopicEvent.action == "attach"))
     if ev is None or ev.data.get("kind") != "photo":
         return None
+    if ev.data.get("attachment_id"):  # a checked photo: its web-sized copy, while it is not deleted
+        from ..files.operations import get
+
+        att = get(ev.data["attachment_id"])
+        if att is None or att.status != "ready" or att.kind != "photo":
+            return None
+        return topic, att.web_key or att.key
     return topic, ev.data["key"]

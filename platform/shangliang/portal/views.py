@@ -9,6 +9,7 @@ from ..accounts.operations import Refused
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import public
+from ..core.storage import StorageError
 from ..i18n import _
 from ..procedures.operations import current_version
 from ..topics.models import Topic
@@ -109,7 +110,10 @@ def gongshi_photo(number, seq):
     found = ops.public_photo(number, seq)
     if found is None:
         abort(404)
-    data = current_app.extensions["storage"].get(found[1])
+    try:
+        data = current_app.extensions["storage"].get(found[1])
+    except StorageError:  # gone from storage: the storage check reports it; the page stays up
+        abort(404)
     mimetype = _image_type(data)
     if mimetype is None:  # only pictures are shown; anything else stays with the staff
         abort(404)

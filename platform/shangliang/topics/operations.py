@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -323,20 +322,36 @@ def _record(topic, data, _log):
 
 
 def _attach(topic, data, _log):
+    """Evidence is an attachment that passed its check (files.operations): given by its id, or by
+    its storage key. A meeting's photo may serve as evidence on the topic it consulted."""
     from ..core.storage import StorageError, check_key, tenant_prefix
+    from ..files.models import Attachment
+    from ..files.operations import get
 
-    kind, key = data.get("kind"), data.get("key", "")
-    if kind not in ("photo", "attachment"):
+    kind, key, att_id = data.get("kind") or None, data.get("key") or "", data.get("attachment_id")
+    if kind not in (None, "photo", "attachment"):
         raise Refused("须为照片或附件", "kind", "validation_error")
-    try:
-        check_key(key)
-    except StorageError:
-        raise Refused("文件标识无效", "key", "validation_error") from None
-    if not key.startswith(tenant_prefix(topic.tenant_id)):
-        raise Refused("文件不属于本单位", "key", "validation_error")
-    if not current_app.extensions["storage"].exists(key):  # evidence must be a file that was really uploaded
-        raise Refused("文件不存在，请先上传", "key", "validation_error")
-    return {"kind": kind, "key": key, "name": (data.get("name") or "")[:200]}
+    if att_id:
+        att = get(att_id)
+        if att is None or att.status == "deleted":
+            raise Refused("文件不存在，请先上传", "attachment_id", "validation_error")
+    else:
+        try:
+            check_key(key)
+        except StorageError:
+            raise Refused("文件标识无效", "key", "validation_error") from None
+        if not key.startswith(tenant_prefix(topic.tenant_id)):
+            raise Refused("文件不属于本单位", "key", "validation_error")
+        att = db.scalar(select(Attachment).where(Attachment.key == key, Attachment.status == "ready").limit(1))
+        if att is None:  # evidence must be a file that was really uploaded, and checked
+            raise Refused("文件不存在，请先上传", "key", "validation_error")
+    if att.status != "ready":
+        raise Refused("文件还未通过检查，请稍候" if att.status in ("uploading", "checking") else "文件未通过检查，不能作为证据",
+                      "attachment_id", "validation_error")
+    kind = kind or ("photo" if att.kind == "photo" else "attachment")
+    if kind == "photo" and att.kind != "photo":
+        raise Refused("该文件不是照片", "kind", "validation_error")
+    return {"kind": kind, "key": att.key, "attachment_id": str(att.id), "name": att.filename}
 
 
 def _consult(topic, data, _log):

@@ -8,9 +8,10 @@ from ..accounts.models import Membership, User
 from ..accounts.operations import Refused
 from ..core.db import db
 from ..core.pagination import paginate
-from ..core.permissions import require, roles_in
+from ..core.permissions import can, require, roles_in
 from ..i18n import _
 from ..procedures.operations import current_version
+from ..files import operations as files_ops
 from . import operations as ops
 from .channels import CHANNELS
 from .models import Topic, TopicEvent
@@ -93,7 +94,7 @@ def new():
 
 
 def _download_url(key: str, name: str | None) -> str:
-    """A short-lived signed link; only keys of this tenant are ever logged (see operations._attach)."""
+    """A short-lived signed link, for evidence logged before attachments were checked (no attachment_id)."""
     return current_app.extensions["storage"].download_url(key, filename=name or None)
 
 
@@ -102,6 +103,22 @@ def _topic(number: int) -> Topic:
     if topic is None:
         abort(404)
     return topic
+
+
+def _suggestions(topic, log):
+    """At a step where members claim, the members best placed to (roster/suggestions.py); None elsewhere."""
+    from ..roster.suggestions import suggest_members
+
+    if topic.status != "open" or "member" not in topic.step["roles"] or not can("roster.view"):
+        return None
+    return suggest_members(g.tenant, topic, log=log)
+
+
+def _files(topic, log) -> dict:
+    """The topic's photos and attachments, and those ready to be recorded as evidence."""
+    files = files_ops.gallery_items("topic", topic.id, roles_in(current_user, g.tenant), current_user.id)
+    recorded = {e.data.get("attachment_id") for e in log if e.action == "attach"}
+    return {"files": files, "unrecorded": [a for a in files if a.status == "ready" and str(a.id) not in recorded]}
 
 
 @bp.get("/<int:number>")
@@ -113,35 +130,15 @@ def show(number: int, errors=None, status=200):
     actions = ops.available_actions(topic, roles, current_user.id, log)
     invited = {e.data.get("user_id") for e in log if e.action == "invite"}
     people = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(invited))).all()) if invited else {}
+    from ..meetings.operations import meetings_of_topic
+
     return render_template("topics/show.html", topic=topic, log=log, actions=actions, errors=errors or {},
-                           people=people, download_url=_download_url,
+                           meetings=meetings_of_topic(topic) if can("meetings.view") else [],
+                           suggestions=_suggestions(topic, log),
+                           people=people, download_url=_download_url, **_files(topic, log),
                            handles=ops.handles(topic, roles, current_user.id, log), channels=CHANNELS,
                            missing=ops.missing_evidence(topic, ops.this_visit(topic, log))
                            if topic.status == "open" else []), status
-
-
-MAX_FILE = 10 * 1024 * 1024
-SIGNATURES = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"%PDF-", "pdf"))
-
-
-def _store_upload(file) -> dict:
-    """Interim, until direct-to-storage uploads with background checks (issue 5): the file is
-    checked by its first bytes, size-limited, and stored under this tenant's prefix."""
-    from ..core.storage import tenant_key
-
-    if file is None or not file.filename:
-        raise Refused("请选择文件", "file", "validation_error")
-    body = file.read(MAX_FILE + 1)
-    if len(body) > MAX_FILE:
-        raise Refused("文件不能超过 10 MB", "file", "validation_error")
-    ext = next((e for magic, e in SIGNATURES if body.startswith(magic)), None)
-    if ext is None and body[:4] == b"RIFF" and body[8:12] == b"WEBP":
-        ext = "webp"
-    if ext is None:
-        raise Refused("只接受 JPEG、PNG、WebP 图片或 PDF 文件", "file", "validation_error")
-    key = tenant_key(g.tenant.id, "photos" if ext != "pdf" else "attachments", ext)
-    current_app.extensions["storage"].put(key, body, file.mimetype or "application/octet-stream")
-    return {"key": key, "name": file.filename[:200]}
 
 
 @bp.post("/<int:number>/act")
@@ -150,19 +147,13 @@ def act(number: int):
     topic = _topic(number)
     kind = request.form.get("action", "")
     data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action", "to", "version", "comment")}
-    stored = None
     try:
-        if kind == "attach":
-            stored = _store_upload(request.files.get("file"))
-            data.update(stored)
         ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
                 expected_version=request.form.get("version", type=int, default=-1),
                 to=request.form.get("to") or None, comment=request.form.get("comment", ""), data=data)
         db.commit()
     except Refused as exc:
         db.rollback()
-        if stored:  # nothing refers to it: do not leave it behind
-            current_app.extensions["storage"].delete(stored["key"])
         status = {"conflict": 409, "forbidden": 403}.get(exc.code, 400)
         return show(number, errors={exc.field or "form": _(exc.message), "action": kind}, status=status)
     flash(_("已记录"), "success")

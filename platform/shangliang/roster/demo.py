@@ -1,0 +1,62 @@
+"""Demo rosters from tenants/demo/roster.yaml, through the same operations as the pages. Loading
+again changes nothing: people are found by their key, stations by name, shifts by member and day."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from ..accounts.models import Membership, User
+from ..accounts.operations import add_membership, create_user
+from ..core.db import db
+from ..tenants.models import Tenant
+from . import duty, operations as ops
+from .models import Person, Station
+
+ROSTER_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "roster.yaml"
+
+
+def demo_spec() -> dict:
+    return yaml.safe_load(ROSTER_FILE.read_text("utf-8")) or {}
+
+
+def _login(street: Tenant, username: str, name: str, password: str) -> str:
+    user = db.scalar(select(User).where(User.username == username)) or create_user(username, name, password)
+    if db.get(Membership, {"tenant_id": street.id, "user_id": user.id, "role": "member"}) is None:
+        add_membership(street, None, user, "member")
+    db.flush()
+    return username
+
+
+def ensure_demo_roster(street: Tenant, admin_id: int | None, password: str) -> None:
+    spec = demo_spec().get(street.slug)
+    if not spec:
+        return
+    people: dict[str, Person] = {}
+    for row in spec.get("people", []):
+        data = dict(row)
+        fields = ops.check_person(data, ops.places(street))
+        key = ops.person_key(fields["kind"], fields["name"], fields["phone"])
+        person = db.scalar(select(Person).where(Person.import_key == key))
+        if person is None:
+            if data.get("username"):
+                _login(street, data["username"], data["name"], password)
+            person = ops.create_person(street, admin_id, data)
+        people[person.name] = person
+    for row in spec.get("stations", []):
+        if db.scalar(select(Station.id).where(Station.name == row["name"])) is None:
+            ops.save_station(street, admin_id, row)
+    db.flush()
+    stations = {s.name: s for s in ops.stations()}
+    monday = duty.monday_of(duty.local_today(street))
+    for station, days in (spec.get("rota") or {}).items():
+        for weekday, names in days.items():
+            duty.assign(street, admin_id, stations[station].id, [people[n].id for n in names],
+                        [monday + timedelta(days=int(weekday) - 1)])
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [(p["username"], f"{p['name']} 政协委员（{slug}）") for slug, spec in demo_spec().items()
+            for p in spec.get("people", []) if p.get("username")]
