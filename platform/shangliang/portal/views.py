@@ -17,6 +17,7 @@ from . import operations as ops
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 PREVIEW_TOPICS = 4
+PUBLIC_IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 @bp.before_request
@@ -114,20 +115,12 @@ def gongshi_photo(number, seq):
         data = current_app.extensions["storage"].get(found[1])
     except StorageError:  # gone from storage: the storage check reports it; the page stays up
         abort(404)
-    mimetype = _image_type(data)
+    from ..files.content import sniff
+
+    mimetype = PUBLIC_IMAGE_TYPES.get(sniff(data[:32]))
     if mimetype is None:  # only pictures are shown; anything else stays with the staff
         abort(404)
     resp = Response(data, mimetype=mimetype)
     resp.headers["Cache-Control"] = "public, max-age=3600"
     resp.headers["Content-Disposition"] = "inline"
     return resp
-
-
-def _image_type(data: bytes) -> str | None:
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
