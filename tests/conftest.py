@@ -64,6 +64,21 @@ def no_outside_network():
     socket.socket.connect = real
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing():
+    """Argon2id at 19 MiB costs ~25 ms per hash and the suite makes thousands (every `world` has
+    ten people). Tests hash with the same algorithm at its smallest cost; test_accounts checks
+    the production parameters, and subprocess tests (demo, config) run with them."""
+    from argon2 import PasswordHasher
+
+    from shangliang.accounts import passwords
+
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(**{**passwords.PARAMETERS, "time_cost": 1, "memory_cost": 8})
+    yield
+    passwords._hasher = real
+
+
 # ---------------------------------------------------------------- databases
 
 def migrate(admin_url: str, app_url: str, instance: Path) -> None:

@@ -137,3 +137,12 @@ def test_too_many_failures_from_one_address_lock_that_address(app, client, world
     resp = other.post("/login", data={"username": "yanshan-admin", "password": PASSWORD,
                                       "csrf_token": csrf_token(other)}, environ_base={"REMOTE_ADDR": "127.0.0.2"})
     assert resp.status_code == 302
+
+
+def test_production_hashes_are_argon2id_at_owasps_minimum():
+    from argon2 import PasswordHasher
+
+    from shangliang.accounts.passwords import PARAMETERS
+
+    stored = PasswordHasher(**PARAMETERS).hash("correct-horse-battery")
+    assert stored.startswith("$argon2id$") and "m=19456,t=2,p=1" in stored

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from conftest import csrf_token
+from conftest import SERVICES, csrf_token
 from shangliang.audit.models import AuditLog
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
@@ -350,6 +350,11 @@ def test_a_large_file_lists_the_first_refused_rows_and_counts_the_rest(app, as_u
 
 # ---------------------------------------------------------------- memory stays flat
 
+# Neither touches the run's database or storage: they run once, in the embedded run.
+ONCE = pytest.mark.skipif(SERVICES, reason="independent of the services: runs in the embedded run")
+
+
+@ONCE
 def test_reading_a_sheet_holds_the_same_memory_at_2000_and_20000_rows(tmp_path):
     """The reader alone (no database), in this process: shared strings spilled to disk, each row
     dropped once read. Python's own allocations, so the figure is exact."""
@@ -371,6 +376,7 @@ def test_reading_a_sheet_holds_the_same_memory_at_2000_and_20000_rows(tmp_path):
     assert large < small * 1.2 + 64 * 1024, (small, large)
 
 
+@ONCE
 def test_the_worker_peak_memory_is_flat_from_2000_to_20000_rows():
     """bench/roster_import.py, as a user runs it: each size imported by the real job in a fresh
     worker process; the 20,000-row peak is not much above the 2,000-row one."""

@@ -10,8 +10,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, hash_len=32, salt_len=16,
-                         type=Type.ID)
+PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1, "hash_len": 32, "salt_len": 16,
+              "type": Type.ID}
+_hasher = PasswordHasher(**PARAMETERS)
 # Verified against when the account does not exist, so both paths take the same time.
 _DUMMY = _hasher.hash("not-a-real-password-0000")
 
