@@ -251,7 +251,9 @@ def revoke_invitation(tenant: Tenant, actor_id: int, invitation_id) -> None:
     from .models import Invitation
 
     inv = db.get(Invitation, {"tenant_id": tenant.id, "id": invitation_id})
-    if inv is None or inv.state != "open":
+    if inv is None:
+        raise Refused("邀请链接无效", "invitation", "not_found")
+    if inv.state != "open":
         raise Refused("此邀请已不能撤销", "invitation")
     inv.revoked_at = utcnow()
     record(tenant.id, actor_id, "invitation.revoke", inv.role, {"note": inv.note})

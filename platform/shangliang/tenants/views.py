@@ -122,7 +122,7 @@ def revoke_invitation(invitation_id):
         flash(_("邀请已撤销，链接不再有效"), "success")
     except Refused as exc:
         db.rollback()
-        if exc.field == "invitation" and not any(r.id == invitation_id for r in ops.invitations(g.tenant, 500)):
+        if exc.code == "not_found":
             abort(404)
         flash(_(exc.message), "error")
     return redirect(url_for(".invitations"))
