@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import uuid
+import zlib
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,22 @@ CORPUS = [  # (id, file name, bytes, expected)
     ("pdf-launching-a-program", "scan.pdf", samples.pdf("/OpenAction << /S /Launch /F (cmd.exe) >>"),
      refused("启动程序的动作")),
     ("truncated-pdf", "scan.pdf", samples.pdf(end=False), refused("PDF 文件不完整")),
+    # PDF 1.5+ packs dictionaries into compressed object streams: an action may be visible nowhere else
+    ("pdf-javascript-in-object-stream", "scan.pdf",
+     samples.pdf_streams(samples.object_stream("<< /S /JavaScript /JS (app.alert(1)) >>")), refused("PDF 含有脚本")),
+    ("pdf-launch-in-untyped-object-stream", "scan.pdf",
+     samples.pdf_streams(samples.object_stream("<< /S /L#61unch /F (cmd.exe) >>", typed=False)),
+     refused("启动程序的动作")),
+    ("pdf-object-stream-in-hex", "scan.pdf", samples.pdf_streams(samples.object_stream(
+        "<< /S /JavaScript /JS (app.alert(1)) >>", filters="[/ASCIIHexDecode /FlateDecode]",
+        encode=lambda b: zlib.compress(b).hex().encode())), refused("对象流采用了无法检查的编码（ASCIIHexDecode、FlateDecode）")),
+    ("pdf-broken-object-stream", "scan.pdf",
+     samples.pdf_streams(samples.object_stream("<< >>", encode=lambda b: b"x\x9c" + bytes(range(256)))),
+     refused("PDF 的对象流已损坏")),
+    ("pdf-object-stream-bomb", "scan.pdf", samples.pdf_object_stream_bomb(), refused("超过上限 200.0 MB，疑似压缩炸弹")),
+    ("pdf-object-stream-type-out-of-sight", "scan.pdf", samples.pdf_streams(  # padded past where the check reads
+        ("/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode /Pad (" + "x" * 70_000 + ")",
+         zlib.compress(b"10 0 << /S /JavaScript /JS (app.alert(1)) >>"))), refused("对象字典过大")),
     ("legacy-doc", "old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, refused("旧版 Office 文件")),
     ("text-file", "notes.jpg", "这是一段文字。".encode(), refused("内容是纯文本")),
     ("video-as-jpg", "clip.jpg", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", refused("内容是视频")),
@@ -132,6 +149,9 @@ CORPUS = [  # (id, file name, bytes, expected)
     ("xlsx", "清单.xlsx", samples.xlsx(), ready(real_type(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"))),
     ("pdf", "纪要.pdf", samples.pdf(), ready(real_type("application/pdf", "pdf"))),
+    ("pdf-with-object-streams", "纪要.pdf", samples.pdf_streams(  # a harmless action; page text is only text
+        samples.object_stream("<< /S /GoTo /D [0 /Fit] >>"),
+        ("/Filter /FlateDecode", zlib.compress(b"BT (/JS) Tj ET"))), ready(real_type("application/pdf", "pdf"))),
 ]
 
 
@@ -193,6 +213,28 @@ def test_every_hostile_file_is_refused_with_its_message_or_neutralised(app, worl
 
 
 # ---------------------------------------------------------------- memory
+
+def test_a_bomb_in_a_pdf_object_stream_is_refused_a_chunk_at_a_time(tmp_path):
+    """256 MB of zeros deflated into an object stream: inflated a megabyte at a time up to the
+    200 MB limit, then refused; never held."""
+    import tracemalloc
+
+    from shangliang.files import content
+
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(samples.pdf_object_stream_bomb())
+    with open(path, "rb") as fh:
+        tracemalloc.start()
+        try:
+            with pytest.raises(content.Refusal, match="疑似压缩炸弹"):
+                content.check_pdf(fh, path.stat().st_size)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    # Inflating it whole would hold 256 MB; a chunk at a time holds a few MB (the bound leaves room
+    # for what other threads of the test process, moto's server among them, allocate meanwhile).
+    assert peak < 32 * 1024 * 1024, peak
+
 
 def measure(cfg, tenant_id: int, attachment_id: str) -> dict:
     out = subprocess.run([sys.executable, str(SCRIPT), "measure", str(tenant_id), attachment_id],

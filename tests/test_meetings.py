@@ -354,7 +354,9 @@ def test_overdue_work_is_highlighted_and_its_owner_and_admins_told_once(app, as_
     assert all("更换楼道灯" in n.title and "/t/yanshan/meetings/1#work-" in n.link for n in notes)
 
 
-def test_an_owner_with_a_login_may_report_without_managing_meetings(app, as_user, world, street, held):
+def owned_work(app, world, street, held) -> dict[str, uuid.UUID]:
+    """A department contact's login (yanshan-dept, no meetings.manage) for 钱科长, who owns 更换楼道灯;
+    王书记 owns 公示费用. Returns the items' ids by title."""
     from shangliang.accounts.operations import add_membership, create_user
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
@@ -371,7 +373,11 @@ def test_an_owner_with_a_login_may_report_without_managing_meetings(app, as_user
         held.post("/t/yanshan/meetings/1/work", data={"csrf_token": csrf_token(held), "title": title, "owner": owner,
                                                       "due_on": due})
     with app.app_context(), tenant_context(world.yanshan.id):
-        ids = {i.title: i.id for i in db.scalars(select(WorkItem))}
+        return {i.title: i.id for i in db.scalars(select(WorkItem))}
+
+
+def test_an_owner_with_a_login_may_report_without_managing_meetings(app, as_user, world, street, held):
+    ids = owned_work(app, world, street, held)
     d = as_user("yanshan-dept")
     assert d.get("/t/yanshan/meetings/1").status_code == 200  # departments see meetings
     assert d.get("/t/yanshan/meetings/new").status_code == 403  # but do not call them
@@ -380,6 +386,34 @@ def test_an_owner_with_a_login_may_report_without_managing_meetings(app, as_user
     own = d.post(f"/t/yanshan/meetings/1/work/{ids['更换楼道灯']}", data={"csrf_token": csrf_token(d), "status": "done"})
     other = d.post(f"/t/yanshan/meetings/1/work/{ids['公示费用']}", data={"csrf_token": csrf_token(d), "status": "done"})
     assert own.status_code == 302 and other.status_code == 403
+
+
+def test_an_owner_with_a_login_adds_photos_to_their_own_item_only(app, as_user, world, street, held, run_jobs):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.meetings.models import Meeting
+    from support import samples
+    from support.uploads import request_form, upload
+
+    ids = owned_work(app, world, street, held)
+    own, others = ids["更换楼道灯"], ids["公示费用"]
+    d = as_user("yanshan-dept")
+    page = d.get("/t/yanshan/meetings/1").get_data(as_text=True)
+    assert f'data-owner-id="{own}"' in page  # the upload widget, on their own item
+    assert f'data-owner-id="{others}"' not in page and 'data-owner-kind="meeting"' not in page
+    att = upload(d, "yanshan", "work_item", own, samples.photo(size=(400, 300)), "换好的灯.jpg")
+    run_jobs()
+    assert d.get(f"/t/yanshan/files/{att}?size=thumb").status_code == 302
+    assert f"/t/yanshan/files/{att}?size=thumb" in d.get("/t/yanshan/meetings/1").get_data(as_text=True)
+    assert request_form(d, "yanshan", "work_item", others, "x.jpg", 100).status_code == 403
+    with app.app_context(), tenant_context(world.yanshan.id):
+        meeting_id = db.scalar(select(Meeting.id))
+    assert request_form(d, "yanshan", "meeting", meeting_id, "x.jpg", 100).status_code == 403
+    assert request_form(held, "yanshan", "work_item", others, "x.jpg", 100).status_code == 201  # managers: any item
+    stranger = as_user("guangwumen-staff")
+    for slug in ("yanshan", "guangwumen"):  # not their street; and in theirs, no such item
+        assert request_form(stranger, slug, "work_item", own, "x.jpg", 100).status_code == 404
+    assert stranger.get(f"/t/yanshan/files/{att}").status_code == 404
 
 
 # ---------------------------------------------------------------- deleting
@@ -404,6 +438,38 @@ def test_only_admins_delete_and_only_meetings_without_a_record(app, as_user, wor
     html = admin.get(url).get_data(as_text=True)
     resp = admin.post(f"{url}/delete", data={"csrf_token": csrf_token(admin), "version": version_of(html)})
     assert resp.status_code == 400 and "可以取消" in resp.get_data(as_text=True)
+
+
+def test_deleting_a_meeting_removes_its_photos_and_its_work_items_files_from_storage(app, as_user, world, street,
+                                                                                   run_jobs):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.files.models import Attachment
+    from shangliang.meetings.models import Meeting, WorkItem
+    from support import samples
+    from support.uploads import upload
+
+    staff, admin = as_user("yanshan-staff"), as_user("yanshan-admin")
+    meeting_form(staff, street)
+    staff.post("/t/yanshan/meetings/1/work", data={"csrf_token": csrf_token(staff), "title": "换灯",
+                                                   "owner": street["钱科长"], "due_on": "2030-05-23"})
+    with app.app_context(), tenant_context(world.yanshan.id):
+        meeting_id, item_id = db.scalar(select(Meeting.id)), db.scalar(select(WorkItem.id))
+    upload(staff, "yanshan", "meeting", meeting_id, samples.photo(size=(400, 300)), "会场.jpg")
+    upload(staff, "yanshan", "work_item", item_id, samples.pdf(), "清单.pdf")
+    run_jobs()
+    with app.app_context(), tenant_context(world.yanshan.id):
+        rows = db.scalars(select(Attachment)).all()
+        keys = {k for a in rows for k in (a.key, a.thumb_key, a.web_key) if k}
+        assert [a.status for a in rows] == ["ready", "ready"] and len(keys) == 3  # a photo, its thumbnail, a PDF
+    store = app.extensions["storage"]
+    html = admin.get("/t/yanshan/meetings/1").get_data(as_text=True)
+    assert admin.post("/t/yanshan/meetings/1/delete", data={"csrf_token": csrf_token(admin),
+                                                            "version": version_of(html)}).status_code == 302
+    run_jobs()
+    with app.app_context(), tenant_context(world.yanshan.id):
+        assert {a.status for a in db.scalars(select(Attachment))} == {"deleted"}
+        assert [k for k in keys if store.exists(k)] == []
 
 
 # ---------------------------------------------------------------- tenants and permissions

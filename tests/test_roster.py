@@ -416,12 +416,56 @@ def test_the_roster_exports_to_excel_and_imports_back_unchanged(app, as_user, st
     run_jobs()
     row = the_import(app, street)
     assert (row.created_count, row.updated_count, row.unchanged_count, row.refused) == (0, 0, 5, [])
+    assert people(app, street)["张建国"].user_id == app_user_id(app, "yanshan-member")  # the link came back too
+
+
+def app_user_id(app, username):
+    from shangliang.accounts.models import User
+
+    with app.app_context():
+        return db.scalar(select(User.id).where(User.username == username))
+
+
+def test_an_import_links_logins_of_this_street_and_refuses_others_naming_the_column(app, as_user, street,
+                                                                                   run_jobs):
+    admin = as_user("yanshan-admin")
+    post(admin, ROSTER + "new", kind="member", name="王秀兰", username="yanshan-staff")
+    rows = [HEADER + ["登录账号"],
+            ["", "政协委员", "李明华", "", "", "", "", "", "", "", "", "", " Yanshan-Member "],  # as people type it
+            ["", "政协委员", "赵六", "", "", "", "", "", "", "", "", "", "nobody"],  # a login of no street
+            ["", "政协委员", "钱七", "", "", "", "", "", "", "", "", "", "guangwumen-staff"],  # another street's
+            ["", "政协委员", "孙八", "", "", "", "", "", "", "", "", "", "no-such-login"],
+            ["", "政协委员", "周九", "", "", "", "", "", "", "", "", "", "yanshan-member"],  # 李明华's, two rows up
+            ["", "政协委员", "吴十", "", "", "", "", "", "", "", "", "", "yanshan-staff"],  # 王秀兰's already
+            ["", "网格员", "郑一", "", "", "", "", "", "", "", "", "", "nobody"]]  # no grid either: both named
+    upload(admin, "名册.csv", csv_bytes(rows))
+    run_jobs()
+    row = the_import(app, street)
+    no_login = "本街道没有这个登录账号：“登录账号”列须填写本街道成员的用户名"
+    assert [(r["row"], r["field"], r["message"], r["value"]) for r in row.refused] == [
+        (3, "username", no_login, "nobody"), (4, "username", no_login, "guangwumen-staff"),
+        (5, "username", no_login, "no-such-login"), (7, "username", "该登录账号已关联名册中的另一人", "yanshan-staff"),
+        (8, "grid", "网格员须填写所在网格", ""), (8, "username", no_login, "nobody"),
+        (6, "username", "与文件中前面的一行关联了同一个登录账号", "2")]
+    linked = {name: p.user_id for name, p in people(app, street).items()}
+    assert linked == {"王秀兰": app_user_id(app, "yanshan-staff"), "李明华": app_user_id(app, "yanshan-member")}
+    report = admin.get(f"{ROSTER}imports/{row.id}").get_data(as_text=True)
+    assert "登录账号" in report and no_login in report and "第 2 行" in report
+
+    # The column is the truth where the file has it: an empty cell unlinks. Without it, links stay.
+    upload(admin, "名册.csv", csv_bytes([HEADER, ["", "政协委员", "李明华"] + [""] * 9]))
+    run_jobs()
+    assert the_import(app, street).unchanged_count == 1
+    assert people(app, street)["李明华"].user_id == app_user_id(app, "yanshan-member")
+    upload(admin, "名册.csv", csv_bytes([HEADER + ["登录账号"], ["", "政协委员", "李明华"] + [""] * 10]))
+    run_jobs()
+    assert the_import(app, street).updated_count == 1 and people(app, street)["李明华"].user_id is None
 
 
 def test_the_template_has_the_headers_and_a_sheet_that_explains_them(as_user, street):
     resp = as_user("yanshan-admin").get(ROSTER + "template.xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(resp.get_data()))
-    assert [c.value for c in wb.worksheets[0][1]] == HEADER
+    assert [c.value for c in wb.worksheets[0][1]] == HEADER + ["登录账号"]
     assert wb.worksheets[1].title == "填写说明"
 
 

@@ -2,6 +2,7 @@
 hostile files. Everything is built here, nothing is downloaded."""
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zipfile
@@ -67,6 +68,33 @@ def pdf(body: str = "", *, end: bool = True) -> bytes:
     text = ("%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R " + body + " >> endobj\n"
             "2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n")
     return (text + ("%%EOF\n" if end else "")).encode()
+
+
+def object_stream(obj: str, *, typed: bool = True, filters: str = "/FlateDecode", encode=zlib.compress
+                  ) -> tuple[str, bytes]:
+    """An object stream holding object 10, as PDF 1.5 writers pack dictionaries: (dictionary
+    entries, data as stored). Untyped, it has only the /N and /First that readers go by."""
+    header = "10 0 "
+    info = ("/Type /ObjStm " if typed else "") + f"/N 1 /First {len(header)} /Filter {filters}"
+    return info, encode((header + obj).encode())
+
+
+def pdf_streams(*streams: tuple[str, bytes]) -> bytes:
+    """A PDF 1.5 whose catalog opens with object 10, with these streams as objects 3, 4, …"""
+    out = [b"%PDF-1.5\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 10 0 R >> endobj\n",
+           b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"]
+    for number, (info, data) in enumerate(streams, start=3):
+        out += [f"{number} 0 obj << {info} /Length {len(data)} >>\nstream\n".encode(), data, b"\nendstream\nendobj\n"]
+    out.append(b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    return b"".join(out)
+
+
+@functools.cache
+def pdf_object_stream_bomb() -> bytes:
+    """An object stream of 256 MB of zeros, deflated to ~250 KB."""
+    z, mb = zlib.compressobj(9), bytes(1024 * 1024)
+    data = b"".join(z.compress(mb) for _ in range(256)) + z.flush()
+    return pdf_streams(("/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode", data))
 
 
 CONTENT_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'

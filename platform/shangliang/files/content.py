@@ -6,9 +6,11 @@ is decoded before its declared size (pixels, or bytes once unzipped) has been ch
 """
 from __future__ import annotations
 
+import mmap
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
@@ -145,6 +147,15 @@ def inspect(fh: BinaryIO, size: int) -> Found:
 # ---------------------------------------------------------------- PDF
 
 _PDF_NAME = re.compile(rb"/([A-Za-z0-9#]{1,40})")
+# `N G obj` starts an object, `stream` + end of line starts a stream's data; `endobj` and
+# `endstream` do not match (a letter comes before).
+_PDF_KEYWORD = re.compile(rb"(?<![A-Za-z])(?:(obj)(?![A-Za-z])|stream(?:\r\n|\n|\r))")
+PDF_FILTERS = {b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85", b"LZWDecode", b"LZW", b"FlateDecode", b"Fl",
+               b"RunLengthDecode", b"RL", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode", b"DCTDecode", b"DCT",
+               b"JPXDecode", b"Crypt"}
+MAX_PDF_DICT = 64 * 1024  # a stream's dictionary; real ones are a few hundred bytes
+MAX_PDF_INFLATED = MAX_UNZIPPED  # a PDF's object streams, inflated, all together
+_CHUNK = 1024 * 1024
 
 
 def _pdf_name(raw: bytes) -> bytes:
@@ -152,21 +163,73 @@ def _pdf_name(raw: bytes) -> bytes:
     return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
 
 
+def _check_pdf_names(block) -> None:
+    for m in _PDF_NAME.finditer(block):
+        name = _pdf_name(m.group(1))
+        if name == b"Encrypt":
+            raise Refusal("PDF 已加密，无法检查内容，请上传未加密的 PDF")
+        if name in PDF_ACTIVE:
+            raise Refusal(f"PDF 含有{PDF_ACTIVE[name]}，不予接受")
+
+
 def check_pdf(fh: BinaryIO, size: int) -> None:
-    fh.seek(max(0, size - 2048))
-    if b"%%EOF" not in fh.read():
-        raise Refusal("PDF 文件不完整（缺少结尾标记），可能上传中断或已损坏")
-    fh.seek(0)
-    tail = b""
-    while chunk := fh.read(1024 * 1024):
-        block = tail + chunk
-        for m in _PDF_NAME.finditer(block):
-            name = _pdf_name(m.group(1))
-            if name == b"Encrypt":
-                raise Refusal("PDF 已加密，无法检查内容，请上传未加密的 PDF")
-            if name in PDF_ACTIVE:
-                raise Refusal(f"PDF 含有{PDF_ACTIVE[name]}，不予接受")
-        tail = block[-64:]  # a name split between two reads is seen whole in the next block
+    """The file's own bytes, and the objects packed into its compressed object streams (PDF 1.5+
+    writers put most dictionaries there, so a script action may be visible nowhere else).
+    The file is mapped, not read into memory; object streams are inflated a chunk at a time."""
+    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if b"%%EOF" not in data[max(0, size - 2048):]:
+            raise Refusal("PDF 文件不完整（缺少结尾标记），可能上传中断或已损坏")
+        _check_pdf_names(data)
+        budget = MAX_PDF_INFLATED
+        for info, start in _pdf_streams(data):
+            names = [_pdf_name(n) for n in _PDF_NAME.findall(info)]
+            # Readers find an object stream by /N and /First, whatever its /Type says.
+            if b"ObjStm" not in names and not {b"N", b"First"} <= set(names):
+                continue  # page content, images, fonts: data, where no action can be
+            filters = [n for n in names if n in PDF_FILTERS]
+            if not filters:
+                continue  # not compressed: already read with the rest of the file
+            if filters not in ([b"FlateDecode"], [b"Fl"]) or b"DecodeParms" in names or b"DP" in names:
+                raise Refusal("PDF 的对象流采用了无法检查的编码（" + "、".join(f.decode() for f in filters)
+                              + "），不予接受")
+            budget = _check_object_stream(data, start, budget)
+
+
+def _pdf_streams(data):
+    """(dictionary, offset of the data) of each stream: its dictionary is what lies between
+    its object's `obj` and the `stream` keyword."""
+    dict_start = 0
+    for m in _PDF_KEYWORD.finditer(data):
+        if m.group(1):
+            dict_start = m.end()
+            continue
+        if m.start() - dict_start > MAX_PDF_DICT:
+            raise Refusal("PDF 结构异常（对象字典过大），无法检查")
+        yield data[dict_start:m.start()], m.end()
+        dict_start = m.end()
+
+
+def _check_object_stream(data, start: int, budget: int) -> int:
+    """Inflate the zlib data at `start` a chunk at a time, never more than `budget` bytes in
+    all (a bomb is refused, not held), checking each chunk's names. Returns what is left."""
+    z, pos, pending, tail = zlib.decompressobj(), start, b"", b""
+    while not z.eof:
+        if not pending:
+            if pos >= len(data):
+                break
+            pending, pos = data[pos:pos + _CHUNK], pos + _CHUNK
+        try:
+            out = z.decompress(pending, _CHUNK)
+        except zlib.error:
+            raise Refusal("PDF 的对象流已损坏，无法检查") from None
+        pending = z.unconsumed_tail
+        budget -= len(out)
+        if budget < 0:
+            raise Refusal(f"PDF 中的压缩数据解压后超过上限 {human_size(MAX_PDF_INFLATED)}，疑似压缩炸弹")
+        block = tail + out
+        _check_pdf_names(block)
+        tail = block[-64:]  # a name split between two chunks is seen whole in the next block
+    return budget
 
 
 # ---------------------------------------------------------------- Office (OOXML)

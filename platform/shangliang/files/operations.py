@@ -51,19 +51,26 @@ class Owner:
     model: str  # "module.models:Class"
     view: str  # permission to see the owner, and so its files
     upload: str  # permission to add files to it (besides files.upload)
+    # "module.operations:function(row, user_id) -> bool": the person whose own row it is, who may
+    # add files to it without `upload` (a work item's owner reports what was done).
+    held_by: str | None = None
 
     def load(self):
-        from importlib import import_module
+        return _named(self.model)
 
-        module, name = self.model.split(":")
-        return getattr(import_module(f"shangliang.{module}"), name)
+
+def _named(path: str):
+    from importlib import import_module
+
+    module, name = path.split(":")
+    return getattr(import_module(f"shangliang.{module}"), name)
 
 
 # A registry, not branches: another owner kind is one more line.
 OWNERS = {
     "topic": Owner("topics.models:Topic", "topics.view", "topics.view"),
     "meeting": Owner("meetings.models:Meeting", "meetings.view", "meetings.manage"),
-    "work_item": Owner("meetings.models:WorkItem", "meetings.view", "meetings.manage"),
+    "work_item": Owner("meetings.models:WorkItem", "meetings.view", "meetings.manage", "meetings.operations:owns"),
 }
 
 
@@ -87,9 +94,11 @@ def may_see(owner_kind: str, roles) -> bool:
 
 
 def may_upload(owner_kind: str, owner, roles, user_id) -> bool:
-    perms = permissions_for(roles)
-    if "files.upload" not in perms or OWNERS[owner_kind].upload not in perms:
+    perms, spec = permissions_for(roles), OWNERS[owner_kind]
+    if "files.upload" not in perms:
         return False
+    if spec.upload not in perms:
+        return spec.held_by is not None and _named(spec.held_by)(owner, user_id)
     if owner_kind == "topic":  # evidence: only someone who may attach at the topic's current step
         from ..topics.operations import available_actions
 
@@ -270,6 +279,22 @@ def delete_attachment(tenant: Tenant, actor_id: int | None, roles, attachment_id
     db.flush()
     enqueue(tasks.remove_objects, keys, tenant_id=tenant.id)
     return att
+
+
+def delete_owner_files(tenant: Tenant, owner_kind: str, owner_id) -> None:
+    """The owner itself is deleted (a meeting, with its work items; meetings/operations.py calls
+    this): its files are marked deleted with it, and a job removes their objects after the commit
+    unless another attachment shares them."""
+    from . import tasks
+
+    keys: set[str] = set()
+    for att in db.scalars(select(Attachment).where(Attachment.owner_kind == owner_kind, Attachment.owner_id == owner_id,
+                                                   Attachment.status != "deleted")):
+        keys.update(k for k in (att.key, att.thumb_key, att.web_key, *derived_keys(att)) if k)
+        att.status = "deleted"
+    if keys:
+        db.flush()
+        enqueue(tasks.remove_objects, sorted(keys), tenant_id=tenant.id)
 
 
 def referenced(keys) -> set[str]:

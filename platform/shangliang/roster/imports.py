@@ -27,8 +27,8 @@ from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 from sqlalchemy import select, update
 
-from ..accounts.models import User
-from ..accounts.operations import Refused
+from ..accounts.models import Membership, User
+from ..accounts.operations import Refused, normalise_username
 from ..audit.operations import record
 from ..core import jobs
 from ..core.db import db, utcnow
@@ -59,8 +59,13 @@ HEADERS = {
     "organisation": ("单位或部门", "单位", "部门", "工作单位", "所在单位", "organisation", "organization"),
     "title": ("职务", "title"),
     "note": ("备注", "note"),
+    # Only when the file has this column: an older file without it leaves everyone's login alone.
+    "username": ("登录账号", "账号", "用户名", "username", "login"),
 }
-EXPORT_HEADERS = [names[0] for names in HEADERS.values()] + ["登录账号", "状态"]
+EXPORT_HEADERS = [names[0] for names in HEADERS.values()] + ["状态"]
+NO_LOGIN = "本街道没有这个登录账号：“登录账号”列须填写本街道成员的用户名"
+LOGIN_TAKEN = "该登录账号已关联名册中的另一人"
+SAME_LOGIN = "与文件中前面的一行关联了同一个登录账号"
 STATUS_LABELS = {"queued": "排队中", "running": "正在导入", "done": "已完成", "failed": "失败"}
 
 
@@ -300,7 +305,8 @@ def records(rows):
     for number, row in enumerate(rows, start=number + 1):
         if number > MAX_ROWS + HEADER_ROWS:
             raise FileProblem("一次最多导入 10 万行")
-        yield number, {field: row[i] for i, field in columns.items() if i < len(row)}  # only known columns
+        # Every known column, even where a short row has no cell: the import sees which columns the file has.
+        yield number, {field: row[i] if i < len(row) else None for i, field in columns.items()}
 
 
 # ---------------------------------------------------------------- the job
@@ -361,28 +367,47 @@ def _import(tenant_id: int, import_id, rows, total: int | None, seen: SeenKeys) 
                 refused.append({"row": number, "field": field, "message": message, "value": as_text(value)[:40]})
 
     while batch := list(islice(rows, BATCH)):
+        logins, holders = _logins(batch)
         checked = []  # rows that passed their checks: (row, key, fields, whether the key is the file's ID)
         for number, values in batch:
             if all(as_text(v) == "" for v in values.values()):
                 continue  # blank rows are not people
+            fields, errors = {}, {}
             try:
                 fields = check_person(values, street_places)
             except Invalid as exc:
-                refuse(number, [(f, m, values.get(f)) for f, m in exc.errors.items()])
+                errors = dict(exc.errors)
+            if "username" in values:  # an empty cell unlinks: the file says this person has no login
+                username = normalise_username(as_text(values["username"]))
+                if username and username not in logins:
+                    errors["username"] = NO_LOGIN
+                fields["user_id"] = logins.get(username)
+            if errors:
+                refuse(number, [(f, m, values.get(f)) for f, m in errors.items()])
                 continue
             explicit = as_text(values.get("import_key"))
             key = explicit or person_key(fields["kind"], fields["name"], fields["phone"])
+            user_id = fields.get("user_id")
             if len(key) > 64:
                 refuse(number, [("import_key", "编号最多 64 个字符", key)])
+            elif user_id in holders and holders[user_id] != key:
+                refuse(number, [("username", LOGIN_TAKEN, values["username"])])
             else:
                 checked.append((number, key, fields, bool(explicit)))
-        earlier = seen.rows_of([key for _, key, _, _ in checked])
+        # Keys of people and of logins (u:<user id>) met so far: each may appear once in a file.
+        login_of = {key: f"u:{fields['user_id']}" for _, key, fields, _ in checked if fields.get("user_id")}
+        earlier = seen.rows_of([key for _, key, _, _ in checked] + list(login_of.values()))
         fresh = []
         for number, key, fields, explicit in checked:
+            login = login_of.get(key)
             if key in earlier:  # the same person twice in one file: the second is refused
                 refuse(number, [("import_key" if explicit else "name", "与文件中前面的一行重复", str(earlier[key]))])
+            elif login in earlier:
+                refuse(number, [("username", SAME_LOGIN, str(earlier[login]))])
             else:
                 earlier[key] = number
+                if login:
+                    earlier[login] = number
                 fresh.append((key, fields))
         seen.add(earlier.items())
         _upsert(tenant_id, fresh, counts)
@@ -397,6 +422,21 @@ def _import(tenant_id: int, import_id, rows, total: int | None, seen: SeenKeys) 
                         "value": str(counts["refused"] - listed)})
     _save(import_id, total_rows=done, refused=refused, commit=False)
     return counts
+
+
+def _logins(batch) -> tuple[dict[str, int], dict[int, str | None]]:
+    """For the usernames a batch names: username → id of each that is a login of this street
+    (its memberships are the tenant's own rows), and user id → the import key of whoever on the
+    roster holds that login now. Three queries a batch, however many rows name a login."""
+    names = {normalise_username(as_text(values.get("username"))) for _, values in batch} - {""}
+    if not names:
+        return {}, {}
+    users = dict(db.execute(select(User.username, User.id).where(User.username.in_(names))).all())
+    members = set(db.scalars(select(Membership.user_id).where(Membership.user_id.in_(users.values()))))
+    logins = {name: user_id for name, user_id in users.items() if user_id in members}
+    holders = dict(db.execute(select(Person.user_id, Person.import_key).where(
+        Person.user_id.in_(logins.values()))).all()) if logins else {}
+    return logins, holders
 
 
 class SeenKeys:
@@ -490,7 +530,9 @@ def template_xlsx() -> bytes:
                 ("社区", "须是本街道的社区"),
                 ("网格", "网格员必填；须是该社区的网格"),
                 ("单位或部门", "部门联络人必填，如：街道城管中心；合伙人填写单位名称"),
-                ("职务", ""), ("备注", "")):
+                ("职务", ""), ("备注", ""),
+                ("登录账号", "可不填；填本街道成员的用户名，把此人关联到该登录账号（导出的名册里已有）。"
+                            "文件有这一列时，空白表示此人不关联登录账号；没有这一列则不改动已有的关联")):
         help_.append(list(row))
     out = io.BytesIO()
     wb.save(out)
