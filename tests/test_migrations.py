@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from conftest import PG_ADMIN, SERVICES
 from shangliang.cli import alembic_config
@@ -56,3 +56,44 @@ def test_revisions_are_date_prefixed_and_linear():
     assert files and all(name[:4].isdigit() and name[4] == "_" for name in files)
     heads = [p for p in versions.glob("*.py") if "down_revision = None" in p.read_text()]
     assert len(heads) == 1
+
+
+def test_topics_recorded_before_benchmarking_get_their_deadlines(empty_database, tmp_path):
+    """Revision 0006 gives existing topics the response and completion deadlines they would have
+    had at intake (七步订单: 点单 within 2 working days; the main path's 33 working days)."""
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from shangliang.procedures.schema import load
+    from shangliang.topics.operations import add_time_limit, procedure_deadline
+
+    cfg = Config(instance_path=Path(tmp_path), database_url=empty_database, database_admin_url=empty_database,
+                 secret_key="m" * 40)
+    ac = alembic_config(cfg)
+    command.upgrade(ac, "0005")
+    definition = load(yaml.safe_load((Path(__file__).resolve().parents[1] / "tenants" / "procedures" /
+                                      "qibu_dingdan.yaml").read_text("utf-8")))
+    created = datetime(2026, 3, 6, 2, 0, tzinfo=timezone.utc)  # a Friday in Shanghai
+    engine = create_engine(empty_database)
+    tables = {t: metadata.tables[t] for t in ("tenants", "procedure_versions", "topics")}
+    with engine.begin() as c:
+        c.execute(tables["tenants"].insert().values(id=1, kind="platform", slug="p", name="平台", status="active",
+                                                   timezone="Asia/Shanghai", created_at=created))
+        c.execute(tables["procedure_versions"].insert().values(
+            tenant_id=1, id=uuid.uuid4(), number=1, template_key="qibu_dingdan", name="七步订单",
+            definition=definition, source_text="", note="", published_at=created))
+        version = c.execute(text("SELECT id FROM procedure_versions")).scalar()
+        c.execute(text("INSERT INTO topics (tenant_id, id, number, procedure_version_id, step_key, round, status, "
+                       "escalated, overdue, step_entered_at, title, description, channel, urgency, details, "
+                       "created_at, updated_at, version) VALUES (1, :id, 1, :v, 'diandan', 1, 'open', false, "
+                       "false, :at, 't', '', 'wechat', 'normal', '{}', :at, :at, 1)"),
+                  {"id": uuid.uuid4().hex if not SERVICES else uuid.uuid4(), "v": version, "at": created})
+    command.upgrade(ac, "head")
+    with engine.connect() as c:
+        topics = metadata.tables["topics"]
+        due, deadline = c.execute(select(topics.c.response_due_at, topics.c.deadline_at)).one()
+    engine.dispose()
+    assert due == add_time_limit(created, {"working_days": 2}, "Asia/Shanghai")  # the Tuesday after
+    assert deadline == procedure_deadline(definition["steps"], created, "Asia/Shanghai")
+    assert (deadline - created).days > 33  # 33 working days and their weekends

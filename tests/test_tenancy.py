@@ -31,6 +31,23 @@ def test_a_tenant_sees_only_its_rows(ctx, world):
         assert set(ids) <= {world.yanshan.id}
 
 
+def test_plain_sql_the_filter_cannot_reach_is_refused_not_leaked(ctx, world):
+    """extract() and arithmetic on it drop the ORM's annotations, so the loader criteria never see
+    the table: such a statement on a tenant-owned table fails closed. A subquery of ORM rows under
+    a plain outer select is the same case."""
+    from sqlalchemy import Integer, cast, extract, func
+
+    with tenant_context(world.yanshan.id):
+        for stmt in (select(cast(extract("year", Membership.created_at), Integer)),
+                     select(extract("year", AuditLog.at) * 100).where(AuditLog.actor_id.is_(None)
+                                                                   | AuditLog.actor_id.is_not(None))):
+            with pytest.raises(TenantNotSet):
+                db.execute(stmt).all()
+        assert db.scalar(select(func.count(Membership.user_id))) == len(db.scalars(select(Membership)).all())
+        stored = select(Membership.user_id).subquery()
+        assert db.scalar(select(func.count(stored.c.user_id))) == len(db.scalars(select(Membership)).all())
+
+
 def test_bulk_update_cannot_reach_another_tenant(ctx, world):
     with tenant_context(world.guangwumen.id):
         before = {n.id: n.title for n in db.scalars(select(Notification))}

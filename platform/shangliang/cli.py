@@ -139,6 +139,41 @@ def operator_create(username, name, password):
 # ---------------------------------------------------------------- moving a tenant
 
 @main.group()
+def benchmarks():
+    """Benchmarking (对标) rollups."""
+
+
+@benchmarks.command("rebuild")
+@click.option("--tenant", "slugs", multiple=True, help="only these streets (and their counties); default all")
+def benchmarks_rebuild(slugs):
+    """Recompute every street's and county's rollups from the topics (the periodic job keeps them
+    up to date afterwards; this is for a first install, a restore or a changed definition)."""
+    import time
+
+    from sqlalchemy import select
+
+    from .benchmarks.rollups import rebuild
+    from .core.db import db as session, utcnow
+    from .demo import ensure_platform
+    from .tenants.models import Tenant
+
+    app = app_or_exit(command=True)
+    with app.app_context():
+        ids = None
+        if slugs:
+            ids = list(session.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs), Tenant.kind == "street")))
+            unknown = set(slugs) - set(session.scalars(select(Tenant.slug).where(Tenant.id.in_(ids))))
+            if unknown:
+                raise click.ClickException(f"tenant: no street {', '.join(sorted(unknown))}")
+        platform = ensure_platform()
+        session.commit()
+        started = time.monotonic()
+        done = rebuild(utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
+    click.echo(f"rebuilt {done['rows']} rows for {done['streets']} streets and {done['counties']} counties "
+               f"in {time.monotonic() - started:.1f} s")
+
+
+@main.group()
 def tenant():
     """Export a tenant to a zip, import one made by another installation, or unarchive one."""
 

@@ -17,13 +17,14 @@ from .db import db
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
          "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create",
          "brand.manage", "export.manage", "roster.view", "roster.manage", "duty.manage", "meetings.view",
-         "meetings.manage", "files.upload"}
+         "meetings.manage", "files.upload", "benchmarks.view", "ledger.view"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "platform_admin": ADMIN | {"tenants.view", "streets.manage", "platform.manage"},
-    "county_admin": ADMIN | {"tenants.view", "streets.manage"},
+    "platform_admin": ADMIN | {"tenants.view", "streets.manage", "platform.manage", "benchmarks.manage"},
+    "county_admin": ADMIN | {"tenants.view", "streets.manage", "benchmarks.manage"},
     "street_admin": set(ADMIN),
     "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view", "topics.view", "topics.create",
-              "roster.view", "duty.manage", "meetings.view", "meetings.manage", "files.upload"},
+              "roster.view", "duty.manage", "meetings.view", "meetings.manage", "files.upload", "benchmarks.view",
+              "ledger.view"},
     "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create", "roster.view",
                "meetings.view", "meetings.manage", "files.upload"},
     "department": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "meetings.view",

@@ -12,8 +12,9 @@ import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, event, false, or_, text
+from sqlalchemy import ForeignKey, Table, event, false, or_, text
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from .db import Session as ScopedSession
 
@@ -128,12 +129,28 @@ def _criteria(cls, scope: Scope, own_rows: bool):
     return crit
 
 
+def _orm_enabled(statement) -> bool:
+    return statement._propagate_attrs.get("compile_state_plugin") == "orm"
+
+
+def _reads_tenant_tables(statement) -> bool:
+    names = {m.__table__.name for m in tenant_models()}
+    return any(isinstance(el, Table) and el.name in names for el in visitors.iterate(statement))
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _filter_tenant_rows(state: ORMExecuteState) -> None:
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.execution_options.get("_tenant_filtered"):
         return
+    # Some expressions (extract(), arithmetic on it) drop the ORM's annotations: such a statement
+    # is plain SQL, which the loader criteria below never reach. Fail closed instead of leaking;
+    # code that writes its tenant filter by hand (the export's raw dump) says so.
+    if not _orm_enabled(state.statement) and not state.execution_options.get("tenant_filter_by_hand") \
+            and _reads_tenant_tables(state.statement):
+        raise TenantNotSet("a plain-SQL statement on tenant-owned tables: the tenant filter cannot apply; "
+                           "select a model's column, or filter by hand with execution_options(tenant_filter_by_hand=True)")
     scope = _scope.get()
     if scope is None:
         if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):

@@ -244,7 +244,7 @@ def mark(tenant: Tenant, actor_id: int | None, shift: DutyShift, status: str) ->
         raise Refused("还没到轮值日期，不能记录到岗情况", "status", "validation_error")
     if shift.status != status:
         record(tenant.id, actor_id, "duty.mark", str(shift.id), {"from": shift.status, "to": status})
-        shift.status = status
+        shift.status, shift.updated_at = status, utcnow()
 
 
 def remove(tenant: Tenant, actor_id: int | None, shift: DutyShift) -> None:

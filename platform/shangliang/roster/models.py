@@ -101,3 +101,4 @@ class DutyShift(TenantOwned, Base):
     swapped_from: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the person this shift was swapped away from
     note: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # benchmarking reads changes

@@ -25,6 +25,7 @@ class Topic(TenantOwned, Base):
         Index("ix_topics_tenant_step", "tenant_id", "status", "step_key", "due_at", "number"),
         Index("ix_topics_tenant_due", "tenant_id", "status", "due_at"),
         UniqueConstraint("tenant_id", "receipt_hash", name="uq_topics_tenant_receipt"),
+        Index("ix_topics_tenant_created", "tenant_id", "created_at"),  # benchmarking: a period's intake
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -38,6 +39,10 @@ class Topic(TenantOwned, Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     step_entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fixed at intake, for benchmarking (对标): when the first response falls due (the intake
+    # step's time limit) and when the whole procedure should be done (its main path's limits).
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -90,6 +95,7 @@ class TopicEvent(TenantOwned, Base):
         UniqueConstraint("tenant_id", "topic_id", "seq", name="uq_topic_events_topic_seq"),
         ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
         Index("ix_topic_events_tenant_phase_at", "tenant_id", "phase_to", "at"),
+        Index("ix_topic_events_tenant_at", "tenant_id", "at"),  # what changed since the last rollup
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)

@@ -48,6 +48,31 @@ def add_time_limit(start: datetime, limit: dict | None, tz: str) -> datetime | N
     return local.astimezone(start.tzinfo)
 
 
+def main_path(steps: list[dict]) -> list[dict]:
+    """The steps a topic passes when nothing goes wrong: from the first, along each step's first
+    advance (or, failing that, its first transition with a target), up to a closure step."""
+    by_key, path, step = {s["key"]: s for s in steps}, [], steps[0]
+    while step is not None and step not in path:
+        path.append(step)
+        if step["phase"] == "closure":
+            break
+        moves = [t for t in step["transitions"] if t.get("to")]
+        nxt = next((t for t in moves if t["kind"] == "advance"), moves[0] if moves else None)
+        step = by_key.get(nxt["to"]) if nxt else None
+    return path
+
+
+def procedure_deadline(steps: list[dict], start: datetime, tz: str) -> datetime | None:
+    """When a topic entering at `start` should be done: its main path's time limits one after
+    another (steps without a limit add nothing). None when the procedure sets no limit at all."""
+    limits = [s["time_limit"] for s in main_path(steps) if s.get("time_limit")]
+    if not limits:
+        return None
+    for limit in limits:
+        start = add_time_limit(start, limit, tz)
+    return start
+
+
 # ---------------------------------------------------------------- intake
 
 def _clean(data: dict, name: str, limit: int, required: bool = False) -> str | None:
@@ -95,9 +120,10 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     fields = validate_intake(data)
     first = version.steps[0]
     now = utcnow()
+    due = add_time_limit(now, first.get("time_limit"), tenant.timezone)
     topic = Topic(tenant_id=tenant.id, number=next_number(tenant), procedure_version_id=version.id,
-                  step_key=first["key"], step_entered_at=now,
-                  due_at=add_time_limit(now, first.get("time_limit"), tenant.timezone),
+                  step_key=first["key"], step_entered_at=now, due_at=due, response_due_at=due,
+                  deadline_at=procedure_deadline(version.steps, now, tenant.timezone),
                   created_by=actor_id, created_at=now, updated_at=now, **fields)
     db.add(topic)
     db.flush()
@@ -370,11 +396,27 @@ def _sign(topic, data, _log):
     return {"resident_signature": resident[:60], "staff_signature": staff[:60]}
 
 
+TRUE, FALSE = (True, "true", "1", 1, "on"), (False, "false", "0", 0)
+
+
 def _rate(topic, data, _log):
-    satisfied = data.get("satisfied")
-    if satisfied not in (True, False, "true", "false", "1", "0", 1, 0):
-        raise Refused("请选择满意或不满意", "satisfied", "validation_error")
-    satisfied = satisfied in (True, "true", "1", 1)
+    """A rating says how satisfied the resident is (four levels; 基本满意 does not send the topic
+    back), whether the problem was solved, and (for staff recording a callback) whether it is a
+    valid rating at all: an invalid one is kept but left out of the satisfaction figures."""
+    level = data.get("level") or None
+    if level is None and data.get("satisfied") in (*TRUE, *FALSE):  # the two-way form of old clients
+        level = "satisfied" if data["satisfied"] in TRUE else "unsatisfied"
+    if level not in RATING_LEVELS:
+        raise Refused("请选择满意程度", "level", "validation_error")
+    solved = data.get("solved")
+    if solved in (None, ""):
+        solved = level != "unsatisfied"
+    elif solved not in (*TRUE, *FALSE):
+        raise Refused("请选择问题是否已解决", "solved", "validation_error")
+    valid = data.get("valid", True) not in FALSE
+    reason = (data.get("invalid_reason") or "").strip()[:200]
+    if not valid and not reason:
+        raise Refused("请说明评价无效的原因", "invalid_reason", "validation_error")
     score = data.get("score")
     if score not in (None, ""):
         try:
@@ -383,7 +425,20 @@ def _rate(topic, data, _log):
             score = -1
         if not 1 <= score <= 5:
             raise Refused("评分须为 1–5", "score", "validation_error")
-    return {"satisfied": satisfied, "score": score or None, "via": (data.get("via") or "")[:32]}
+    out = {"level": level, "satisfied": level != "unsatisfied", "solved": solved in TRUE, "valid": valid,
+           "score": score or None, "via": (data.get("via") or "")[:32]}
+    return {**out, "invalid_reason": reason} if not valid else out
+
+
+RATING_LEVELS = ("very_satisfied", "satisfied", "basic", "unsatisfied")
+RATING_LABELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
+
+
+def rating_of(data: dict) -> dict:
+    """A logged rating with every field, also for ratings logged before levels existed."""
+    level = data.get("level") or ("satisfied" if data.get("satisfied") else "unsatisfied")
+    return {**data, "level": level, "solved": data.get("solved", level != "unsatisfied"),
+            "valid": data.get("valid", True)}
 
 
 def _claim(topic, data, log):

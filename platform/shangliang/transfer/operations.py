@@ -61,6 +61,10 @@ EXCLUDED = {
     "job_runs": "idempotency records of this installation's job deliveries",
     "api_tokens": "secrets of integrations; issue new tokens on the new installation",
     "invitations": "one-time sign-up links are live secrets of this installation",
+    # Derived from the topics, meetings and rota, which are exported: the new installation's
+    # rollup job computes them again on its first run (no state row: every month).
+    "benchmark_rollups": "figures derived from the exported rows, recomputed on the new installation",
+    "benchmark_state": "when this installation last rolled up; the new one starts afresh",
 }
 UNUSABLE_PASSWORD = "!imported-"  # not an Argon2 hash: no password matches it until one is set
 
@@ -210,7 +214,8 @@ def write_export(tenant_id: int, path: str, progress=None) -> dict:
     prefix = tenant_prefix(tenant_id)
     tables = exported_tables()
     with _reader() as rs:
-        counts = {t.name: rs.scalar(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id))
+        counts = {t.name: rs.scalar(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id)
+                                    .execution_options(tenant_filter_by_hand=True))
                   for t in tables}
         files, skipped = [], []
         for key in store.list_keys(prefix):
@@ -253,7 +258,7 @@ def _write_table(zf, rs, table: Table, tenant_id: int, user_ids: set[int], track
     # A raw table dump, so the ORM's tenant filter does not apply: the filter is written here,
     # and PostgreSQL's row-level security checks it again.
     stmt = (select(table).where(table.c.tenant_id == tenant_id).order_by(*table.primary_key.columns)
-            .execution_options(yield_per=BATCH))
+            .execution_options(yield_per=BATCH, tenant_filter_by_hand=True))
     ucols = user_columns(table)
     n = 0
     with zf.open(f"data/{table.name}.json", "w", force_zip64=True) as out:

@@ -1,0 +1,443 @@
+"""Rollups: each tenant's figures per period, computed in the database by set-based queries.
+
+A street's months come from its topics, meetings and duty shifts (`compute_months`: one grouped
+statement each, for any number of streets at once). Its quarters and years, and every county
+row, are derived from month rows (`derive`), so that a new transition costs the month it belongs
+to plus two sums, never a scan of the year. `refresh` brings one street up to date with what
+changed since its last run; `rebuild` recomputes everything.
+
+Topics belong to the month (in the tenant's time zone) in which they entered intake. Whether a
+deadline is "due" is judged at `as_of`, which each row records; a deadline passing is a change
+like any other, picked up by the next run.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, Numeric, Text, and_, case, cast, delete, func, or_, select, true, union_all
+
+from ..core.db import db
+from ..core.tenancy import cross_tenant, tenant_context
+from ..meetings.models import Meeting, MeetingParticipant
+from ..roster.models import DutyShift, Person
+from ..tenants.models import Tenant
+from ..topics.models import Topic, TopicEvent
+from .models import Rollup, RollupState
+from .periods import Period, month_range, of
+
+# A run looks this far before its last one: a transaction still open then commits its rows with
+# earlier time stamps, and must not be missed.
+LAG = timedelta(minutes=15)
+CLOSING = ("close", "close_out_of_scope")
+LATER_PHASES = ("execution", "evaluation", "closure")
+COUNTS = ("collected", "response_due", "responded_on_time", "completion_due", "completed_on_time", "closed",
+          "closed_rated", "closed_reopened", "rated", "rated_solved", "rated_very_satisfied", "rated_satisfied",
+          "rated_basic", "consulted", "adopted", "meetings_held")
+EXCLUSIONS = {"response": ("no_time_limit", "not_yet_due"),
+              "completion": ("out_of_scope", "no_time_limit", "not_yet_due"),
+              "rating": ("invalid",)}
+PERCENTILES = {"response_p50_h": ("response", 0.5), "response_p90_h": ("response", 0.9),
+               "close_p50_h": ("close", 0.5), "close_p90_h": ("close", 0.9)}
+
+
+# ---------------------------------------------------------------- SQL pieces (both dialects)
+
+def _pg() -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def _local(col, tz: str):
+    """A UTC time stamp as wall-clock time in `tz`. SQLite has no zone data: the zone's offset
+    now stands for the whole year, which is exact for zones without summer time (all of China)."""
+    if _pg():
+        return func.timezone(tz, col)
+    offset = int(ZoneInfo(tz).utcoffset(datetime.now()).total_seconds() // 60)
+    return func.datetime(col, f"{offset:+d} minutes")
+
+
+def _month(expr):
+    """YYYYMM of a local time or a date, as an integer. (Not extract(): it drops the ORM's
+    annotations, and with them the tenant filter.)"""
+    if _pg():
+        return cast(func.to_char(expr, "YYYYMM"), Integer)
+    return cast(func.strftime("%Y%m", expr), Integer)
+
+
+def _hours(start, end):
+    if _pg():
+        return func.date_part("epoch", end - start) / 3600.0
+    return (func.julianday(end) - func.julianday(start)) * 24.0
+
+
+def _joined(values):
+    """The non-null values of a group as one text, to be split and sorted in Python."""
+    if _pg():
+        return func.string_agg(cast(func.round(cast(values, Numeric), 3), Text), ",")
+    return func.group_concat(func.round(values, 3))
+
+
+def _flag(cond):
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _ranges(months: list[Period], tz: str, column):
+    """`column` inside any of the months, with neighbouring months joined into one range."""
+    spans: list[list] = []
+    for m in sorted(months):
+        start, end = m.bounds(tz)
+        if spans and spans[-1][1] == start:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return or_(*[and_(column >= s, column < e) for s, e in spans])
+
+
+def _day_ranges(months: list[Period], column):
+    return or_(*[and_(column >= m.start_day(), column < m.end_day()) for m in months])
+
+
+# ---------------------------------------------------------------- months, from the raw rows
+
+def compute_months(tenant_ids: list[int], tz: str, months: list[Period], as_of: datetime) -> dict:
+    """{(tenant_id, 'YYYY-MM'): figures} for the given streets (all in zone `tz`) and months.
+    Runs in a scope that can read those streets."""
+    keys = {m.year * 100 + m.n: m.key for m in months}
+    out: dict = {(t, k): _empty() for t in tenant_ids for k in keys.values()}
+    if not months:
+        return out
+    for (tid, month), fig in _topic_figures(tenant_ids, tz, months, as_of).items():
+        if month in keys:
+            out[(tid, keys[month])].update(fig)
+    for tid, month, held in _meetings_held(tenant_ids, tz, months):
+        if month in keys:
+            out[(tid, keys[month])]["meetings_held"] = held
+    active = _active_members(tenant_ids, tz, months)
+    totals = dict(db.execute(select(Person.tenant_id, func.count()).where(
+        Person.tenant_id.in_(tenant_ids), Person.kind == "member", Person.active.is_(True))
+        .group_by(Person.tenant_id)).all())
+    for (tid, key), fig in out.items():
+        month = int(key.replace("-", ""))
+        fig["active_members"] = sorted(active.get((tid, month), ()))
+        fig["members_active"], fig["members_total"] = len(fig["active_members"]), totals.get(tid, 0)
+        fig.update(percentiles(fig["durations"]))
+    return out
+
+
+def _empty() -> dict:
+    return {**{c: 0 for c in COUNTS}, "excluded": {}, "durations": {"response": [], "close": []},
+            "active_members": [], "members_active": 0, "members_total": 0}
+
+
+class TopicFlags:
+    """Per topic entered in the given months: every condition a measure counts, by name (the count
+    columns of Rollup; `x_<measure>_<reason>` for exclusions), the hours measured, and the FROM
+    clause they need. Summed per month for rollups; listed topic by topic for a drill-down."""
+
+    def __init__(self, tenant_ids, tz, months, as_of):
+        T, E = Topic, TopicEvent
+        leaves_intake = and_(E.phase_from == "intake", or_(E.phase_to.is_(None), E.phase_to != "intake"))
+        per_topic = (
+            select(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at,
+                   func.coalesce(T.closed_as, "").label("closed_as"),
+                   func.min(case((leaves_intake, E.at))).label("responded_at"),
+                   func.max(case((E.action.in_(CLOSING), E.at))).label("closed_at"),
+                   func.max(case((E.action == "reopen", 1), else_=0)).label("reopened"),
+                   func.min(case((E.action == "consult", E.seq))).label("consult_seq"),
+                   func.max(case((and_(E.action == "advance", E.phase_to.in_(LATER_PHASES)), E.seq)))
+                   .label("adopt_seq"),
+                   func.max(case((E.action == "rate", E.seq))).label("rate_seq"))
+            .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
+            .where(T.tenant_id.in_(tenant_ids), _ranges(months, tz, T.created_at))
+            .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)
+            .subquery())
+        t = self.topic = per_topic.c
+        # Each rating with every field; ratings logged before levels existed read as satisfied or not.
+        # (A subquery rather than an aliased join: the tenant criteria must stay inside it.)
+        level = func.coalesce(E.data["level"].as_string(),
+                              case((E.data["satisfied"].as_boolean(), "satisfied"), else_="unsatisfied"))
+        ratings = (select(E.tenant_id, E.topic_id, E.seq, level.label("level"),
+                          func.coalesce(E.data["valid"].as_boolean(), true()).label("valid"),
+                          func.coalesce(E.data["solved"].as_boolean(), level != "unsatisfied").label("solved"))
+                   .where(E.tenant_id.in_(tenant_ids), E.action == "rate").subquery())
+        r = self.rating = ratings.c
+        self.from_ = per_topic.outerjoin(ratings, and_(r.tenant_id == t.tenant_id, r.topic_id == t.id,
+                                                        r.seq == t.rate_seq))
+        has_rating = t.rate_seq.is_not(None)
+        valid = and_(has_rating, r.valid)
+        done, out_of_scope = t.closed_as == "done", t.closed_as == "out_of_scope"
+        responded = t.responded_at.is_not(None)
+        response_due = and_(t.response_due_at.is_not(None), or_(responded, t.response_due_at <= as_of))
+        completion_due = and_(t.deadline_at.is_not(None), ~out_of_scope, or_(done, t.deadline_at <= as_of))
+        consulted = t.consult_seq.is_not(None)
+        self.month = _month(_local(t.created_at, tz))
+        self.flags = {
+            "collected": true(),
+            "response_due": response_due,
+            "responded_on_time": and_(response_due, responded, t.responded_at <= t.response_due_at),
+            "completion_due": completion_due,
+            "completed_on_time": and_(completion_due, done, t.closed_at <= t.deadline_at),
+            "closed": done, "closed_rated": and_(done, valid), "closed_reopened": and_(done, t.reopened == 1),
+            "rated": valid, "rated_solved": and_(valid, r.solved),
+            "rated_very_satisfied": and_(valid, r.level == "very_satisfied"),
+            "rated_satisfied": and_(valid, r.level == "satisfied"),
+            "rated_basic": and_(valid, r.level == "basic"),
+            "consulted": consulted, "adopted": and_(consulted, t.adopt_seq > t.consult_seq),
+            "x_response_no_time_limit": t.response_due_at.is_(None),
+            "x_response_not_yet_due": and_(t.response_due_at.is_not(None), ~responded, t.response_due_at > as_of),
+            "x_completion_out_of_scope": out_of_scope,
+            "x_completion_no_time_limit": and_(t.deadline_at.is_(None), ~out_of_scope),
+            "x_completion_not_yet_due": and_(t.deadline_at.is_not(None), ~out_of_scope, ~done,
+                                             t.deadline_at > as_of),
+            "x_rating_invalid": and_(has_rating, ~valid),
+        }
+        self.hours = {"response": case((responded, _hours(t.created_at, t.responded_at))),
+                      "close": case((done, _hours(t.created_at, t.closed_at)))}
+
+
+def _topic_figures(tenant_ids, tz, months, as_of) -> dict:
+    q = TopicFlags(tenant_ids, tz, months, as_of)
+    stmt = (select(q.topic.tenant_id, q.month.label("month"),
+                   *[_flag(cond).label(name) for name, cond in q.flags.items()],
+                   *[_joined(h).label(f"d_{which}") for which, h in q.hours.items()])
+            .select_from(q.from_).group_by(q.topic.tenant_id, q.month))
+    out = {}
+    for row in db.execute(stmt).mappings():
+        fig = {c: int(row[c] or 0) for c in COUNTS if c != "meetings_held"}
+        fig["excluded"] = {m: {r: int(row[f"x_{m}_{r}"]) for r in reasons if row[f"x_{m}_{r}"]}
+                           for m, reasons in EXCLUSIONS.items()}
+        fig["excluded"] = {m: v for m, v in fig["excluded"].items() if v}
+        fig["durations"] = {w: _split(row[f"d_{w}"]) for w in q.hours}
+        out[(row["tenant_id"], int(row["month"]))] = fig
+    return out
+
+
+def _split(text) -> list[float]:
+    return sorted(float(x) for x in str(text).split(",")) if text else []
+
+
+def _meetings_held(tenant_ids, tz, months):
+    month = _month(_local(Meeting.starts_at, tz))
+    return db.execute(select(Meeting.tenant_id, month, func.count())
+                      .where(Meeting.tenant_id.in_(tenant_ids), Meeting.status == "held",
+                             _ranges(months, tz, Meeting.starts_at))
+                      .group_by(Meeting.tenant_id, month)).all()
+
+
+def _active_members(tenant_ids, tz, months) -> dict:
+    """{(tenant_id, YYYYMM): {person ids}}: members on the roster who did something that month."""
+    E, P, M, MP, D = TopicEvent, Person, Meeting, MeetingParticipant, DutyShift
+    member = and_(P.kind == "member", P.active.is_(True))
+    taker = case((E.action == "claim", E.actor_id), else_=E.data["user_id"].as_integer())
+    claims = (select(E.tenant_id, P.id.label("person_id"), _month(_local(E.at, tz)).label("month"))
+              .join(P, and_(P.tenant_id == E.tenant_id, P.user_id == taker))
+              .where(E.tenant_id.in_(tenant_ids), E.action.in_(("claim", "invite")), member,
+                     _ranges(months, tz, E.at)))
+    meetings = (select(MP.tenant_id, MP.person_id, _month(_local(M.starts_at, tz)))
+                .join(M, and_(M.tenant_id == MP.tenant_id, M.id == MP.meeting_id))
+                .join(P, and_(P.tenant_id == MP.tenant_id, P.id == MP.person_id))
+                .where(MP.tenant_id.in_(tenant_ids), M.status == "held",
+                       or_(MP.attended.is_(True), MP.convener.is_(True)), member, _ranges(months, tz, M.starts_at)))
+    duty = (select(D.tenant_id, D.person_id, _month(D.day))
+            .join(P, and_(P.tenant_id == D.tenant_id, P.id == D.person_id))
+            .where(D.tenant_id.in_(tenant_ids), D.status == "kept", member, _day_ranges(months, D.day)))
+    every = union_all(claims, meetings, duty).subquery()
+    out: dict = defaultdict(set)
+    for tid, person, month in db.execute(select(every.c.tenant_id, every.c.person_id, every.c.month).distinct()):
+        out[(tid, int(month))].add(str(person))
+    return out
+
+
+def percentiles(durations: dict) -> dict:
+    """Nearest-rank percentiles (the value at rank ⌈p·n⌉), so every figure is one real topic's."""
+    out = {}
+    for name, (which, p) in PERCENTILES.items():
+        values = durations.get(which) or []
+        out[name] = values[math.ceil(p * len(values)) - 1] if values else None
+    return out
+
+
+# ---------------------------------------------------------------- quarters, years and counties
+
+def derive(parts: list[dict], *, distinct_members: bool) -> dict:
+    """One row's figures from the rows it is made of: months into a quarter or year (the same
+    roster: members are counted once), or streets into their county (members add up)."""
+    fig = _empty()
+    for p in parts:
+        for c in COUNTS:
+            fig[c] += p[c]
+        for m, reasons in (p["excluded"] or {}).items():
+            for r, n in reasons.items():
+                fig["excluded"].setdefault(m, {})[r] = fig["excluded"].get(m, {}).get(r, 0) + n
+        for which in ("response", "close"):
+            fig["durations"][which] += p["durations"].get(which, [])
+    for which in ("response", "close"):
+        fig["durations"][which].sort()
+    if distinct_members:
+        fig["active_members"] = sorted(set().union(*[p["active_members"] for p in parts]) if parts else set())
+        fig["members_active"] = len(fig["active_members"])
+        fig["members_total"] = max((p["members_total"] for p in parts), default=0)
+    else:
+        fig["members_active"] = sum(p["members_active"] for p in parts)
+        fig["members_total"] = sum(p["members_total"] for p in parts)
+    fig.update(percentiles(fig["durations"]))
+    return fig
+
+
+FIGURES = (*COUNTS, "excluded", "durations", "active_members", "members_active", "members_total",
+           *PERCENTILES)
+
+
+def figures(row: Rollup) -> dict:
+    return {c: getattr(row, c) for c in FIGURES}
+
+
+def _write(tenant_id: int, rows: dict[Period, dict], as_of: datetime) -> None:
+    """Replace the tenant's rows of these periods (inside the tenant's scope)."""
+    if not rows:
+        return
+    db.execute(delete(Rollup).where(Rollup.period.in_([p.key for p in rows])))
+    db.add_all([Rollup(tenant_id=tenant_id, period=p.key, kind=p.kind, as_of=as_of, **fig) for p, fig in rows.items()])
+    db.flush()
+
+
+def _derive_containing(tenant_id: int, months: list[Period], as_of: datetime) -> list[Period]:
+    """Rewrite the quarters and years holding `months` from the tenant's month rows."""
+    wanted = sorted({p for m in months for p in m.containing()[1:]})
+    all_months = sorted({m for p in wanted for m in p.months()})
+    have = {r.period: figures(r) for r in db.scalars(select(Rollup).where(
+        Rollup.period.in_([m.key for m in all_months])))}
+    _write(tenant_id, {p: derive([have[m.key] for m in p.months() if m.key in have], distinct_members=True)
+                       for p in wanted}, as_of)
+    return wanted
+
+
+# ---------------------------------------------------------------- one street, incrementally
+
+def changed_months(tenant: Tenant, since: datetime, as_of: datetime) -> list[Period] | None:
+    """The months whose figures may have changed since `since`; None: all of them (the roster,
+    a meeting or a duty shift changed, whose old month is not known)."""
+    side = [select(Meeting.id).where(Meeting.updated_at >= since),
+            select(DutyShift.id).where(DutyShift.updated_at >= since),
+            select(Person.id).where(Person.kind == "member", Person.updated_at >= since)]
+    if any(db.scalar(q.limit(1)) is not None for q in side):
+        return None
+    touched = select(TopicEvent.topic_id).where(TopicEvent.at >= since)
+    deadline_passed = or_(and_(Topic.response_due_at >= since, Topic.response_due_at <= as_of),
+                          and_(Topic.deadline_at >= since, Topic.deadline_at <= as_of))
+    month = _month(_local(Topic.created_at, tenant.timezone))
+    found = set(db.scalars(select(month).where(or_(Topic.id.in_(touched), deadline_passed)).distinct()))
+    # A claim also counts for member participation in the month it happened.
+    found |= set(db.scalars(select(_month(_local(TopicEvent.at, tenant.timezone))).where(
+        TopicEvent.at >= since, TopicEvent.action.in_(("claim", "invite"))).distinct()))
+    return sorted({Period(m // 100, "month", m % 100) for m in found})
+
+
+def all_months(tenant: Tenant, as_of: datetime) -> list[Period]:
+    """From the street's first topic, meeting or kept shift (or existing row) to `as_of`'s month."""
+    firsts = [db.scalar(select(func.min(Topic.created_at))), db.scalar(select(func.min(Meeting.starts_at))),
+              db.scalar(select(func.min(DutyShift.day)))]
+    earliest = [of(f, tenant.timezone) for f in firsts if f is not None]
+    earliest += [Period(int(k[:4]), "month", int(k[5:])) for k in db.scalars(
+        select(Rollup.period).where(Rollup.kind == "month"))]
+    if not earliest:
+        return []
+    last = max(of(as_of, tenant.timezone), *earliest)
+    return month_range(min(earliest), last)
+
+
+def refresh(tenant: Tenant, as_of: datetime) -> list[Period]:
+    """Bring one street's rows up to `as_of` (inside its scope). Returns the periods rewritten."""
+    q = select(RollupState)
+    state = db.scalar(q.with_for_update() if _pg() else q)  # one run per street at a time
+    tz = tenant.timezone
+    # With no rows yet (a first run, or the street's first activity), every month is computed.
+    if state is None or db.scalar(select(Rollup.period).limit(1)) is None:
+        months = None
+    else:
+        months = changed_months(tenant, state.refreshed_at - LAG, as_of)
+    if months is None:
+        months = all_months(tenant, as_of)
+    elif (last := of(state.refreshed_at, tz)) < (now := of(as_of, tz)):
+        months = sorted(set(months) | set(month_range(last, now)))  # a month began: it gets its row too
+    rows = compute_months([tenant.id], tz, months, as_of)
+    _write(tenant.id, {Period(int(k[:4]), "month", int(k[5:])): fig for (_t, k), fig in rows.items()}, as_of)
+    derived = _derive_containing(tenant.id, months, as_of) if months else []
+    if state is None:
+        db.add(RollupState(tenant_id=tenant.id, refreshed_at=as_of))
+    else:
+        state.refreshed_at = as_of
+    db.flush()
+    return months + derived
+
+
+def derive_county(county: Tenant, periods: list[Period], as_of: datetime, *, replace_all: bool = False) -> None:
+    """A county's rows from its streets' rows of the same periods (inside the county's scope):
+    aggregate rows are all that cross the boundary, through the audited path. `replace_all`:
+    these periods are all the county has; other rows go."""
+    streets = list(db.scalars(select(Tenant.id).where(Tenant.parent_id == county.id, Tenant.kind == "street",
+                                                      Tenant.status != "archived")))
+    keys = sorted({p.key for p in periods})
+    parts: dict = defaultdict(list)
+    if streets and keys:  # read before writing: the audit row of the read commits on its own
+        with cross_tenant(streets, reason="benchmark rollup", actor_id=None, acting_tenant_id=county.id):
+            for row in db.scalars(select(Rollup).where(Rollup.period.in_(keys))):
+                parts[row.period].append(figures(row))
+    if replace_all:
+        db.execute(delete(Rollup).where(Rollup.period.not_in(keys)))
+    _write(county.id, {p: derive(parts.get(p.key, []), distinct_members=False) for p in periods}, as_of)
+
+
+# ---------------------------------------------------------------- everything
+
+def rebuild(as_of: datetime, *, tenant_ids: list[int] | None = None, acting_tenant_id: int) -> dict:
+    """Recompute every street's rows (set-based, all streets of a zone in one statement per part)
+    and then every county's. Returns counts of what was written."""
+    streets = list(db.scalars(select(Tenant).where(Tenant.kind == "street", Tenant.status != "archived",
+                                                   *([Tenant.id.in_(tenant_ids)] if tenant_ids else []))))
+    by_zone: dict[str, list[Tenant]] = defaultdict(list)
+    for s in streets:
+        by_zone[s.timezone].append(s)
+    written = {"streets": 0, "rows": 0, "counties": 0}
+    periods_of_county: dict[int, set] = defaultdict(set)
+    for tz, group in by_zone.items():
+        ids = [s.id for s in group]
+        with cross_tenant(ids, reason="benchmark rebuild", actor_id=None, acting_tenant_id=acting_tenant_id):
+            first = _first_months(ids, tz)
+            span = month_range(min(first.values()), of(as_of, tz)) if first else []
+            rows = compute_months(ids, tz, span, as_of)
+        for street in group:
+            if street.id not in first:
+                continue
+            months = month_range(first[street.id], of(as_of, tz))
+            with tenant_context(street.id):
+                db.execute(delete(Rollup))
+                _write(street.id, {m: rows[(street.id, m.key)] for m in months}, as_of)
+                derived = _derive_containing(street.id, months, as_of)
+                db.execute(delete(RollupState))
+                db.add(RollupState(tenant_id=street.id, refreshed_at=as_of))
+                db.commit()
+            written["streets"] += 1
+            written["rows"] += len(months) + len(derived)
+            periods_of_county[street.parent_id] |= set(months) | set(derived)
+    for county_id, periods in periods_of_county.items():
+        with tenant_context(county_id):
+            derive_county(db.get(Tenant, county_id), sorted(periods), as_of, replace_all=True)
+            db.commit()
+        written["counties"] += 1
+    return written
+
+
+def _first_months(ids: list[int], tz: str) -> dict[int, Period]:
+    """Each street's first month with a topic, a meeting or a kept shift."""
+    firsts: dict[int, list[int]] = defaultdict(list)
+    for model, col in ((Topic, Topic.created_at), (Meeting, Meeting.starts_at)):
+        for tid, first in db.execute(select(model.tenant_id, func.min(_month(_local(col, tz))))
+                                     .where(model.tenant_id.in_(ids)).group_by(model.tenant_id)):
+            firsts[tid].append(int(first))
+    for tid, first in db.execute(select(DutyShift.tenant_id, func.min(_month(DutyShift.day)))
+                                 .where(DutyShift.tenant_id.in_(ids)).group_by(DutyShift.tenant_id)):
+        firsts[tid].append(int(first))
+    return {tid: Period(min(v) // 100, "month", min(v) % 100) for tid, v in firsts.items()}
