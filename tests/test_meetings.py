@@ -238,6 +238,22 @@ def test_held_needs_minutes_and_cancel_needs_a_reason(as_user, street):
     assert "已取消" in page and "暴雨改期" in page
 
 
+def test_a_meeting_is_held_on_or_after_its_day(as_user, street):
+    """It counts in its month's figures (对标): marking tomorrow's meeting held is refused."""
+    from datetime import timedelta
+
+    from shangliang.core.db import utcnow
+
+    c = as_user("yanshan-staff")
+    tomorrow = (utcnow() + timedelta(days=1, hours=8)).strftime("%Y-%m-%dT%H:%M")
+    assert meeting_form(c, street, starts_at=tomorrow).status_code == 302
+    c.post("/t/yanshan/meetings/1/minutes", data={"csrf_token": csrf_token(c), "text": "纪要", "base_revision": "0"})
+    html = c.get("/t/yanshan/meetings/1").get_data(as_text=True)
+    resp = c.post("/t/yanshan/meetings/1/status", data={"csrf_token": csrf_token(c), "status": "held",
+                                                        "version": version_of(html)})
+    assert resp.status_code == 400 and "会议日期还没到" in resp.get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- the topic's consultation record
 
 def test_recording_the_consultation_satisfies_the_step_and_the_topic_moves_on(app, as_user, world, street, held):

@@ -361,6 +361,9 @@ def set_status(tenant: Tenant, actor_id: int | None, meeting: Meeting, status: s
     reason = (reason or "").strip()
     if status == "held" and current_revision(meeting) == 0:
         raise Refused("请先记录会议纪要，再标记为已召开", "status", "validation_error")
+    zone = ZoneInfo(tenant.timezone)  # a meeting counts in its month (对标): not before its day
+    if status == "held" and meeting.starts_at.astimezone(zone).date() > utcnow().astimezone(zone).date():
+        raise Refused("会议日期还没到，不能标记为已召开；如已提前召开，请先修改会议时间", "status", "validation_error")
     if status == "cancelled" and not reason:
         raise Refused("请说明取消的原因", "reason", "validation_error")
     meeting.status = status
