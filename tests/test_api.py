@@ -178,3 +178,48 @@ def test_topic_api_errors_name_the_field(client, hotline, world):
                        json={"action": "rate", "version": 1, "data": {"satisfied": True}})
     assert resp.status_code == 403  # not offered at 点单
     assert client.get("/api/v1/t/yanshan/topics/99", headers=hotline).status_code == 404
+
+
+def test_a_hotline_callback_rates_by_level_and_may_mark_a_rating_invalid(client, hotline, world):
+    client.post("/api/v1/t/yanshan/topics", headers=hotline, json={
+        "title": "路灯不亮", "channel": "hotline_12345", "category": "市政", "description": "3 号楼前路灯坏了"})
+
+    def act(action, **body):
+        version = client.get("/api/v1/t/yanshan/topics/1", headers=hotline).get_json()["version"]
+        return client.post("/api/v1/t/yanshan/topics/1/actions", headers=hotline,
+                           json={"action": action, "version": version, **body})
+
+    act("advance", to="shang")
+    act("consult", data={"agreement": "物业三天内修好"})
+    assert act("advance", to="ping").status_code == 200
+    resp = act("rate", data={"level": "unsatisfied", "valid": False})
+    assert resp.status_code == 422 and set(resp.get_json()["error"]["fields"]) == {"invalid_reason"}
+    resp = act("rate", data={"level": "so-so"})
+    assert resp.status_code == 422 and set(resp.get_json()["error"]["fields"]) == {"level"}
+
+    resp = act("rate", data={"satisfied": False, "score": 2, "via": "12345"})  # the old two-way form still works
+    assert resp.status_code == 200
+    rating = resp.get_json()["events"][-1]["rating"]
+    assert rating == {"level": "unsatisfied", "satisfied": False, "solved": False, "valid": True, "score": 2,
+                      "via": "12345"}
+    assert "reopen" in {a["kind"] for a in resp.get_json()["actions"]}
+
+    resp = act("rate", data={"level": "basic", "solved": True, "valid": False, "invalid_reason": "与办理事项无关"})
+    assert resp.status_code == 200
+    detail = resp.get_json()
+    assert detail["events"][-1]["rating"] == {"level": "basic", "satisfied": True, "solved": True, "valid": False,
+                                              "invalid_reason": "与办理事项无关", "score": None, "via": ""}
+    assert detail["events"][0]["rating"] is None  # only rate events carry one
+    assert "reopen" not in {a["kind"] for a in detail["actions"]}  # 基本满意 does not send the topic back
+
+
+def test_the_openapi_document_describes_a_rating(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    rating_in = schemas["RatingInput"]["properties"]
+    assert rating_in["level"]["enum"] == ["very_satisfied", "satisfied", "basic", "unsatisfied"]
+    assert {"solved", "valid", "invalid_reason", "score", "via"} <= set(rating_in)
+    assert rating_in["satisfied"]["deprecated"]
+    action_data = schemas["TopicAction"]["properties"]["data"]
+    assert {"$ref": "#/components/schemas/RatingInput"} in action_data["anyOf"]
+    assert {"$ref": "#/components/schemas/Rating"} in schemas["Event"]["properties"]["rating"]["anyOf"]
+    assert {"level", "solved", "valid", "invalid_reason"} <= set(schemas["Rating"]["properties"])

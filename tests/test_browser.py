@@ -52,9 +52,12 @@ def sign_in(browser, base, username):
     return page
 
 
-def do(page, action, shot=None, files=None, **fields):
-    """Fill and submit the topic page's form for one action, then check it was recorded."""
+def do(page, action, shot=None, files=None, choose=None, **fields):
+    """Fill and submit the topic page's form for one action (`choose`: radio buttons by name and
+    value), then check it was recorded."""
     form = page.locator(f"form.action-form:has(input[name=action][value={action}])").first
+    for name, value in (choose or {}).items():
+        form.locator(f"input[name={name}][value={value}]").check()
     for name, value in fields.items():
         form.locator(f"[name={name}]").fill(value)
     if files:
@@ -128,7 +131,18 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     attach(staff, str(photo))
     do(staff, "consult", agreement="燃气公司承诺下月施工")
     do(staff, "advance", "08-shangdan-done")                                  # 商单 → 评单
-    do(staff, "rate", via="12345")
+    rate_form = staff.locator("form.action-form:has(input[name=action][value=rate])")
+    rate_form.locator("input[name=level][value=basic]").check()
+    rate_form.locator("input[name=solved][value=true]").check()
+    rate_form.locator("input[name=valid]").check()  # marked invalid, but no reason: refused, nothing lost
+    rate_form.locator("button").click()
+    assert "请说明评价无效的原因" in staff.content()
+    rate_form.screenshot(path=str(SHOTS / "08b-rate-form-refused.png"))
+    assert rate_form.locator("input[name=level][value=basic]").is_checked()
+    rate_form.locator("input[name=valid]").uncheck()
+    do(staff, "rate", "08c-rated", choose={"level": "basic", "solved": "true"}, via="12345")
+    assert "基本满意 · 问题已解决 · 评价渠道 12345" in staff.content()
+    assert staff.locator("form.action-form:has(input[name=action][value=reopen])").count() == 0
     do(staff, "advance", "09-pingdan-done")                                   # 评单 → 收单
     do(staff, "record", summary="管道已通，居民满意")
     do(staff, "close", "10-shoudan-closed")                                   # 收单: closed

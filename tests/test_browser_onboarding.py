@@ -135,12 +135,19 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     resident.fill("#last4", "5678")
     resident.click("form button.primary")
     assert "3 号楼楼道灯已全部更换为声控灯" in resident.content()
-    resident.check("input[name=satisfied][value=true]")
+    resident.check("input[name=solved][value=true]")
     resident.check("input[name=score][value='5']")
     resident.fill("#comment", "很及时，谢谢")
+    # The level is missing: the browser would not send it; sent anyway, the server names the field.
+    resident.locator("form.rate-form").evaluate("form => { form.noValidate = true; }")
+    resident.click("text=提交评价")
+    assert "请选择满意程度" in resident.inner_text("#level-error")
+    assert resident.input_value("#comment") == "很及时，谢谢" and resident.is_checked("input[name=solved][value=true]")
+    shot(resident, "29-rate-refused")
+    resident.check("input[name=level][value=very_satisfied]")
     shot(resident, "29-rate")
     resident.click("text=提交评价")
-    assert "感谢您的评价" in resident.content()
+    assert "感谢您的评价" in resident.content() and "非常满意 · 问题已解决 · 5 / 5" in resident.content()
     shot(resident, "30-rated")
 
     # The county sees the new street in its console, with its activity.

@@ -134,6 +134,21 @@ CORPUS = [  # (id, file name, bytes, expected)
      samples.pdf_streams(samples.object_stream("<< >>", encode=lambda b: b"x\x9c" + bytes(range(256)))),
      refused("PDF 的对象流已损坏")),
     ("pdf-object-stream-bomb", "scan.pdf", samples.pdf_object_stream_bomb(), refused("超过上限 200.0 MB，疑似压缩炸弹")),
+    # Outside stream data, every name counts, however it is written or wherever it hides
+    ("pdf-with-escaped-js", "scan.pdf", samples.pdf("/AA << /O << /J#53 (app.alert(1)) >> >>"),
+     refused("PDF 含有脚本（/JS）")),
+    ("pdf-javascript-after-an-image", "scan.pdf", samples.pdf_streams(
+        (samples.IMAGE, samples.scan_data(64 * 1024)),
+        after="11 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj\n"),
+     refused("PDF 含有脚本")),
+    ("pdf-stream-keyword-in-a-string", "scan.pdf", samples.pdf(  # no stream starts in a string or a comment
+        "/Title (>>stream\n) /OpenAction << /S /JavaScript /JS (app.alert(1)) >> /Subject (endstream)"),
+     refused("PDF 含有脚本")),
+    ("pdf-stream-keyword-in-a-comment", "scan.pdf", samples.pdf(
+        "% >>stream\n/OpenAction << /S /Launch /F (cmd.exe) >> % endstream\n"), refused("启动程序的动作")),
+    ("pdf-object-inside-stream-data", "scan.pdf", samples.pdf_streams(  # where the xref table may send a reader
+        (samples.IMAGE, b"\xff\xd8 9 0 obj << /S /JavaScript /JS (app.alert(1)) >> endobj \xff\xd9")),
+     refused("PDF 含有脚本")),
     ("pdf-object-stream-type-out-of-sight", "scan.pdf", samples.pdf_streams(  # padded past where the check reads
         ("/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode /Pad (" + "x" * 70_000 + ")",
          zlib.compress(b"10 0 << /S /JavaScript /JS (app.alert(1)) >>"))), refused("对象字典过大")),
@@ -152,6 +167,11 @@ CORPUS = [  # (id, file name, bytes, expected)
     ("pdf-with-object-streams", "纪要.pdf", samples.pdf_streams(  # a harmless action; page text is only text
         samples.object_stream("<< /S /GoTo /D [0 /Fit] >>"),
         ("/Filter /FlateDecode", zlib.compress(b"BT (/JS) Tj ET"))), ready(real_type("application/pdf", "pdf"))),
+    # a scan: image data is data, whatever names turn up in it by chance
+    ("pdf-scanned-image", "扫描件.pdf", samples.pdf_streams((samples.IMAGE, samples.scan_data(256 * 1024))),
+     ready(real_type("application/pdf", "pdf"))),
+    ("pdf-names-that-only-begin-like-actions", "纪要.pdf", samples.pdf("/JSX 1 /JSomething 2 /Launcher 3 /JavaScripts 4"),
+     ready(real_type("application/pdf", "pdf"))),
 ]
 
 
@@ -234,6 +254,43 @@ def test_a_bomb_in_a_pdf_object_stream_is_refused_a_chunk_at_a_time(tmp_path):
     # Inflating it whole would hold 256 MB; a chunk at a time holds a few MB (the bound leaves room
     # for what other threads of the test process, moto's server among them, allocate meanwhile).
     assert peak < 32 * 1024 * 1024, peak
+
+
+@pytest.mark.parametrize("entry, refused_", [
+    ("/JS (app.alert(1))", True), ("/JS(app.alert(1))", True), ("/JS<< /A 1 >>", True), ("/JS[1]", True),
+    ("/J#53 (x)", True), ("/#4A#53 (x)", True), ("/JS", True),  # and, last in the dictionary, `/JS>>`
+    ("/JSX (x)", False), ("/JSomething (x)", False), ("/JS.x (x)", False), ("/XJS (x)", False),
+])
+def test_only_a_whole_name_is_an_action(tmp_path, entry, refused_):
+    from shangliang.files import content
+
+    path = tmp_path / "a.pdf"
+    path.write_bytes(samples.pdf("/AA << /O << " + entry + ">> >>"))
+    with open(path, "rb") as fh:
+        if refused_:
+            with pytest.raises(content.Refusal, match="脚本（/JS）"):
+                content.check_pdf(fh, path.stat().st_size)
+        else:
+            content.check_pdf(fh, path.stat().st_size)
+
+
+def test_a_big_scan_passes_and_is_read_in_place(tmp_path):
+    """16 MB of image data with action names in it by chance: passed over, not read into memory."""
+    import tracemalloc
+
+    from shangliang.files import content
+
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(samples.pdf_streams(*[(samples.IMAGE, samples.scan_data(4 * 1024 * 1024, seed=n))
+                                           for n in range(4)]))
+    with open(path, "rb") as fh:
+        tracemalloc.start()
+        try:
+            content.check_pdf(fh, path.stat().st_size)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 3 * 1024 * 1024, peak  # reading any one image's data would hold 4 MB
 
 
 def measure(cfg, tenant_id: int, attachment_id: str) -> dict:

@@ -190,17 +190,19 @@ def to_evaluation(app, street, key):
 def test_the_resident_rates_the_result_once_at_the_evaluation_step(app, client, street):
     code = receipt_of(raise_topic(client))
     follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678"}
-    early = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "true"})
+    early = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "level": "satisfied", "solved": "true"})
     assert "当前还不到评价环节" in early.get_data(as_text=True)
     with app.app_context():
         key = uploaded_key(street.id)
     to_evaluation(app, street, key)
     page = client.post("/t/yanshan/follow", data=follow).get_data(as_text=True)
     assert "评单：请您评价办理结果" in page and "已更换 3 号楼全部楼道灯" in page
-    rated = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "true", "score": "5",
-                                                   "comment": "很及时"})
+    rated = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "level": "very_satisfied",
+                                                   "solved": "true", "score": "5", "comment": "很及时"})
     assert rated.status_code == 200 and "感谢您的评价" in rated.get_data(as_text=True)
-    again = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "satisfied": "false"})
+    assert "非常满意 · 问题已解决 · 5 / 5" in rated.get_data(as_text=True)
+    again = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "level": "unsatisfied",
+                                                   "solved": "false"})
     assert "您已评价过" in again.get_data(as_text=True)
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
@@ -209,7 +211,47 @@ def test_the_resident_rates_the_result_once_at_the_evaluation_step(app, client, 
     with app.app_context(), tenant_context(street.id):
         rates = list(db.scalars(select(TopicEvent).where(TopicEvent.action == "rate")))
         assert len(rates) == 1 and rates[0].actor_role == "resident"
-        assert rates[0].data == {"satisfied": True, "score": 5, "via": "portal"} and rates[0].comment == "很及时"
+        assert rates[0].data == {"level": "very_satisfied", "satisfied": True, "solved": True, "valid": True,
+                                 "score": 5, "via": "portal"} and rates[0].comment == "很及时"
+
+
+def test_the_rating_form_names_what_is_missing_and_keeps_what_was_typed(app, client, street):
+    code = receipt_of(raise_topic(client))
+    follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678", "action": "rate"}
+    with app.app_context():
+        key = uploaded_key(street.id)
+    to_evaluation(app, street, key)
+    page = client.post("/t/yanshan/follow", data={k: follow[k] for k in ("csrf_token", "code", "last4")})
+    assert re.findall(r'name="level" value="(\w+)"', page.get_data(as_text=True)) == [
+        "very_satisfied", "satisfied", "basic", "unsatisfied"]
+
+    typed = {"solved": "false", "score": "2", "comment": "灯修了又坏"}
+    for sent, field, message in (({}, "level", "请选择满意程度"), ({"level": "great"}, "level", "请选择满意程度"),
+                                 ({"level": "basic", "solved": ""}, "solved", "请选择问题是否已解决")):
+        resp = client.post("/t/yanshan/follow", data={**follow, **typed, **sent})
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 400, sent
+        assert f'<p class="field-error" id="{field}-error">{message}</p>' in html, sent
+        assert "灯修了又坏</textarea>" in html and 'name="score" value="2" checked' in html
+        if field == "level":
+            assert 'name="solved" value="false" required checked' in html
+    resp = client.post("/t/yanshan/follow", data={**follow, **typed, "level": "basic"})
+    assert resp.status_code == 200 and "基本满意 · 问题未解决 · 2 / 5" in resp.get_data(as_text=True)
+
+
+def test_a_rating_logged_before_levels_shows_with_its_level(app, client, street, monkeypatch):
+    from shangliang.topics import operations as ops
+
+    code = receipt_of(raise_topic(client))
+    with app.app_context():
+        key = uploaded_key(street.id)
+    to_evaluation(app, street, key)
+    # a 12345 callback the staff recorded before ratings had levels
+    monkeypatch.setitem(ops.HANDLERS, "rate", lambda topic, data, log: {"satisfied": True, "score": 4, "via": "12345"})
+    move(app, street, 1, ("rate", None, {}))
+    html = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code,
+                                                  "last4": "5678"}).get_data(as_text=True)
+    assert "您的评价" in html and "<p>满意 · 问题已解决 · 4 / 5</p>" in html and 'name="level"' not in html
 
 
 def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, client, street):
@@ -219,7 +261,7 @@ def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, cl
         key = uploaded_key(street.id)
     to_evaluation(app, street, key)
     client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code, "last4": "5678",
-                                           "action": "rate", "satisfied": "true"})
+                                           "action": "rate", "level": "satisfied", "solved": "true"})
     open_photo = client.get("/t/yanshan/gongshi/1/photos/5")
     assert open_photo.status_code == 404  # not concluded yet: nothing shown
     move(app, street, 1, ("advance", "shou", {}), ("record", None, {"summary": "群众满意"}), ("close", None, {}))

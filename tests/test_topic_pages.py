@@ -85,7 +85,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert attach_photo(app, staff, run_jobs, "商量.png").status_code == 302
     assert act(staff, "consult", agreement="燃气公司承诺下月施工，社区协调入户").status_code == 302
     assert act(staff, "advance", to="pingdan").status_code == 302             # → 评单
-    assert act(staff, "rate", satisfied="false", score="2", via="12345").status_code == 302
+    assert act(staff, "rate", level="unsatisfied", solved="false", score="2", via="12345").status_code == 302
     assert act(staff, "reopen", to="shangdan").status_code == 302             # 复盘
     html = page_of(staff)
     assert "第 2 轮" in html
@@ -93,7 +93,7 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
         assert attach_photo(app, staff, run_jobs, "复盘.png").status_code == 302
         assert act(staff, "consult", agreement="施工时间提前到本周").status_code == 302
         assert act(staff, "advance", to="pingdan").status_code == 302
-    assert act(staff, "rate", satisfied="true", score="5", via="信箱").status_code == 302
+    assert act(staff, "rate", level="very_satisfied", solved="true", score="5", via="信箱").status_code == 302
     assert act(staff, "advance", to="shoudan").status_code == 302             # → 收单
     html = page_of(staff)
     if "summary" in html:
@@ -104,7 +104,8 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert "已办结" in html and "办结" in html
     # The timeline says what happened in words, and the photos open through signed links.
     assert "记录了：类别、地点、紧急程度" in html and "转交：街道城管中心" in html
-    assert "不满意 · 评分 2 · 评价渠道 12345" in html and "燃气公司承诺下月施工" in html
+    assert "不满意 · 问题未解决 · 评分 2 · 评价渠道 12345" in html and "燃气公司承诺下月施工" in html
+    assert "非常满意 · 问题已解决 · 评分 5 · 评价渠道 信箱" in html
     link = re.search(r'照片：<a href="([^"]+)">现场.png</a>', html).group(1)
     signed = staff.get(link)  # through the permission check, then a signed link
     assert signed.status_code == 302
@@ -129,6 +130,66 @@ def test_members_who_do_not_handle_it_see_the_phone_masked(staff, as_user, world
     assert "13812341234" in page_of(staff)
     html = page_of(as_user("yanshan-member"))
     assert "13812341234" not in html and "138****1234" in html and "王大妈" not in html
+
+
+def at_rating(app, world):
+    """Topic #1 of the small procedure at its rating step (评单), moved there as the staff would."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.procedures.operations import publish
+    from shangliang.topics import operations as ops
+    from test_procedures import SMALL
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        topic = ops.create_topic(world.yanshan, None, {"title": "路灯不亮", "channel": "hotline_12345",
+                                                       "category": "市政", "description": "3 号楼前路灯坏了"})
+        for kind, to, data in (("advance", "shang", {}), ("consult", None, {"agreement": "物业三天内修好"}),
+                               ("advance", "ping", {})):
+            ops.act(world.yanshan, None, {"street_admin"}, topic, kind, expected_version=topic.version, to=to,
+                    data=data)
+        db.commit()
+
+
+def rate_form(html):
+    return re.search(r'<form[^>]*>(?:(?!</form>).)*name="action" value="rate".*?</form>', html, re.S).group(0)
+
+
+def test_staff_record_a_callback_by_level_and_may_mark_it_invalid(app, staff, world):
+    at_rating(app, world)
+    form = rate_form(page_of(staff))
+    assert re.findall(r'name="level" value="(\w+)"', form) == ["very_satisfied", "satisfied", "basic", "unsatisfied"]
+    assert all(label in form for label in ("非常满意", "满意", "基本满意", "不满意", "问题是否已解决"))
+
+    refused = act(staff, "rate", level="basic", solved="true", via="12345", valid="false", invalid_reason="",
+                  comment="回访时居民说的是别的事")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "<code>invalid_reason</code> 请说明评价无效的原因" in html
+    form = rate_form(html)  # what was typed is still there
+    assert 'value="basic" required checked' in form and 'value="12345"' in form and "回访时居民说的是别的事" in form
+    assert 'name="valid" value="false" checked' in form
+
+    assert act(staff, "rate", level="basic", solved="true", via="12345", valid="false", invalid_reason="与办理事项无关",
+               comment="回访时居民说的是别的事").status_code == 302
+    html = page_of(staff)
+    assert "基本满意 · 问题已解决 · 评价渠道 12345" in html and "无效评价，不计入满意度：与办理事项无关" in html
+    assert 'value="reopen"' not in html  # 基本满意 does not send the topic back
+    assert act(staff, "rate", level="unsatisfied", solved="false").status_code == 302
+    assert 'value="reopen"' in page_of(staff)  # 不满意 does: 复盘
+
+
+def test_a_rating_logged_before_levels_shows_with_its_level(app, staff, world, monkeypatch):
+    from shangliang.topics import operations as ops
+
+    at_rating(app, world)
+    # what _rate logged before ratings had levels: only satisfied, score and channel
+    monkeypatch.setitem(ops.HANDLERS, "rate", lambda topic, data, log: {
+        "satisfied": data["satisfied"] == "true", "score": int(data["score"]), "via": data["via"]})
+    assert act(staff, "rate", satisfied="false", score="2", via="12345").status_code == 302
+    html = page_of(staff)
+    assert "不满意 · 问题未解决 · 评分 2 · 评价渠道 12345" in html and 'value="reopen"' in html
+    assert act(staff, "rate", satisfied="true", score="4", via="信箱").status_code == 302
+    assert "满意 · 问题已解决 · 评分 4 · 评价渠道 信箱" in page_of(staff)
 
 
 def test_wrong_file_and_bad_intake_name_the_field(app, staff, world, run_jobs):

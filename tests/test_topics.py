@@ -120,6 +120,66 @@ def test_unsatisfied_rating_sends_the_topic_back_and_counts_the_round(street, wo
     assert_log_matches(topic)
 
 
+def at_rating(street, user):
+    """A topic of the small procedure at its rating step (评单)."""
+    topic = new_topic(street)
+    for to in ("shang", "ping"):
+        satisfy(street, topic, user)
+        do(street, topic, "advance", user=user, to=to)
+    return topic
+
+
+@pytest.mark.parametrize("level", ops.RATING_LEVELS)
+def test_each_rating_level_is_stored_and_only_unsatisfied_sends_it_back(street, world, level):
+    user = world.users["yanshan-staff"].id
+    topic = at_rating(street, user)
+    do(street, topic, "rate", user=user, level=level, solved="false", score="3", via="12345")
+    assert ops.events(topic)[-1].data == {"level": level, "satisfied": level != "unsatisfied", "solved": False,
+                                          "valid": True, "score": 3, "via": "12345"}
+    kinds = {a.kind for a in ops.available_actions(topic, ALL_ROLES, user)}
+    assert ("reopen" in kinds) == (level == "unsatisfied")  # 基本满意 does not send the topic back
+    assert "advance" in kinds  # a rating is the evidence the step asks for, whatever it says
+
+
+def test_solved_defaults_to_the_level_and_a_bad_level_is_refused(street, world):
+    user = world.users["yanshan-staff"].id
+    topic = at_rating(street, user)
+    for data, field in (({}, "level"), ({"level": "okay"}, "level"), ({"level": "basic", "solved": "maybe"}, "solved"),
+                        ({"level": "basic", "score": "9"}, "score")):
+        with pytest.raises(Refused) as err:
+            do(street, topic, "rate", user=user, **data)
+        assert err.value.field == field, data
+    do(street, topic, "rate", user=user, level="very_satisfied")
+    do(street, topic, "rate", user=user, level="unsatisfied")
+    assert [(e.data["solved"], e.data["satisfied"]) for e in ops.events(topic)[-2:]] == [(True, True), (False, False)]
+
+
+def test_an_invalid_rating_needs_its_reason_and_is_kept(street, world):
+    user = world.users["yanshan-staff"].id
+    topic = at_rating(street, user)
+    with pytest.raises(Refused) as err:
+        do(street, topic, "rate", user=user, level="unsatisfied", valid="false", invalid_reason="  ")
+    assert (err.value.field, err.value.code) == ("invalid_reason", "validation_error")
+    do(street, topic, "rate", user=user, level="unsatisfied", valid="false", invalid_reason="与办理事项无关", via="12345")
+    rating = ops.events(topic)[-1].data
+    assert (rating["valid"], rating["invalid_reason"], rating["level"]) == (False, "与办理事项无关", "unsatisfied")
+    kinds = {a.kind for a in ops.available_actions(topic, ALL_ROLES, user)}
+    assert "reopen" not in kinds  # an invalid rating sends nothing back…
+    do(street, topic, "rate", user=user, level="unsatisfied", via="12345")
+    assert "reopen" in {a.kind for a in ops.available_actions(topic, ALL_ROLES, user)}  # …a valid one does
+
+
+def test_the_old_two_way_rating_is_still_accepted_and_old_logs_read_whole(street, world):
+    user = world.users["yanshan-staff"].id
+    topic = at_rating(street, user)
+    do(street, topic, "rate", user=user, satisfied="false", score=2)
+    assert ops.events(topic)[-1].data["level"] == "unsatisfied"
+    # what was logged before levels existed
+    assert ops.rating_of({"satisfied": True, "score": 5, "via": "portal"}) == {
+        "satisfied": True, "score": 5, "via": "portal", "level": "satisfied", "solved": True, "valid": True}
+    assert ops.rating_of({"satisfied": False, "score": None, "via": ""})["level"] == "unsatisfied"
+
+
 def test_escalation_transfer_and_out_of_scope(street, world):
     user = world.users["yanshan-staff"].id
     topic = new_topic(street)

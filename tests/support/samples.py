@@ -79,14 +79,32 @@ def object_stream(obj: str, *, typed: bool = True, filters: str = "/FlateDecode"
     return info, encode((header + obj).encode())
 
 
-def pdf_streams(*streams: tuple[str, bytes]) -> bytes:
-    """A PDF 1.5 whose catalog opens with object 10, with these streams as objects 3, 4, …"""
+def pdf_streams(*streams: tuple[str, bytes], after: str = "") -> bytes:
+    """A PDF 1.5 whose catalog opens with object 10, with these streams as objects 3, 4, …
+    and then the objects `after`."""
     out = [b"%PDF-1.5\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 10 0 R >> endobj\n",
            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"]
     for number, (info, data) in enumerate(streams, start=3):
         out += [f"{number} 0 obj << {info} /Length {len(data)} >>\nstream\n".encode(), data, b"\nendstream\nendobj\n"]
-    out.append(b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    out.append(after.encode() + b"trailer << /Root 1 0 R >>\n%%EOF\n")
     return b"".join(out)
+
+
+IMAGE = "/Type /XObject /Subtype /Image /Width 1200 /Height 1600 /ColorSpace /DeviceRGB /BitsPerComponent 8 " \
+        "/Filter /DCTDecode"
+ACTIVE_BY_CHANCE = (b"/JS ", b"/JS(", b"/JavaScript<<", b"/Launch/", b"/EmbeddedFile ", b"/Encrypt\n")
+
+
+def scan_data(size: int, seed: int = 12345) -> bytes:
+    """What a scanned page's JPEG data is to a byte search: noise, and in it (as turns up by
+    chance in megabytes of it) the names of PDF actions."""
+    import random
+
+    data = bytearray(random.Random(seed).randbytes(size))
+    for i, name in enumerate(ACTIVE_BY_CHANCE):
+        at = size * (i + 1) // (len(ACTIVE_BY_CHANCE) + 1)
+        data[at:at + len(name)] = name
+    return bytes(data)
 
 
 @functools.cache

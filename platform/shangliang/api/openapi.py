@@ -24,6 +24,9 @@ def build_spec() -> dict:
                                         "a token created by a tenant administrator; it acts in that tenant only."})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=schemas.ErrorSchema)
+    # named only inside other fields' metadata (an action's `data`, an event's `rating`)
+    spec.components.schema("RatingInput", schema=schemas.RatingInputSchema)
+    spec.components.schema("Rating", schema=schemas.RatingSchema)
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]

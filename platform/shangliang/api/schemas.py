@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..accounts.models import ROLES
+from ..topics.operations import RATING_LEVELS, rating_of
 
 
 class ErrorDetail(Schema):
@@ -110,6 +111,42 @@ class TopicSchema(Schema):
         return bool(getattr(self, "handles", False))
 
 
+class RatingInputSchema(Schema):
+    """The `data` of a `rate` action (评单), for the document: `topics.operations` checks it."""
+
+    class Meta:
+        unknown = EXCLUDE  # other keys are ignored, not refused
+
+    level = fields.String(validate=validate.OneOf(RATING_LEVELS), metadata={
+        "description": "very_satisfied 非常满意, satisfied 满意, basic 基本满意 (does not send the topic back), "
+                       "unsatisfied 不满意 (offers `reopen`, 复盘, where the procedure has it); required unless "
+                       "`satisfied` is sent"})
+    satisfied = fields.Boolean(metadata={"deprecated": True,
+                                         "description": "the old two-way rating: true is `satisfied`, false "
+                                                        "`unsatisfied`; read only when `level` is absent"})
+    solved = fields.Boolean(metadata={"description": "问题是否已解决; by default true unless the level is unsatisfied"})
+    valid = fields.Boolean(metadata={
+        "description": "false marks a rating that says nothing about the work (恶意评价, 与办理事项无关): it is kept "
+                       "but left out of satisfaction figures"})
+    invalid_reason = fields.String(validate=validate.Length(max=200),
+                                   metadata={"description": "required when `valid` is false"})
+    score = fields.Integer(allow_none=True, validate=validate.Range(1, 5))
+    via = fields.String(validate=validate.Length(max=32), metadata={"example": "12345",
+                                                                    "description": "the channel it came through"})
+
+
+class RatingSchema(Schema):
+    """A logged rating with every field, also for one logged before levels existed."""
+
+    level = fields.String(metadata={"enum": list(RATING_LEVELS)})
+    satisfied = fields.Boolean(metadata={"description": "every level but unsatisfied"})
+    solved = fields.Boolean()
+    valid = fields.Boolean()
+    invalid_reason = fields.String(metadata={"description": "present when `valid` is false"})
+    score = fields.Integer(allow_none=True)
+    via = fields.String()
+
+
 class EventSchema(Schema):
     seq = fields.Integer()
     action = fields.String()
@@ -122,7 +159,13 @@ class EventSchema(Schema):
     actor_role = fields.String(allow_none=True)
     at = fields.DateTime()
     comment = fields.String()
-    data = fields.Dict()
+    data = fields.Dict(metadata={"description": "what the action recorded, as it was logged"})
+    rating = fields.Method("_rating", allow_none=True, metadata={
+        "allOf": [{"$ref": "#/components/schemas/Rating"}],
+        "description": "for a `rate` event, its rating with every field (older ratings have no level logged)"})
+
+    def _rating(self, event):
+        return RatingSchema().dump(rating_of(event.data)) if event.action == "rate" else None
 
 
 class ActionSchema(Schema):
@@ -144,7 +187,10 @@ class TopicActionSchema(Schema):
     version = fields.Integer(required=True)
     to = fields.String(load_default=None, allow_none=True)
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
-    data = fields.Dict(load_default=dict, metadata={"description": "the action's own fields, e.g. {\"reason\": …}"})
+    data = fields.Dict(load_default=dict, metadata={
+        "description": "the action's own fields, e.g. {\"reason\": …}; for `rate`, a RatingInput",
+        "anyOf": [{"$ref": "#/components/schemas/RatingInput"}, {"type": "object"}],
+        "example": {"level": "basic", "solved": True, "score": 4, "via": "12345"}})
 
 
 TopicPage = page_schema(TopicSchema, "TopicPage")

@@ -193,7 +193,8 @@ def public_view(topic: Topic) -> PublicView:
     visit = topics.this_visit(topic, log)
     rating = topics.last_rating(visit)
     rate_offered = any(a.kind == "rate" for a in topics.available_actions(topic, {"resident"}, None, log))
-    return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None, rating)
+    return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None,
+                      topics.rating_of(rating) if rating is not None else None)
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
@@ -202,14 +203,19 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
         raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
     view = public_view(topic)
     if view.rating is not None:
-        raise Refused("您已评价过，感谢您的反馈", "satisfied", "conflict")
+        raise Refused("您已评价过，感谢您的反馈", None, "conflict")
     if not view.can_rate:
-        raise Refused("当前还不到评价环节", "satisfied", "forbidden")
+        raise Refused("当前还不到评价环节", None, "forbidden")
+    if not form.get("level"):
+        raise Refused("请选择满意程度", "level", "validation_error")
+    if form.get("solved") not in ("true", "false"):  # asked of the resident, never inferred from the level
+        raise Refused("请选择问题是否已解决", "solved", "validation_error")
     comment = (form.get("comment") or "").strip()
     if len(comment) > 500:
         raise Refused("意见最多 500 个字", "comment", "validation_error")
     topics.act(tenant, None, {"resident"}, topic, "rate", expected_version=topic.version, comment=comment,
-               data={"satisfied": form.get("satisfied"), "score": form.get("score"), "via": "portal"})
+               data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
+                     "via": "portal"})
 
 
 # ---------------------------------------------------------------- 公示

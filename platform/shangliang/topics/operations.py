@@ -256,7 +256,9 @@ def available_actions(topic: Topic, roles: set[str], user_id: int | None, log: l
         if t["kind"] == "advance":
             out.append(Action("advance", t["to"], label, missing))
         elif t["kind"] == "reopen":
-            if rating is not None and not rating.get("satisfied") and topic.round < t["max_rounds"]:
+            # A rating staff marked invalid (a malicious one, say) sends nothing back.
+            if rating is not None and not rating.get("satisfied") and rating.get("valid", True) \
+                    and topic.round < t["max_rounds"]:
                 out.append(Action("reopen", t["to"], label))
         elif t["kind"] == "escalate":
             out.append(Action("escalate", t.get("to"), label, level=t.get("level", "street")))

@@ -21,6 +21,13 @@ FILTERS = ("category", "community", "channel")
 BOARD_CARDS = 20  # per step column; the list view pages through the rest
 
 
+@bp.record_once
+def _rating_helpers(state):
+    """Ratings are made and shown on staff pages and on the public portal alike."""
+    state.app.jinja_env.globals.update(rating_levels=ops.RATING_LEVELS, rating_of=ops.rating_of,
+                                       rating_label=lambda level: _(ops.RATING_LABELS.get(level, level)))
+
+
 def _filtered(stmt):
     args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status", "member")}
     for name in FILTERS:
@@ -123,7 +130,7 @@ def _files(topic, log) -> dict:
 
 @bp.get("/<int:number>")
 @require("topics.view")
-def show(number: int, errors=None, status=200):
+def show(number: int, errors=None, status=200, typed=None):
     topic = _topic(number)
     log = ops.events(topic)
     roles = roles_in(current_user, g.tenant)
@@ -133,6 +140,7 @@ def show(number: int, errors=None, status=200):
     from ..meetings.operations import meetings_of_topic
 
     return render_template("topics/show.html", topic=topic, log=log, actions=actions, errors=errors or {},
+                           typed=typed or {},
                            meetings=meetings_of_topic(topic) if can("meetings.view") else [],
                            suggestions=_suggestions(topic, log),
                            people=people, download_url=_download_url, **_files(topic, log),
@@ -155,6 +163,7 @@ def act(number: int):
     except Refused as exc:
         db.rollback()
         status = {"conflict": 409, "forbidden": 403}.get(exc.code, 400)
-        return show(number, errors={exc.field or "form": _(exc.message), "action": kind}, status=status)
+        return show(number, errors={exc.field or "form": _(exc.message), "action": kind}, status=status,
+                    typed=request.form)  # the refused form shows again with what was typed
     flash(_("已记录"), "success")
     return redirect(url_for(".show", number=number))
