@@ -143,3 +143,42 @@ def test_published_rankings_keep_their_figures_and_words(app, world):
             with pytest.raises(Refused) as err:
                 bops.publish(county, None, period.previous().previous())
             assert err.value.field == "period"
+
+
+def test_publishing_at_the_same_moment_numbers_each_once(app, world):
+    """Six administrators (or one double click) publish together: every publication gets its own
+    number, or the late ones are told someone else just published."""
+    import threading
+
+    from shangliang.benchmarks.models import Publication
+
+    with app.app_context():
+        county, streets = make_county(world, 1, ["qibu_dingdan"])
+        with tenant_context(streets[0]["tenant"].id):
+            ops.create_topic(streets[0]["tenant"], None, {"title": "井盖松动", "channel": "wechat"})
+            db.commit()
+        rollups.rebuild(utcnow() + timedelta(seconds=1), tenant_ids=[streets[0]["tenant"].id],
+                        acting_tenant_id=world.platform.id)
+    period, gate, outcomes = of(utcnow(), "Asia/Shanghai"), threading.Barrier(6), []
+
+    def run():
+        with app.app_context(), tenant_context(county.id):
+            gate.wait()
+            try:
+                outcomes.append(bops.publish(county, None, period).number)
+                db.commit()
+            except Refused as exc:
+                db.rollback()
+                outcomes.append(exc.code)
+            finally:
+                db.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with app.app_context(), tenant_context(county.id):
+        numbers = sorted(db.scalars(select(Publication.number)))
+    assert len(outcomes) == 6 and set(outcomes) <= set(numbers) | {"conflict"}
+    assert numbers == list(range(1, len(numbers) + 1))  # no number twice, none skipped

@@ -3,6 +3,7 @@ Excel in the background with progress and a report of every refused row, export 
 stations. The duty rota and claim suggestions are in test_duty.py."""
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -364,6 +365,7 @@ def test_reading_a_sheet_holds_the_same_memory_at_2000_and_20000_rows(tmp_path):
     def peak(n):
         path = tmp_path / f"{n}.xlsx"
         write_xlsx(path, rows(n), n + 1, len(BENCH_HEADER))
+        gc.collect()
         tracemalloc.start()
         with imports._xlsx_rows(str(path), str(tmp_path)) as (total, sheet):
             count = sum(1 for _ in imports.records(sheet)) - 1
@@ -372,8 +374,10 @@ def test_reading_a_sheet_holds_the_same_memory_at_2000_and_20000_rows(tmp_path):
         assert count == n and total == n + 1
         return peak
 
+    # The peak wanders by ~300 KB from run to run (when the collector runs); holding the 20,000
+    # rows or their ~100,000 shared strings (openpyxl alone, read-only: 13.9 MB) would add MBs.
     small, large = peak(2_000), peak(20_000)
-    assert large < small * 1.2 + 64 * 1024, (small, large)
+    assert large < small + 1024 * 1024, (small, large)
 
 
 @ONCE

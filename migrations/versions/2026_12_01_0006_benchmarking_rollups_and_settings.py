@@ -32,7 +32,8 @@ def upgrade() -> None:
     sa.Column('published_by', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['published_by'], ['users.id'], name=op.f('fk_benchmark_publications_published_by_users')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_benchmark_publications_tenant_id_tenants')),
-    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_benchmark_publications'))
+    sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_benchmark_publications')),
+    sa.UniqueConstraint('tenant_id', 'number', name='uq_benchmark_publications_tenant_number')
     )
     op.create_table('benchmark_rollups',
     sa.Column('tenant_id', sa.Integer(), nullable=False),

@@ -78,7 +78,11 @@ def _register(app: Flask, cfg) -> None:
     from .topics.operations import describe_missing, mask_phone
     from .topics.views import bp as topics_bp
     from .roster.views import bp as roster_bp, duty_bp
+    from .benchmarks.views import bp as benchmarks_bp
+    from .api import benchmarks as benchmarks_api  # noqa: F401  (adds benchmarking's API operations)
     from .api import roster as roster_api  # noqa: F401  (adds the roster's API operations)
+    from .api import ledger as ledger_api  # noqa: F401  (adds the member ledger's API operations)
+    from .benchmarks.ledger_views import bp as ledger_bp
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
 
@@ -90,7 +94,7 @@ def _register(app: Flask, cfg) -> None:
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
                health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
-               roster_bp, duty_bp):
+               roster_bp, duty_bp, ledger_bp, benchmarks_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

@@ -15,6 +15,7 @@ from .tenants.models import Community, Tenant
 from .tenants.operations import create_tenant, parse_communities
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "tenants" / "demo" / "tenants.yaml"
+HISTORY_FILE = DEMO_FILE.with_name("history.yaml")
 
 
 def _spec() -> dict:
@@ -43,6 +44,8 @@ def load_demo(password: str) -> int:
         with tenant_context(platform.id, user.id):
             add_membership(platform, None, user, "platform_admin")
         db.commit()
+    histories = yaml.safe_load(HISTORY_FILE.read_text("utf-8")) or {}
+    with_history = []
     for county_spec in spec["counties"]:
         county = db.scalar(select(Tenant).where(Tenant.slug == county_spec["slug"]))
         if county is None:
@@ -62,8 +65,12 @@ def load_demo(password: str) -> int:
                 created += 1
             _brand(street_spec["slug"])
             _roster(street_spec["slug"], password)
+            if street_spec["slug"] in histories and _history(street_spec["slug"], histories[street_spec["slug"]]):
+                with_history.append(street_spec["slug"])
             _meeting(street_spec["slug"])
         db.commit()
+    if with_history:
+        _rollups(platform, with_history)
     return created
 
 
@@ -85,6 +92,27 @@ def _roster(slug: str, password: str) -> None:
     admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
     with tenant_context(street.id, admin_id):
         ensure_demo_roster(street, admin_id, password)
+
+
+def _history(slug: str, profile: dict) -> dict | None:
+    """A year of generated topics, meetings and duty shifts (after the roster: its members claim
+    and attend), once; tenants/demo/history.yaml says how well the street works."""
+    from .benchmarks.history import Profile
+    from .benchmarks.history_store import generate
+
+    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
+    with tenant_context(street.id):
+        return generate(street, Profile.of(profile))
+
+
+def _rollups(platform: Tenant, slugs: list[str]) -> None:
+    """The benchmarking figures of the streets that just got their history, and their counties'."""
+    from .benchmarks.rollups import rebuild
+    from .core.db import utcnow
+
+    ids = list(db.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs))))
+    rebuild(utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
+    db.commit()
 
 
 def _meeting(slug: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Uuid
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
@@ -84,6 +84,7 @@ class Publication(TenantOwned, Base):
     so that a later change of settings or data never rewrites it."""
 
     __tablename__ = "benchmark_publications"
+    __table_args__ = (UniqueConstraint("tenant_id", "number", name="uq_benchmark_publications_tenant_number"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     number: Mapped[int] = mapped_column(Integer)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from ..accounts.operations import Refused
 from ..audit.operations import record
@@ -185,8 +187,9 @@ def _rows_of(tenants: list[Tenant], keys: list[str], *, reason: str, actor_id, a
     if not tenants:
         return {}
     with cross_tenant([t.id for t in tenants], reason=reason, actor_id=actor_id, acting_tenant_id=acting.id):
-        return {(r.tenant_id, r.period): {**rollups.figures(r), "as_of": r.as_of}
-                for r in db.scalars(select(Rollup).where(Rollup.period.in_(keys)))}
+        light = select(Rollup).options(defer(Rollup.durations), defer(Rollup.active_members))
+        return {(r.tenant_id, r.period): {**rollups.figures(r, summary=True), "as_of": r.as_of}
+                for r in db.scalars(light.where(Rollup.period.in_(keys)))}
 
 
 def compared(parent: Tenant) -> list[Tenant]:
@@ -318,11 +321,18 @@ def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "
     if not any(ln.figures.get("collected") for ln in table.lines):
         raise Refused(f"{period.label}还没有任何议题数据，不能发布", "period", "validation_error")
     settings = {k: v for k, v in table.settings.items() if k != "updated_at"}
+    # Publishing twice at once (a double click): the parent's row queues the second on PostgreSQL,
+    # and the unique number refuses it anywhere else.
+    db.execute(select(Tenant.id).where(Tenant.id == parent.id).with_for_update())
     number = (db.scalar(select(func.max(Publication.number))) or 0) + 1
     pub = Publication(tenant_id=parent.id, number=number, period=period.key, title=title, settings=settings,
                       definitions=definitions(settings), rows=[_frozen(ln) for ln in table.lines],
                       as_of=table.as_of or utcnow(), published_by=actor_id)
-    db.add(pub)
+    try:
+        with db.begin_nested():
+            db.add(pub)
+    except IntegrityError:
+        raise Refused("刚有人同时发布了排名，请刷新后查看", "period", "conflict") from None
     record(parent.id, actor_id, "benchmark.publish", period.key, {"number": number, "title": title})
     db.flush()
     return pub
@@ -377,9 +387,9 @@ def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, acto
         if settings["basic_counts"]:
             flags["satisfied"] = flags["satisfied"] | flags["rated_basic"]
         cols = [case((cond, 1), else_=0).label(n) for n, cond in flags.items()]
-        stmt = (select(Topic.number, Topic.title, Topic.category, Topic.community, Topic.channel, Topic.created_at,
-                       Topic.status, Topic.closed_as, q.topic.responded_at, q.topic.closed_at, q.rating.level,
-                       q.rating.solved, *cols, q.hours["response"].label("response_h"),
+        stmt = (select(Topic.number, Topic.title, Topic.category, Topic.channel, Topic.created_at,
+                       Topic.status, Topic.closed_as, q.topic.responded_at, q.topic.closed_at,
+                       q.level.label("level"), q.solved.label("solved"), *cols, q.hours["response"].label("response_h"),
                        q.hours["close"].label("close_h"))
                 .select_from(q.from_).join(Topic, (Topic.tenant_id == q.topic.tenant_id) & (Topic.id == q.topic.id))
                 .where(flags[within]).order_by(Topic.number).limit(limit))

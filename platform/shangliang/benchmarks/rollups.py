@@ -13,7 +13,7 @@ like any other, picked up by the next run.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,12 +33,14 @@ from .periods import Period, month_range, of
 LAG = timedelta(minutes=15)
 CLOSING = ("close", "close_out_of_scope")
 LATER_PHASES = ("execution", "evaluation", "closure")
+RATING_ORDER = ("very_satisfied", "satisfied", "basic", "unsatisfied")
 COUNTS = ("collected", "response_due", "responded_on_time", "completion_due", "completed_on_time", "closed",
           "closed_rated", "closed_reopened", "rated", "rated_solved", "rated_very_satisfied", "rated_satisfied",
           "rated_basic", "consulted", "adopted", "meetings_held")
 EXCLUSIONS = {"response": ("no_time_limit", "not_yet_due"),
               "completion": ("out_of_scope", "no_time_limit", "not_yet_due"),
               "rating": ("invalid",)}
+BATCH = 100  # streets per statement in a rebuild
 PERCENTILES = {"response_p50_h": ("response", 0.5), "response_p90_h": ("response", 0.9),
                "close_p50_h": ("close", 0.5), "close_p90_h": ("close", 0.9)}
 
@@ -139,6 +141,14 @@ class TopicFlags:
     def __init__(self, tenant_ids, tz, months, as_of):
         T, E = Topic, TopicEvent
         leaves_intake = and_(E.phase_from == "intake", or_(E.phase_to.is_(None), E.phase_to != "intake"))
+        # The topic's last rating, in one pass over its log: each rating packed after its seq, so the
+        # greatest is the last (a join back to the rating's row misleads planners under RLS).
+        # Ratings logged before levels existed read as satisfied or not.
+        level = func.coalesce(E.data["level"].as_string(),
+                              case((E.data["satisfied"].as_boolean(), "satisfied"), else_="unsatisfied"))
+        packed = (E.seq * 16 + case(*[(level == name, i * 4) for i, name in enumerate(RATING_ORDER)], else_=12)
+                  + case((func.coalesce(E.data["solved"].as_boolean(), level != "unsatisfied"), 2), else_=0)
+                  + case((func.coalesce(E.data["valid"].as_boolean(), true()), 1), else_=0))
         per_topic = (
             select(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at,
                    func.coalesce(T.closed_as, "").label("closed_as"),
@@ -148,25 +158,19 @@ class TopicFlags:
                    func.min(case((E.action == "consult", E.seq))).label("consult_seq"),
                    func.max(case((and_(E.action == "advance", E.phase_to.in_(LATER_PHASES)), E.seq)))
                    .label("adopt_seq"),
-                   func.max(case((E.action == "rate", E.seq))).label("rate_seq"))
+                   func.max(case((E.action == "rate", packed))).label("rating"))
             .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
             .where(T.tenant_id.in_(tenant_ids), _ranges(months, tz, T.created_at))
             .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)
             .subquery())
         t = self.topic = per_topic.c
-        # Each rating with every field; ratings logged before levels existed read as satisfied or not.
-        # (A subquery rather than an aliased join: the tenant criteria must stay inside it.)
-        level = func.coalesce(E.data["level"].as_string(),
-                              case((E.data["satisfied"].as_boolean(), "satisfied"), else_="unsatisfied"))
-        ratings = (select(E.tenant_id, E.topic_id, E.seq, level.label("level"),
-                          func.coalesce(E.data["valid"].as_boolean(), true()).label("valid"),
-                          func.coalesce(E.data["solved"].as_boolean(), level != "unsatisfied").label("solved"))
-                   .where(E.tenant_id.in_(tenant_ids), E.action == "rate").subquery())
-        r = self.rating = ratings.c
-        self.from_ = per_topic.outerjoin(ratings, and_(r.tenant_id == t.tenant_id, r.topic_id == t.id,
-                                                        r.seq == t.rate_seq))
-        has_rating = t.rate_seq.is_not(None)
-        valid = and_(has_rating, r.valid)
+        self.from_ = per_topic
+        bits = t.rating % 16
+        self.level = case(*[(bits // 4 == i, name) for i, name in enumerate(RATING_ORDER)], else_="unsatisfied")
+        self.solved = (bits // 2) % 2 == 1
+        has_rating = t.rating.is_not(None)
+        valid = and_(has_rating, bits % 2 == 1)
+        rated = {name: and_(valid, bits // 4 == i) for i, name in enumerate(RATING_ORDER)}
         done, out_of_scope = t.closed_as == "done", t.closed_as == "out_of_scope"
         responded = t.responded_at.is_not(None)
         response_due = and_(t.response_due_at.is_not(None), or_(responded, t.response_due_at <= as_of))
@@ -180,10 +184,9 @@ class TopicFlags:
             "completion_due": completion_due,
             "completed_on_time": and_(completion_due, done, t.closed_at <= t.deadline_at),
             "closed": done, "closed_rated": and_(done, valid), "closed_reopened": and_(done, t.reopened == 1),
-            "rated": valid, "rated_solved": and_(valid, r.solved),
-            "rated_very_satisfied": and_(valid, r.level == "very_satisfied"),
-            "rated_satisfied": and_(valid, r.level == "satisfied"),
-            "rated_basic": and_(valid, r.level == "basic"),
+            "rated": valid, "rated_solved": and_(valid, self.solved),
+            "rated_very_satisfied": rated["very_satisfied"], "rated_satisfied": rated["satisfied"],
+            "rated_basic": rated["basic"],
             "consulted": consulted, "adopted": and_(consulted, t.adopt_seq > t.consult_seq),
             "x_response_no_time_limit": t.response_due_at.is_(None),
             "x_response_not_yet_due": and_(t.response_due_at.is_not(None), ~responded, t.response_due_at > as_of),
@@ -290,8 +293,13 @@ FIGURES = (*COUNTS, "excluded", "durations", "active_members", "members_active",
            *PERCENTILES)
 
 
-def figures(row: Rollup) -> dict:
-    return {c: getattr(row, c) for c in FIGURES}
+SUMMARY = tuple(c for c in FIGURES if c not in ("durations", "active_members"))
+
+
+def figures(row: Rollup, summary: bool = False) -> dict:
+    """A row's figures; `summary`: without the durations and member ids, which only deriving
+    needs (pages load rows with those columns deferred)."""
+    return {c: getattr(row, c) for c in (SUMMARY if summary else FIGURES)}
 
 
 def _write(tenant_id: int, rows: dict[Period, dict], as_of: datetime) -> None:
@@ -393,16 +401,21 @@ def derive_county(county: Tenant, periods: list[Period], as_of: datetime, *, rep
 # ---------------------------------------------------------------- everything
 
 def rebuild(as_of: datetime, *, tenant_ids: list[int] | None = None, acting_tenant_id: int) -> dict:
-    """Recompute every street's rows (set-based, all streets of a zone in one statement per part)
-    and then every county's. Returns counts of what was written."""
+    """Recompute every street's rows, then every county's. Set-based: one statement per part for a
+    county's streets at a time (of one zone), not one per street; not all streets at once either,
+    since PostgreSQL checks each row against the scope's list of tenants, which would then be
+    every street. Returns counts of what was written."""
     streets = list(db.scalars(select(Tenant).where(Tenant.kind == "street", Tenant.status != "archived",
-                                                   *([Tenant.id.in_(tenant_ids)] if tenant_ids else []))))
-    by_zone: dict[str, list[Tenant]] = defaultdict(list)
+                                                   *([Tenant.id.in_(tenant_ids)] if tenant_ids else []))
+                              .order_by(Tenant.parent_id, Tenant.id)))
+    batches: dict[tuple, list[Tenant]] = defaultdict(list)
+    seen: Counter = Counter()
     for s in streets:
-        by_zone[s.timezone].append(s)
+        batches[(s.timezone, s.parent_id, seen[(s.timezone, s.parent_id)] // BATCH)].append(s)
+        seen[(s.timezone, s.parent_id)] += 1
     written = {"streets": 0, "rows": 0, "counties": 0}
     periods_of_county: dict[int, set] = defaultdict(set)
-    for tz, group in by_zone.items():
+    for (tz, _county, _n), group in batches.items():
         ids = [s.id for s in group]
         with cross_tenant(ids, reason="benchmark rebuild", actor_id=None, acting_tenant_id=acting_tenant_id):
             first = _first_months(ids, tz)

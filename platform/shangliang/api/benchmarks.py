@@ -1,0 +1,255 @@
+"""Benchmarking (对标) through the API: a county's (or the platform's) ranking and a street's
+standing for a period, published rankings (read and publish), and the county's settings.
+Registered on the API blueprint (imported by the app factory)."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from marshmallow import Schema, fields, validate
+
+from ..accounts.operations import Refused
+from ..benchmarks import operations as ops
+from ..benchmarks import periods, reports
+from ..benchmarks.measures import DEFAULT_POINTS, MEASURES
+from ..core.db import db
+from ..core.permissions import can, require
+from .views import bp, fail, operation, parse
+
+PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11"},
+                 "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current month"}]
+WEIGHABLE = [m.key for m in MEASURES if m.weighable]
+
+
+# ---------------------------------------------------------------- schemas
+
+class BenchmarkPeriodSchema(Schema):
+    key = fields.String(metadata={"example": "2026-Q4"})
+    kind = fields.String(metadata={"enum": list(periods.KINDS)})
+    label = fields.String(metadata={"example": "2026年第四季度"})
+
+
+class MeasureDefinitionSchema(Schema):
+    key = fields.String(metadata={"enum": [m.key for m in MEASURES]})
+    name = fields.String(metadata={"example": "响应率"})
+    en = fields.String(metadata={"example": "Response rate"})
+    unit = fields.String(metadata={"enum": ["rate", "count", "hours", "per_10k"]})
+    formula = fields.String(metadata={"description": "the definition in words, as the ranking used it"})
+    higher_is_better = fields.Boolean()
+    weighable = fields.Boolean(metadata={"description": "may carry a weight in the composite score"})
+
+
+class BenchmarkSettingsSchema(Schema):
+    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(WEIGHABLE)),
+                          values=fields.Integer(validate=validate.Range(0, 100)),
+                          metadata={"description": "measure → percent of the composite score; the percents sum "
+                                                   "to 100", "example": {"response_rate": 30, "resolution_rate": 35,
+                                                                         "satisfaction_rate": 35}})
+    min_topics = fields.Integer(validate=validate.Range(0, 100_000),
+                                metadata={"description": "fewer topics in the period: shown, not ranked"})
+    measures = fields.List(fields.String(validate=validate.OneOf([m.key for m in MEASURES])),
+                           metadata={"description": "the measures shown (every weighted one among them)"})
+    basic_counts = fields.Boolean(metadata={"description": "基本满意 counts as satisfied"})
+    show_names = fields.Boolean(metadata={"description": "streets see each other's names and figures"})
+    points = fields.Dict(keys=fields.String(validate=validate.OneOf(list(DEFAULT_POINTS))),
+                         values=fields.Integer(validate=validate.Range(-100, 100)),
+                         metadata={"description": "member ledger: points per activity"})
+
+
+class BenchmarkLineSchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+    households = fields.Integer(allow_none=True)
+    rank = fields.Integer(allow_none=True, metadata={"description": "null: not ranked (see `reason`)"})
+    tied = fields.Boolean(metadata={"description": "another line has the same rank (equal scores)"})
+    score = fields.Float(allow_none=True, metadata={"description": "composite score, 0–100"})
+    reason = fields.String(allow_none=True, metadata={"description": "why the line is not ranked"})
+    previous_rank = fields.Integer(allow_none=True)
+    change = fields.Integer(allow_none=True, metadata={"description": "places gained since the period before"})
+    values = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
+                         metadata={"description": "measure → value (rates as fractions, durations in hours)"})
+    figures = fields.Dict(keys=fields.String(), metadata={"description": "the counts the values are made of"})
+
+
+class BenchmarkRankingSchema(Schema):
+    view = fields.Constant("ranking")
+    title = fields.String()
+    period = fields.Nested(BenchmarkPeriodSchema)
+    as_of = fields.DateTime(allow_none=True, metadata={"description": "the figures are as of this time"})
+    settings = fields.Nested(BenchmarkSettingsSchema)
+    definitions = fields.List(fields.Nested(MeasureDefinitionSchema))
+    lines = fields.List(fields.Nested(BenchmarkLineSchema), attribute="rows",
+                        metadata={"description": "ranked first, then those not ranked"})
+
+
+class QuartilesSchema(Schema):
+    q1 = fields.Float(allow_none=True)
+    median = fields.Float(allow_none=True)
+    q3 = fields.Float(allow_none=True)
+
+
+class BenchmarkStandingSchema(Schema):
+    view = fields.Constant("standing")
+    period = fields.Nested(BenchmarkPeriodSchema)
+    as_of = fields.DateTime(allow_none=True)
+    streets = fields.Integer(metadata={"description": "streets in the county"})
+    ranked = fields.Integer(metadata={"description": "of them, ranked"})
+    own = fields.Nested(BenchmarkLineSchema)
+    distribution = fields.Dict(keys=fields.String(), values=fields.Nested(QuartilesSchema),
+                               metadata={"description": "measure → the county's streets' quartiles"})
+    positions = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True),
+                            metadata={"description": "measure → top | better | equal | worse | bottom"})
+    settings = fields.Nested(BenchmarkSettingsSchema)
+    definitions = fields.List(fields.Nested(MeasureDefinitionSchema))
+    others = fields.List(fields.Nested(BenchmarkLineSchema), allow_none=True,
+                         metadata={"description": "every street of the county, only if the county shows names"})
+
+
+class PublicationSummarySchema(Schema):
+    number = fields.Integer()
+    title = fields.String()
+    period = fields.String(metadata={"example": "2026-11"})
+    as_of = fields.DateTime()
+    published_at = fields.DateTime()
+    published_by = fields.Function(lambda p: p.publisher.display_name if p.publisher else None, allow_none=True)
+
+
+class PublicationSchema(PublicationSummarySchema):
+    settings = fields.Nested(BenchmarkSettingsSchema, metadata={"description": "as they were when published"})
+    definitions = fields.List(fields.Nested(MeasureDefinitionSchema),
+                              metadata={"description": "the words of each measure when published"})
+    rows = fields.List(fields.Nested(BenchmarkLineSchema))
+
+
+class PublishSchema(Schema):
+    period = fields.String(required=True, metadata={"example": "2026-11"})
+    title = fields.String(load_default="", validate=validate.Length(max=120))
+
+
+PublicationList = Schema.from_dict({"items": fields.List(fields.Nested(PublicationSummarySchema))},
+                                   name="PublicationList")
+
+
+# ---------------------------------------------------------------- helpers
+
+def _refused(exc: Refused):
+    errors = getattr(exc, "errors", None) or {exc.field or "benchmarks": exc.message}
+    status = {"not_found": 404, "forbidden": 403}.get(exc.code, 422)
+    return fail(status, exc.code, exc.message, {k: [v] for k, v in errors.items()})
+
+
+def _period():
+    raw = request.args.get("period")
+    return periods.parse(raw) if raw else reports.default_period(g.tenant)
+
+
+def _standing_json(report: reports.StreetReport) -> dict:
+    s = report.standing
+    line = ops._frozen(s.own)
+    return BenchmarkStandingSchema().dump({
+        "period": s.period, "as_of": report.as_of, "streets": s.streets, "ranked": s.ranked,
+        "own": {**line, "tied": False}, "settings": s.settings, "definitions": report.definitions,
+        "distribution": {k: dict(zip(("q1", "median", "q3"), q)) for k, q in s.distribution.items()},
+        "positions": report.positions, "others": report.others.rows if report.others else None})
+
+
+def _comparing():
+    """Rankings, publications and settings belong to counties and the platform."""
+    if g.tenant.is_street:
+        return fail(403, "forbidden", "a street has its standing in its county; rankings belong to counties")
+    return None
+
+
+# ---------------------------------------------------------------- rankings and standings
+
+@bp.get("/t/<slug>/benchmarks")
+@operation("/t/{slug}/benchmarks", "get", "Benchmarking (对标) for a period: a county's (or the platform's) ranking "
+           "of its streets (counties); for a street, its own figures against its county's quartiles",
+           response={"oneOf": [BenchmarkRankingSchema, BenchmarkStandingSchema]}, query=PERIOD_QUERY)
+@require("benchmarks.view")
+def benchmarks():
+    try:
+        period = _period()
+    except Refused as exc:
+        return _refused(exc)
+    actor = g.api_token.created_by
+    if g.tenant.is_street:
+        return jsonify(_standing_json(reports.street_report(g.tenant, period, actor)))
+    table = reports.county_report(g.tenant, period, actor).table
+    return jsonify(BenchmarkRankingSchema().dump(table))
+
+
+# ---------------------------------------------------------------- publications
+
+@bp.get("/t/<slug>/benchmarks/publications")
+@operation("/t/{slug}/benchmarks/publications", "get", "Published rankings, newest first", response=PublicationList)
+@require("benchmarks.view")
+def benchmark_publications():
+    refused = _comparing()
+    if refused:
+        return refused
+    return jsonify({"items": PublicationSummarySchema(many=True).dump(ops.publications(g.tenant))})
+
+
+@bp.post("/t/<slug>/benchmarks/publications")
+@operation("/t/{slug}/benchmarks/publications", "post", "Publish the ranking of a period as it reads now: its rows, "
+           "definitions and weights are kept and never recomputed", body=PublishSchema, response=PublicationSchema,
+           status=201)
+@require("benchmarks.manage")
+def benchmark_publish():
+    refused = _comparing()
+    if refused:
+        return refused
+    data, error = parse(PublishSchema)
+    if error:
+        return error
+    try:
+        pub = ops.publish(g.tenant, g.api_token.created_by, periods.parse(data["period"]), data["title"])
+    except Refused as exc:
+        db.rollback()
+        return _refused(exc)
+    db.commit()
+    return jsonify(PublicationSchema().dump(pub)), 201
+
+
+@bp.get("/t/<slug>/benchmarks/publications/<int:number>")
+@operation("/t/{slug}/benchmarks/publications/{number}", "get", "One published ranking, exactly as published",
+           response=PublicationSchema)
+@require("benchmarks.view")
+def benchmark_publication(number: int):
+    pub = ops.find_publication(number)
+    if pub is None:
+        return fail(404, "not_found", "no such publication")
+    return jsonify(PublicationSchema().dump(pub))
+
+
+# ---------------------------------------------------------------- settings
+
+@bp.route("/t/<slug>/benchmarks/settings", methods=["GET", "PUT"])
+@operation("/t/{slug}/benchmarks/settings", "get", "The settings rankings are made with (a street: its county's)",
+           response=BenchmarkSettingsSchema)
+@operation("/t/{slug}/benchmarks/settings", "put", "Change the settings; fields not sent keep their value. "
+           "Refused with every wrong field named", body=BenchmarkSettingsSchema, response=BenchmarkSettingsSchema)
+@require("benchmarks.view")
+def benchmark_settings():
+    # One rule for both methods, so that a PUT is authorised like the GET before it is read.
+    if request.method == "GET":
+        settings = ops.settings_for_street(g.tenant, g.api_token.created_by) if g.tenant.is_street else \
+            ops.settings_of(g.tenant)
+        return jsonify(BenchmarkSettingsSchema().dump(settings))
+    if not can("benchmarks.manage"):
+        return fail(403, "forbidden", "this token's role may not change the settings")
+    refused = _comparing()
+    if refused:
+        return refused
+    data, error = parse(BenchmarkSettingsSchema)
+    if error:
+        return error
+    current = ops.settings_of(g.tenant)
+    form = reports.settings_form({**current, **data, "points": {**current["points"], **data.get("points", {})}})
+    try:
+        saved = ops.save_settings(g.tenant, g.api_token.created_by, form)
+    except Refused as exc:
+        db.rollback()
+        return _refused(exc)
+    db.commit()
+    return jsonify(BenchmarkSettingsSchema().dump(saved))
+

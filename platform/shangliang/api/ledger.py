@@ -1,0 +1,161 @@
+"""The member ledger (履职档案) through the API: the street's members with their counts and points
+for a period, and one member's dated activities. Registered on the API blueprint."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import g, jsonify, request
+from marshmallow import Schema, fields
+
+from ..accounts.operations import Refused
+from ..benchmarks import ledger as ops
+from ..benchmarks.periods import of, parse
+from ..core.permissions import require
+from ..roster.duty import local_today
+from .roster import street_api
+from .views import bp, fail, operation
+
+PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4"},
+                 "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current year"}]
+SORT_QUERY = [{"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(ops.SORTS)},
+               "description": "most first (points, the default, or a count); `name` alphabetically"}]
+
+
+COUNTED = (*ops.KINDS, "invited", "rated", "rated_basic")
+
+
+class PeriodSchema(Schema):
+    key = fields.String(metadata={"example": "2026-Q4"})
+    kind = fields.String(metadata={"enum": ["month", "quarter", "year"]})
+    label = fields.String(metadata={"example": "2026年第四季度"})
+    first_day = fields.Date()
+    last_day = fields.Date()
+
+
+class RuleSchema(Schema):
+    kind = fields.String(metadata={"enum": list(ops.KINDS)})
+    label = fields.String()
+    points = fields.Integer(metadata={"description": "points per activity, set by the county"})
+    unit = fields.String()
+    rule = fields.String(metadata={"description": "what is counted"})
+    note = fields.String(allow_none=True)
+
+
+class CountsSchema(Schema):
+    claim = fields.Integer(metadata={"description": "topics claimed or invited to in the period"})
+    invited = fields.Integer(metadata={"description": "of those, invitations"})
+    close = fields.Integer(metadata={"description": "topics the member claimed, closed as done in the period"})
+    attend = fields.Integer(metadata={"description": "held meetings attended"})
+    convene = fields.Integer(metadata={"description": "held meetings convened"})
+    duty_kept = fields.Integer()
+    duty_missed = fields.Integer()
+    rated = fields.Integer(metadata={"description": "claimed topics whose final valid rating fell in the period"})
+    rated_satisfied = fields.Integer()
+    rated_unsatisfied = fields.Integer()
+    rated_basic = fields.Integer(metadata={"description": "基本满意 where the county does not count it as satisfied"})
+
+
+class EntrySchema(Schema):
+    person_id = fields.UUID()
+    name = fields.String()
+    sector = fields.String(allow_none=True)
+    level = fields.String(allow_none=True)
+    community = fields.String(allow_none=True)
+    on_roster = fields.Boolean(metadata={"description": "false: deactivated, listed for what they did"})
+    active = fields.Boolean(metadata={"description": "did something the participation measure counts"})
+    counts = fields.Nested(CountsSchema)
+    score_avg = fields.Float(allow_none=True, metadata={"description": "mean 1–5 score of those ratings"})
+    points = fields.Integer()
+
+
+class LedgerSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    rules = fields.List(fields.Nested(RuleSchema))
+    basic_counts = fields.Boolean()
+    members_total = fields.Integer()
+    members_active = fields.Integer()
+    items = fields.List(fields.Nested(EntrySchema))
+
+
+class ActivitySchema(Schema):
+    kind = fields.String(metadata={"enum": [*ops.KINDS, "rated_basic"]})
+    day = fields.Date(metadata={"description": "in the street's time zone"})
+    at = fields.DateTime(allow_none=True, metadata={"description": "UTC; shifts have a day only"})
+    points = fields.Integer()
+    topic_number = fields.Integer(allow_none=True)
+    topic_title = fields.String(allow_none=True)
+    invited = fields.Boolean()
+    level = fields.String(allow_none=True, metadata={"enum": ["very_satisfied", "satisfied", "basic", "unsatisfied"]})
+    score = fields.Integer(allow_none=True)
+    meeting_number = fields.Integer(allow_none=True)
+    meeting_title = fields.String(allow_none=True)
+    station = fields.String(allow_none=True)
+
+
+class MemberLedgerSchema(Schema):
+    period = fields.Nested(PeriodSchema)
+    rules = fields.List(fields.Nested(RuleSchema))
+    basic_counts = fields.Boolean()
+    entry = fields.Nested(EntrySchema)
+    activities = fields.List(fields.Nested(ActivitySchema))
+
+
+def _period():
+    raw = request.args.get("period")
+    return parse(raw) if raw else of(local_today(g.tenant), g.tenant.timezone, "year")
+
+
+def _period_json(p):
+    return {"key": p.key, "kind": p.kind, "label": p.label, "first_day": p.start_day(),
+            "last_day": p.end_day() - timedelta(days=1)}
+
+
+def _entry_json(e: ops.Entry) -> dict:
+    p = e.person
+    return {"person_id": p.id, "name": p.name, "sector": p.sector, "level": p.level, "community": p.community,
+            "on_roster": p.active, "active": e.active, "counts": {k: e.counts[k] for k in COUNTED},
+            "score_avg": e.score_avg, "points": e.points}
+
+
+def _bad_period(exc: Refused):
+    return fail(422, "validation_error", exc.message, {"period": [exc.message]})
+
+
+@bp.get("/t/<slug>/ledger")
+@operation("/t/{slug}/ledger", "get", "The member ledger (履职档案): every member's counts and points for a period, "
+           "most points first", response=LedgerSchema, query=PERIOD_QUERY + SORT_QUERY)
+@require("ledger.view")
+@street_api
+def ledger():
+    try:
+        period = _period()
+    except Refused as exc:
+        return _bad_period(exc)
+    book = ops.ledger(g.tenant, period, g.api_token.created_by)
+    sort = request.args.get("sort") if request.args.get("sort") in ops.SORTS else "points"
+    return jsonify(LedgerSchema().dump({
+        "period": _period_json(period), "rules": ops.scale_words(book.scale, book.basic_counts),
+        "basic_counts": book.basic_counts, "members_total": book.members_total,
+        "members_active": book.members_active,
+        "items": [_entry_json(e) for e in ops.sorted_entries(book.entries, sort)]}))
+
+
+@bp.get("/t/<slug>/ledger/<uuid:person_id>")
+@operation("/t/{slug}/ledger/{person_id}", "get", "One member's ledger: the counts and points, and every activity "
+           "of the period with its date and points", response=MemberLedgerSchema, query=PERIOD_QUERY)
+@require("ledger.view")
+@street_api
+def member_ledger(person_id):
+    person = ops.find_member(person_id)
+    if person is None:
+        return fail(404, "not_found", "no such member")
+    try:
+        period = _period()
+    except Refused as exc:
+        return _bad_period(exc)
+    points, basic = scale = ops.scale_of(g.tenant, g.api_token.created_by)
+    activities = ops.member_activities(g.tenant, person, period, scale=scale)
+    entry = ops.summary(person, activities)
+    return jsonify(MemberLedgerSchema().dump({
+        "period": _period_json(period), "rules": ops.scale_words(points, basic), "basic_counts": basic,
+        "entry": _entry_json(entry), "activities": activities}))
