@@ -234,10 +234,14 @@ def _active_members(tenant_ids, tz, months) -> dict:
     E, P, M, MP, D = TopicEvent, Person, Meeting, MeetingParticipant, DutyShift
     member = and_(P.kind == "member", P.active.is_(True))
     taker = case((E.action == "claim", E.actor_id), else_=E.data["user_id"].as_integer())
-    claims = (select(E.tenant_id, P.id.label("person_id"), _month(_local(E.at, tz)).label("month"))
-              .join(P, and_(P.tenant_id == E.tenant_id, P.user_id == taker))
-              .where(E.tenant_id.in_(tenant_ids), E.action.in_(("claim", "invite")), member,
-                     _ranges(months, tz, E.at)))
+    # Who took topics up, one row per user and month, before meeting the roster: joined on the
+    # CASE directly, the planner cannot estimate the events and loops over them row by row.
+    takers = (select(E.tenant_id, taker.label("user_id"), _month(_local(E.at, tz)).label("month"))
+              .where(E.tenant_id.in_(tenant_ids), E.action.in_(("claim", "invite")), _ranges(months, tz, E.at))
+              .distinct().subquery())
+    claims = (select(P.tenant_id, P.id.label("person_id"), takers.c.month)
+              .join(takers, and_(takers.c.tenant_id == P.tenant_id, takers.c.user_id == P.user_id))
+              .where(P.tenant_id.in_(tenant_ids), member))
     meetings = (select(MP.tenant_id, MP.person_id, _month(_local(M.starts_at, tz)))
                 .join(M, and_(M.tenant_id == MP.tenant_id, M.id == MP.meeting_id))
                 .join(P, and_(P.tenant_id == MP.tenant_id, P.id == MP.person_id))
