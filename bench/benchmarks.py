@@ -5,9 +5,7 @@ in production and `make test-services`).
     .venv/bin/python bench/benchmarks.py               # 1,000 streets, 50 counties, 2,000,000 topics
     .venv/bin/python bench/benchmarks.py --scale 0.02  # 20 streets in 2 counties, 40,000 topics: a quick run
     (or BENCH_SCALE=0.02; BENCH_WORKERS=n loader processes, default 2; BENCH_EXPLAIN=0 skips the
-    EXPLAIN ANALYZE of the rebuild's slowest statement; BENCH_KEEP=1 keeps the database to look into;
-    BENCH_WHATIF=1 then measures the rebuild and the incremental pass again with the two fixes
-    proposed for what the first measurements show, applied to the scratch database only)
+    EXPLAIN ANALYZE of the rebuild's slowest statement; BENCH_KEEP=1 keeps the database to look into)
 
 A fresh database is created (and dropped at the end) on 127.0.0.1:5432 and migrated with alembic.
 Streets run the five built-in procedures in turn, each with its roster (members with logins),
@@ -56,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import psycopg  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
 from shangliang.benchmarks import history  # noqa: E402
 from shangliang.benchmarks.history import Cast, Member, Profile, Street  # noqa: E402
@@ -496,24 +494,6 @@ def explain_slowest(scratch: Scratch, app, st: Statements, street_ids: list[int]
     return plan
 
 
-def rls_probe(app, street_ids: list[int], platform_id: int) -> tuple[float, int]:
-    """A sequential scan of the meetings table in the rebuild's scope: what the policy's filter
-    costs per row when the planner cannot use it as an index condition."""
-    from shangliang.core.db import db
-    from shangliang.core.tenancy import cross_tenant
-    from shangliang.meetings.models import Meeting
-
-    with app.app_context():
-        with cross_tenant(street_ids, reason="bench rls probe", actor_id=None, acting_tenant_id=platform_id):
-            for knob in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
-                db.execute(text(f"SET LOCAL {knob} = off"))
-            t0 = time.perf_counter()
-            rows = db.scalar(select(func.count()).select_from(Meeting))
-            seconds = time.perf_counter() - t0
-        db.rollback()
-    return seconds, rows
-
-
 def transitions(app, scratch: Scratch, n: int, seed: str = "bench-transitions") -> dict:
     """n transitions by act() on recent open topics spread across the streets, by each street's
     administrator: 转交 or 提请 where the step offers one, otherwise whatever the step still asks
@@ -617,55 +597,6 @@ def incremental(app, street_ids: list[int]) -> tuple[float, int]:
                 db.commit()
         seconds = time.perf_counter() - t0
     return seconds, rewritten
-
-
-# ---------------------------------------------------------------- what if (BENCH_WHATIF=1): the two fixes proposed
-
-ROLLUP_TABLES = ("topics", "topic_events", "roster_people", "meetings", "meeting_participants", "duty_shifts",
-                 "benchmark_rollups", "benchmark_state")
-
-
-def array_once(scratch: Scratch) -> None:
-    """The RLS policies of the tables rollups read, with the tenant list computed once per
-    statement (an InitPlan) instead of parsed from the setting again for every row a filter sees."""
-    with scratch.owner() as conn:
-        for table in ROLLUP_TABLES:
-            conn.execute(f"ALTER POLICY tenant_isolation ON {table} "
-                         "USING (tenant_id = ANY (COALESCE((SELECT app_tenant_ids()), '{}')))")
-
-
-@contextmanager
-def no_nested_loops(app):
-    """A planner hint on the app's connections: the rating lookup's nested loop over the street's
-    events is what makes a one-street refresh slow (a stand-in for reading the last rating in
-    the same pass over the events)."""
-    engine = app.extensions["engine"]
-
-    def hint(dbapi_conn, _record):  # on each new connection, for the whole session
-        dbapi_conn.execute("SET enable_nestloop = off")
-        dbapi_conn.commit()
-
-    engine.dispose()
-    event.listen(engine, "connect", hint)
-    try:
-        yield
-    finally:
-        event.remove(engine, "connect", hint)
-        engine.dispose()
-
-
-def what_if(app, scratch: Scratch, world: dict, street_ids: list[int]) -> dict:
-    out = {"probe_before": rls_probe(app, street_ids, world["platform"])}
-    array_once(scratch)
-    out["probe_after"] = rls_probe(app, street_ids, world["platform"])
-    out["full"], _st, _w = rebuild(app, world["platform"], street_ids)  # not the two big counties' streets
-    out["bare_app"], _o, _g = bare_aggregate(app, scratch, street_ids, world["platform"])
-    print(f"  what if: rebuild {out['full']:.1f} s, bare aggregate {out['bare_app']:.1f} s", flush=True)
-    out["moved"] = transitions(app, scratch, TRANSITIONS, seed="bench-transitions-again")
-    with no_nested_loops(app):
-        out["incr"], out["touched"] = incremental(app, street_ids)
-    print(f"  what if: incremental pass {out['incr']:.1f} s", flush=True)
-    return out
 
 
 # ---------------------------------------------------------------- the county page
@@ -844,8 +775,6 @@ def report(app, scratch, world, street_ids, n_topics, n_events, t) -> dict:
         r["in_county"] = conn.execute("SELECT count(*) FROM tenants WHERE parent_id = %s",
                                       (world["counties"][0],)).fetchone()[0]
     r["got"] = pages(app, county, big, r["period"])
-    if os.environ.get("BENCH_WHATIF"):
-        r["what_if"] = what_if(app, scratch, world, street_ids)
     return r
 
 
@@ -877,17 +806,6 @@ def print_report(r: dict) -> None:
     print(f"   the rebuild ran {len(st.rows)} statements; the slowest (the plan of the first in {EXPLAIN_FILE}):")
     for secs, statement, _p in sorted(st.rows, key=lambda x: -x[0])[:5]:
         print(f"   {secs:7.1f} s  {' '.join(statement.split())[:110]}")
-    if "what_if" in r:
-        w = r["what_if"]
-        print("what if (BENCH_WHATIF=1; not the code as it stands): RLS policies with the tenant list computed once, "
-              "and nested loops off for the incremental pass")
-        (before, rows), (after, _r) = w["probe_before"], w["probe_after"]
-        print(f"   a sequential scan of {rows:,} meetings in the rebuild's scope: {before:.1f} s as migrated, "
-              f"{after:.2f} s with the list computed once ({before / rows * 1e6:.0f} µs a row for the policy)")
-        print(f"   full rebuild {w['full']:.1f} s, bare aggregate {w['bare_app']:.1f} s: ratio "
-              f"{w['full'] / w['bare_app']:.1f}; incremental after {sum(w['moved']['moves'].values()):,} more "
-              f"transitions ({w['touched']} streets' rows rewritten) {w['incr']:.1f} s: ratio {w['incr'] / w['full']:.3f}")
-
 
 if __name__ == "__main__":
     main()
