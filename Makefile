@@ -21,16 +21,17 @@ demo: install
 	@echo "Serving http://127.0.0.1:8000  (Ctrl-C to stop)"
 	$(BIN)/shangliang serve --host 127.0.0.1 --port 8000
 
-# Embedded default: SQLite, local files, in-process jobs. No services needed.
-test: install
+# Embedded default: SQLite, local files, in-process jobs. No services needed; the browser tests'
+# Chromium is installed from Debian when it is missing.
+test: install browser
 	$(BIN)/pytest -q
 
 # The same suite against PostgreSQL, Redis and RabbitMQ on this machine and moto's S3 server.
 # With CI=true a missing service fails the run instead of skipping.
-test-services: install
+test-services: install browser
 	SHANGLIANG_TEST_SERVICES=1 $(BIN)/pytest -q
 
-# Headless Chromium for tests/test_browser.py, from Debian (Playwright's own download is not used).
+# Headless Chromium for the browser tests, from Debian (Playwright's own download is not used).
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)

@@ -96,12 +96,17 @@ def demo():
 
 
 @demo.command("load")
-def demo_load():
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Generate the history up to noon of this day (Asia/Shanghai) instead of now.")
+def demo_load(today):
+    from zoneinfo import ZoneInfo
+
     from .demo import load_demo
 
+    now = today.replace(hour=12, tzinfo=ZoneInfo("Asia/Shanghai")) if today else None
     app = app_or_exit(command=True)
     with app.app_context():
-        created = load_demo(DEMO_PASSWORD)
+        created = load_demo(DEMO_PASSWORD, now)
     click.echo(f"demo data: {created} tenants created")
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     from .demo import demo_logins

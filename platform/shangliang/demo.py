@@ -1,6 +1,7 @@
 """Demo data from tenants/demo/tenants.yaml. Loading twice changes nothing."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -34,7 +35,9 @@ def _user(username: str, name: str, password: str) -> User:
     return db.scalar(select(User).where(User.username == username)) or create_user(username, name, password)
 
 
-def load_demo(password: str) -> int:
+def load_demo(password: str, now: datetime | None = None) -> int:
+    """`now`: the moment the generated history stops and its figures are computed (default: the
+    clock). Tests pin it, so that which twelve months are shown does not depend on the day."""
     spec = _spec()
     created = 0
     platform = ensure_platform()
@@ -65,12 +68,13 @@ def load_demo(password: str) -> int:
                 created += 1
             _brand(street_spec["slug"])
             _roster(street_spec["slug"], password)
-            if street_spec["slug"] in histories and _history(street_spec["slug"], histories[street_spec["slug"]]):
+            if street_spec["slug"] in histories and _history(street_spec["slug"], histories[street_spec["slug"]],
+                                                             now):
                 with_history.append(street_spec["slug"])
             _meeting(street_spec["slug"])
         db.commit()
     if with_history:
-        _rollups(platform, with_history)
+        _rollups(platform, with_history, now)
     return created
 
 
@@ -94,7 +98,7 @@ def _roster(slug: str, password: str) -> None:
         ensure_demo_roster(street, admin_id, password)
 
 
-def _history(slug: str, profile: dict) -> dict | None:
+def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
     """A year of generated topics, meetings and duty shifts (after the roster: its members claim
     and attend), once; tenants/demo/history.yaml says how well the street works."""
     from .benchmarks.history import Profile
@@ -102,16 +106,16 @@ def _history(slug: str, profile: dict) -> dict | None:
 
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     with tenant_context(street.id):
-        return generate(street, Profile.of(profile))
+        return generate(street, Profile.of(profile), now=now)
 
 
-def _rollups(platform: Tenant, slugs: list[str]) -> None:
+def _rollups(platform: Tenant, slugs: list[str], now: datetime | None) -> None:
     """The benchmarking figures of the streets that just got their history, and their counties'."""
     from .benchmarks.rollups import rebuild
     from .core.db import utcnow
 
     ids = list(db.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs))))
-    rebuild(utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
+    rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
     db.commit()
 
 
