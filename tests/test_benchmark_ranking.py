@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shangliang.accounts.operations import Refused
+from shangliang.core.errors import Refused
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
 from shangliang.benchmarks import rollups, tasks

@@ -260,7 +260,7 @@ def test_a_new_transition_rewrites_only_its_month_and_what_holds_it(app, world, 
 
 
 def test_periods_parse_and_refuse_with_the_field_named():
-    from shangliang.accounts.operations import Refused
+    from shangliang.core.errors import Refused
 
     assert parse("2026-11").label == "2026年11月" and parse("2026-Q4").months()[0].key == "2026-10"
     assert parse("2026").previous().key == "2025" and parse("2026-01").previous().key == "2025-12"

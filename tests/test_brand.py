@@ -173,7 +173,7 @@ def test_a_bad_brand_is_refused_naming_the_field_and_keeping_what_was_typed(app,
 
 
 def test_refusals_are_refused_errors_with_the_field(app, world):
-    from shangliang.accounts.operations import Refused
+    from shangliang.core.errors import Refused
 
     with pytest.raises(Refused) as exc:
         save(app, world.yanshan, files={"logo": b"MZ\x90\x00 renamed.exe"})

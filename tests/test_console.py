@@ -93,7 +93,7 @@ def test_bad_street_forms_name_the_field_and_make_nothing(app, as_user, world, c
 
 
 def test_a_failure_late_in_provisioning_leaves_nothing_half_made(app, as_user, world, monkeypatch):
-    from shangliang.accounts.operations import Refused
+    from shangliang.core.errors import Refused
     from shangliang.audit.models import AuditLog
     from shangliang.core.db import db
     from shangliang.core.tenancy import cross_tenant

@@ -577,7 +577,7 @@ def test_meeting_endpoints_are_in_the_openapi_document(client):
 
 
 def test_meetings_created_at_the_same_time_get_their_own_numbers(app, world, street):
-    from shangliang.accounts.operations import Refused
+    from shangliang.core.errors import Refused
     from shangliang.core.db import db
     from shangliang.meetings.operations import create_meeting
     from test_topic_concurrency import PEOPLE, in_parallel

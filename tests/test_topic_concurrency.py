@@ -6,7 +6,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from shangliang.accounts.operations import Refused, add_membership
+from shangliang.accounts.operations import add_membership
+from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish

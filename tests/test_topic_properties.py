@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import uploaded_key
-from shangliang.accounts.operations import Refused
+from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import uploaded_key
-from shangliang.accounts.operations import Refused
+from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish

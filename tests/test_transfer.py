@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from conftest import APP_ROLE, PG_ADMIN, PG_HOST, RUN_ID, SERVICES, csrf_token, migrate, uploaded_key
 from shangliang.accounts.models import User
-from shangliang.accounts.operations import Refused
+from shangliang.core.errors import Refused
 from shangliang.audit.models import AuditLog
 from shangliang.audit.operations import record
 from shangliang.branding.models import BrandVersion

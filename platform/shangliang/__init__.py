@@ -61,7 +61,7 @@ def _register(app: Flask, cfg) -> None:
     from .audit.views import bp as audit_bp
     from .branding.operations import request_brand
     from .branding.views import bp as branding_bp
-    from .core import web
+    from .core import lifecycle, web
     from .core.health import bp as health_bp
     from .core.storage import storage_bp
     from .files.views import bp as files_bp
@@ -88,6 +88,7 @@ def _register(app: Flask, cfg) -> None:
 
     login_manager.init_app(app)
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
+    lifecycle.init_lifecycle(app)  # one commit point per request
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's

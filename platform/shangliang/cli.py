@@ -123,7 +123,8 @@ def demo_load(today):
 @click.password_option()
 def operator_create(username, name, password):
     """Create a platform operator (the first account of a new installation)."""
-    from .accounts.operations import Refused, add_membership, create_user
+    from .accounts.operations import add_membership, create_user
+    from .core.errors import Refused
     from .core.db import db as session
     from .core.tenancy import tenant_context
     from .demo import ensure_platform
@@ -217,7 +218,7 @@ def tenant_export(slug, out):
 @click.option("--slug", "slug", help="a new slug, if the exported one is taken here")
 def tenant_import(zip_path, parent, slug):
     """Create a tenant from an export ZIP_PATH; prints what was restored."""
-    from .accounts.operations import Refused
+    from .core.errors import Refused
     from .transfer.operations import import_tenant, summary_lines
 
     app = app_or_exit(command=True)

@@ -6,11 +6,12 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import case, delete, func, or_, select, update
 
 from ..audit.operations import record
 from ..core import jobs
-from ..core.db import db, utcnow
+from ..core.db import db, own_transaction, utcnow
+from ..core.errors import Refused
 from ..tenants.models import Tenant
 from .models import ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
@@ -21,14 +22,6 @@ MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 30
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "slt_"
-
-
-class Refused(Exception):
-    """An operation refused with a message for the user and the field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None, code: str = "refused"):
-        super().__init__(message)
-        self.message, self.field, self.code = message, field, code
 
 
 def _sha256(value: str) -> str:
@@ -77,7 +70,8 @@ def authenticate(username: str, password: str, ip: str) -> User:
         raise Refused("登录失败次数过多，请 15 分钟后再试", None, "throttled")
     user = db.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    db.add(LoginAttempt(username=username, ip=ip, success=bool(ok and user.is_active_account)))
+    with own_transaction() as s:  # counts towards throttling although a refused request rolls back
+        s.add(LoginAttempt(username=username, ip=ip, success=bool(ok and user.is_active_account)))
     if not ok or not user.is_active_account:
         raise Refused("用户名或密码不正确", None, "invalid_credentials")
     if needs_rehash(user.password_hash):
@@ -205,5 +199,6 @@ def token_from_header(value: str | None) -> ApiToken | None:
     row = db.scalar(select(ApiToken).where(ApiToken.id == tid))
     if row is None or row.revoked_at is not None or not secrets.compare_digest(row.token_hash, _sha256(secret)):
         return None
-    row.last_used_at = utcnow()
+    with own_transaction() as s:  # the token was used even if the request is refused
+        s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
     return row

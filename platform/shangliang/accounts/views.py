@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import public
 from ..i18n import LANGUAGES, _
 from . import operations as ops
@@ -42,22 +43,19 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         return render_template("accounts/login.html", next=request.args.get("next", ""))
     username = request.form.get("username", "")
-    try:
-        user = ops.authenticate(username, request.form.get("password", ""), request.remote_addr or "-")
-    except ops.Refused as exc:
-        db.commit()  # the failed attempt counts towards throttling
-        status = 429 if exc.code == "throttled" else (400 if exc.code == "validation_error" else 401)
-        return render_template("accounts/login.html", error=_(exc.message), error_field=exc.field,
-                               username=username, next=request.form.get("next", "")), status
-    sign_in(user)
-    return redirect(_safe_next(request.form.get("next")))
+    with Attempt() as attempt:  # a failed attempt is counted in a transaction of its own
+        sign_in(ops.authenticate(username, request.form.get("password", ""), request.remote_addr or "-"))
+        return redirect(_safe_next(request.form.get("next")))
+    exc = attempt.refusal
+    status = 429 if exc.code == "throttled" else (400 if exc.code == "validation_error" else 401)
+    return render_template("accounts/login.html", error=_(exc.message), error_field=exc.field,
+                           username=username, next=request.form.get("next", "")), status
 
 
 def sign_in(user) -> None:
-    """Start a server-side session for `user` and commit whatever the request did with it."""
+    """Start a server-side session for `user` (it commits with the request)."""
     ops.end_session(getattr(current_user, "session_token", None))
     token = ops.start_session(user, request.remote_addr, request.user_agent.string)
-    db.commit()
     session.clear()  # a fresh session on every sign-in: nothing from before carries over
     user.session_token = token
     login_user(user)
@@ -67,7 +65,6 @@ def sign_in(user) -> None:
 @public
 def logout():
     ops.end_session(getattr(current_user, "session_token", None))
-    db.commit()
     logout_user()
     session.clear()
     flash(_("您已退出登录"), "info")
@@ -120,34 +117,28 @@ def members():
         if not can("members.manage"):
             abort(403)
         form = {k: request.form.get(k, "").strip() for k in ("username", "display_name", "role")}
-        try:
+        with Attempt() as attempt:
             user = db.scalar(select(User).where(User.username == ops.normalise_username(form["username"])))
             if user is None:
                 user = ops.create_user(form["username"], form["display_name"], request.form.get("password", ""))
             ops.add_membership(g.tenant, current_user.id, user, form["role"])
-            db.commit()
             flash(_("已添加 {name}", name=user.display_name), "success")
             return redirect(url_for(".members"))
-        except ops.Refused as exc:
-            db.rollback()
-            errors[exc.field or "form"] = _(exc.message)
-    status = 400 if errors else 200
+        errors = attempt.errors
     return render_template("accounts/members.html", page=_members_page(), form=form, errors=errors,
-                           roles=ops.ASSIGNABLE[g.tenant.kind]), status
+                           roles=ops.ASSIGNABLE[g.tenant.kind]), 400 if errors else 200
 
 
 @manage.post("/members/<int:user_id>/remove")
 @require("members.manage")
 def remove_member(user_id: int):
-    try:
+    with Attempt() as attempt:
         ops.remove_membership(g.tenant, current_user.id, user_id, request.form.get("role", ""))
-    except ops.Refused as exc:
-        if exc.code == "not_found":
-            abort(404)
-        flash(_(exc.message), "error")
+        flash(_("已移除"), "success")
         return redirect(url_for(".members"))
-    db.commit()
-    flash(_("已移除"), "success")
+    if attempt.refusal.code == "not_found":
+        abort(404)
+    flash(_(attempt.refusal.message), "error")
     return redirect(url_for(".members"))
 
 
@@ -157,13 +148,10 @@ def tokens():
     form, errors, created = {}, {}, None
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("name", "role")}
-        try:
+        with Attempt() as attempt:
             _row, created = ops.create_api_token(g.tenant, current_user.id, form["name"], form["role"])
-            db.commit()
             form = {}
-        except ops.Refused as exc:
-            db.rollback()
-            errors[exc.field or "form"] = _(exc.message)
+        errors = attempt.errors
     rows = db.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()).limit(200)).all()
     return render_template("accounts/tokens.html", tokens=rows, form=form, errors=errors, created=created,
                            roles=ops.ASSIGNABLE[g.tenant.kind]), 400 if errors else 200
@@ -176,6 +164,5 @@ def revoke_token(token_id):
     if row is None:
         abort(404)
     ops.revoke_api_token(g.tenant, current_user.id, row)
-    db.commit()
     flash(_("令牌已停用"), "success")
     return redirect(url_for(".tokens"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..benchmarks import operations as ops
 from ..benchmarks import periods, reports
 from ..benchmarks.measures import DEFAULT_POINTS, MEASURES

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import g, jsonify, request
 from marshmallow import Schema, fields
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..benchmarks import ledger as ops
 from ..benchmarks.periods import of, parse
 from ..core.permissions import require

@@ -7,7 +7,7 @@ from functools import wraps
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import can, require

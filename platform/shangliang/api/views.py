@@ -16,7 +16,7 @@ from ..audit.models import AuditLog
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import public, require
-from ..core.web import error_body
+from ..core.errors import Invalid, Refused, error_body
 from . import schemas
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -24,25 +24,42 @@ OPERATIONS: list[dict] = []
 
 
 def operation(path: str, method: str, summary: str, *, response=None, body=None, status: int = 200,
-              paged: bool = False, query: list | None = None):
+              paged: bool = False, query: list | None = None, subject: str = "form"):
+    """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
+    refusal that names none is reported under."""
     OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
                        "body": body, "status": status, "paged": paged, "query": query or []})
-    return lambda view: view
+
+    def declare(view):
+        view.refusal_field = subject
+        return view
+
+    return declare
 
 
 def fail(status: int, code: str, message: str, fields: dict | None = None):
     return jsonify(error_body(code, message, fields)), status
 
 
-def parse(schema_cls):
-    """Validated JSON body, or the error response naming the failing fields."""
+def body(schema_cls) -> dict:
+    """The validated JSON body; else refused (the lifecycle answers 400/422 naming the fields)."""
     data = request.get_json(silent=True)
     if data is None:
-        return None, fail(400, "invalid_json", "request body must be a JSON object")
+        raise Refused("request body must be a JSON object", None, "invalid_json")
     try:
-        return schema_cls().load(data), None
+        return schema_cls().load(data)
     except ValidationError as err:
-        return None, fail(422, "validation_error", "some fields are invalid", err.messages)
+        raise Invalid(err.messages) from None
+
+
+def parse(schema_cls):
+    """(body, None), or (None, the error response): for views not yet moved to `body`."""
+    try:
+        return body(schema_cls), None
+    except Invalid as exc:
+        return None, fail(422, exc.code, exc.message, exc.errors)
+    except Refused as exc:
+        return None, fail(400, exc.code, exc.message)
 
 
 @bp.before_request
@@ -59,7 +76,6 @@ def authenticate_token():
         # Not this tenant's token: answer as if the tenant did not exist.
         return fail(404, "not_found", "no such tenant for this token")
     g.api_roles, g.api_token = {token.role}, token
-    db.commit()  # last_used_at
 
 
 def page_json(page, schema):
@@ -105,7 +121,7 @@ def add_member():
     try:
         m = account_ops.add_membership(g.tenant, g.api_token.created_by, user, data["role"],
                                        via=f"api token {g.api_token.name}")
-    except account_ops.Refused as exc:
+    except Refused as exc:
         db.rollback()
         status = 409 if exc.code == "conflict" else 422
         return fail(status, exc.code if exc.code == "conflict" else "validation_error", exc.message,
@@ -171,7 +187,7 @@ def create_topic():
         return error
     try:
         topic = topic_ops.create_topic(g.tenant, g.api_token.created_by, data, actor_role=next(iter(g.api_roles)))
-    except account_ops.Refused as exc:
+    except Refused as exc:
         db.rollback()
         return fail(422, exc.code, exc.message, {exc.field or "topic": [exc.message]})
     db.commit()
@@ -191,7 +207,7 @@ def topic(number: int):
 
 @bp.post("/t/<slug>/topics/<int:number>/actions")
 @operation("/t/{slug}/topics/{number}/actions", "post", "Act on a topic at its current step",
-           body=schemas.TopicActionSchema, response=schemas.TopicDetailSchema)
+           body=schemas.TopicActionSchema, response=schemas.TopicDetailSchema, subject="action")
 @require("topics.view")
 def topic_action(number: int):
     from ..topics import operations as topic_ops
@@ -199,23 +215,15 @@ def topic_action(number: int):
     row = _get_topic(number)
     if row is None:
         return fail(404, "not_found", "no such topic")
-    data, error = parse(schemas.TopicActionSchema)
-    if error:
-        return error
-    try:
-        topic_ops.act(g.tenant, g.api_token.created_by, g.api_roles, row, data["action"],
-                      expected_version=data["version"], to=data["to"], comment=data["comment"], data=data["data"])
-    except account_ops.Refused as exc:
-        db.rollback()
-        status = {"conflict": 409, "forbidden": 403}.get(exc.code, 422)
-        return fail(status, exc.code, exc.message, {exc.field or "action": [exc.message]})
-    db.commit()
+    data = body(schemas.TopicActionSchema)
+    topic_ops.act(g.tenant, g.api_token.created_by, g.api_roles, row, data["action"],
+                  expected_version=data["version"], to=data["to"], comment=data["comment"], data=data["data"])
     return jsonify(_topic_json(row, schemas.TopicDetailSchema, detail=True))
 
 
 # ---------------------------------------------------------------- meetings (议事会)
 
-def _refused(exc: account_ops.Refused):
+def _refused(exc: Refused):
     """A refused meeting operation: every field it names, with the status its code calls for."""
     from ..meetings.operations import MeetingInvalid
 
@@ -270,7 +278,7 @@ def _meeting_change(number, schema_cls, change, status=200):
         return error
     try:
         change(meeting, data)
-    except account_ops.Refused as exc:
+    except Refused as exc:
         db.rollback()
         return _refused(exc)
     db.commit()
@@ -302,7 +310,7 @@ def create_meeting():
         return error
     try:
         meeting = meeting_ops.create_meeting(g.tenant, g.api_token.created_by, data)
-    except account_ops.Refused as exc:
+    except Refused as exc:
         db.rollback()
         return _refused(exc)
     db.commit()
@@ -364,7 +372,7 @@ def meeting_topic(number: int):
     def change(m, d):
         topic = _get_topic(d["topic_number"])
         if topic is None:
-            raise account_ops.Refused("本街道没有这个议题", "topic_number", "validation_error")
+            raise Refused("本街道没有这个议题", "topic_number", "validation_error")
         meeting_ops.set_agreement(g.tenant, g.api_token.created_by, m, topic, d["agreement"], link=True)
         if d["record"]:
             meeting_ops.record_consultation(g.tenant, g.api_token.created_by, g.api_roles, m, topic)
@@ -450,7 +458,7 @@ def file_upload():
     try:
         att, form = file_ops.request_upload(g.tenant, g.api_token.created_by, data["owner_kind"], data["owner_id"],
                                             data["filename"], data["size"], data["content_type"], roles=g.api_roles)
-    except account_ops.Refused as exc:
+    except Refused as exc:
         return _file_refused(exc)
     db.commit()
     return jsonify({**_file_json(att), "form": form, "form_expires_in": file_ops.UPLOAD_EXPIRY}), 201
@@ -466,7 +474,7 @@ def file_complete(attachment_id):
 
     try:
         att = file_ops.complete_upload(g.tenant, g.api_token.created_by, attachment_id)
-    except account_ops.Refused as exc:
+    except Refused as exc:
         return _file_refused(exc)
     db.commit()
     return jsonify(_file_json(att)), 202
@@ -495,7 +503,7 @@ def file_list():
     kind = request.args.get("owner_kind", "")
     try:
         owner = file_ops.find_owner(kind, request.args.get("owner_id", ""))
-    except account_ops.Refused as exc:
+    except Refused as exc:
         return fail(404, "not_found", exc.message, {exc.field: [exc.message]})
     if not file_ops.may_see(kind, g.api_roles):
         return fail(404, "not_found", "no such owner")
@@ -512,7 +520,7 @@ def file_delete(attachment_id):
 
     try:
         att = file_ops.delete_attachment(g.tenant, g.api_token.created_by, g.api_roles, attachment_id)
-    except account_ops.Refused as exc:
+    except Refused as exc:
         return _file_refused(exc)
     db.commit()
     return jsonify(_file_json(att))

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, send_
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.pagination import Page, page_arg
 from ..core.permissions import can, require, roles_in
 from ..i18n import _, get_locale

@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..core.tenancy import cross_tenant

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 
 KINDS = ("month", "quarter", "year")
 KIND_LABELS = {"month": "月", "quarter": "季度", "year": "年"}

@@ -9,7 +9,7 @@ from flask import (Blueprint, Response, abort, flash, g, redirect, render_templa
                    url_for)
 from flask_login import current_user
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.permissions import require
 from ..i18n import _, get_locale

@@ -15,7 +15,7 @@ from flask import current_app, g, has_app_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..core.storage import tenant_key

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, make_respon
     request, url_for
 from flask_login import current_user
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.permissions import can, public, require
 from ..core.storage import StorageError

@@ -8,6 +8,7 @@ import os
 import secrets
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -64,8 +65,16 @@ def new_id() -> uuid.UUID:
 
 
 Session = scoped_session(sessionmaker(expire_on_commit=False))
-# `db` reads better in operations: db.add(...), db.execute(...), db.commit().
+# `db` reads better in operations: db.add(...), db.execute(...), db.flush(); the request commits.
 db = Session
+
+
+@contextmanager
+def own_transaction():
+    """A short transaction beside the request's, committed at once, for rows that must survive
+    the request's rollback: a failed sign-in counted for throttling, the audit of a read."""
+    with Session.session_factory(bind=Session.get_bind()) as s, s.begin():
+        yield s
 
 
 def make_engine(url: str) -> Engine:

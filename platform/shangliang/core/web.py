@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..i18n import _
 from .db import Session
+from .errors import error_body
 from .tenancy import Scope, reset_scope, set_scope
 
 ERROR_TEXT = {
@@ -78,14 +79,6 @@ def init_security_headers(app: Flask, storage_origin: str | None) -> None:
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
-
-
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    """The one shape of every JSON error."""
-    err = {"code": code, "message": message}
-    if fields:
-        err["fields"] = fields
-    return {"error": err}
 
 
 def init_errors(app: Flask) -> None:

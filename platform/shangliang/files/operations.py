@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import delete, func, inspect as sa_inspect, select, update
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..core.jobs import enqueue

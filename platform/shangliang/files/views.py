@@ -8,12 +8,12 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from ..accounts.models import User
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
 from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY
-from ..core.web import error_body
+from ..core.errors import error_body
 from ..i18n import _
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the jobs)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record as audit
 from ..core.db import db, utcnow
 from ..roster.models import Person, Station

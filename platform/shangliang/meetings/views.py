@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db, utcnow
 from ..core.pagination import paginate
 from ..core.permissions import can, require, roles_in

@@ -13,7 +13,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db, utcnow
 from ..tenants.models import Tenant
 from ..topics import operations as topics

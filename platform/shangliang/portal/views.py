@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from sqlalchemy import select
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import public

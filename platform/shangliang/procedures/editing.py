@@ -7,7 +7,7 @@ import copy
 
 import yaml
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from .schema import ACTOR_ROLES, PHASES
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.permissions import can, require
 from ..i18n import _

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..notifications.operations import notify

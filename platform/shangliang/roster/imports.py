@@ -28,7 +28,8 @@ from openpyxl.xml.functions import iterparse
 from sqlalchemy import select, update
 
 from ..accounts.models import Membership, User
-from ..accounts.operations import Refused, normalise_username
+from ..accounts.operations import normalise_username
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core import jobs
 from ..core.db import db, utcnow

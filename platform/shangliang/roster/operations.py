@@ -12,7 +12,8 @@ import uuid
 from sqlalchemy import case, func, or_, select
 
 from ..accounts.models import Membership, User
-from ..accounts.operations import Refused, normalise_username
+from ..accounts.operations import normalise_username
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..tenants.models import Community, Tenant

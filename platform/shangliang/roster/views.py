@@ -9,7 +9,7 @@ from functools import wraps
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import can, require

@@ -10,7 +10,8 @@ from zoneinfo import available_timezones
 from sqlalchemy import func, select, update
 
 from ..accounts.models import Membership, User
-from ..accounts.operations import Refused, add_membership
+from ..accounts.operations import add_membership
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..core.tenancy import cross_tenant, tenant_context

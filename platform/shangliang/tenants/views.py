@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..accounts.operations import ASSIGNABLE, Refused, create_user
+from ..accounts.operations import ASSIGNABLE, create_user
+from ..core.errors import Refused
 from ..accounts.views import sign_in
 from ..core.db import db
 from ..core.pagination import paginate

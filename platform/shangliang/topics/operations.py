@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..core.db import db, utcnow
 from ..procedures.operations import current_version
 from ..procedures.schema import FIELDS

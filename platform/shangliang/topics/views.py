@@ -5,8 +5,8 @@ from flask_login import current_user
 from sqlalchemy import and_, exists, func, or_, select
 
 from ..accounts.models import Membership, User
-from ..accounts.operations import Refused
 from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require, roles_in
 from ..i18n import _
@@ -87,15 +87,12 @@ def new():
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("title", "description", "channel", "category", "urgency",
                                                      "community", "grid", "place", "resident_name", "resident_phone")}
-        try:
+        with Attempt() as attempt:
             roles = roles_in(current_user, g.tenant)
             topic = ops.create_topic(g.tenant, current_user.id, form, actor_role=next(iter(sorted(roles)), None))
-            db.commit()
             flash(_("已登记议题 #{n}", n=topic.number), "success")
             return redirect(url_for(".show", number=topic.number))
-        except Refused as exc:
-            db.rollback()
-            errors[exc.field or "form"] = _(exc.message)
+        errors = attempt.errors
     return render_template("topics/new.html", form=form, errors=errors, channels=CHANNELS,
                            version=current_version(g.tenant)), 400 if errors else 200
 
@@ -155,15 +152,11 @@ def act(number: int):
     topic = _topic(number)
     kind = request.form.get("action", "")
     data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action", "to", "version", "comment")}
-    try:
+    with Attempt() as attempt:
         ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
                 expected_version=request.form.get("version", type=int, default=-1),
                 to=request.form.get("to") or None, comment=request.form.get("comment", ""), data=data)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        status = {"conflict": 409, "forbidden": 403}.get(exc.code, 400)
-        return show(number, errors={exc.field or "form": _(exc.message), "action": kind}, status=status,
-                    typed=request.form)  # the refused form shows again with what was typed
-    flash(_("已记录"), "success")
-    return redirect(url_for(".show", number=number))
+        flash(_("已记录"), "success")
+        return redirect(url_for(".show", number=number))
+    # the refused form shows again with what was typed
+    return show(number, errors={**attempt.errors, "action": kind}, status=attempt.status, typed=request.form)

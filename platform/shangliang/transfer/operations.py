@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 
 from .. import models  # noqa: F401  (every table in the metadata)
 from ..accounts.models import User
-from ..accounts.operations import USERNAME_RE, Refused
+from ..accounts.operations import USERNAME_RE
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core import jobs
 from ..core.db import Base, db, utcnow

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..accounts.operations import Refused
+from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db
 from ..core.permissions import require
