@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export SHANGLIANG_INSTANCE ?= $(CURDIR)/instance
+# A test process per core; a file's tests stay together, so module-scoped fixtures are built once.
+PARALLEL ?= -n auto --dist loadfile
 
 .PHONY: demo test test-services install lock bench clean browser
 
@@ -24,12 +26,12 @@ demo: install
 # Embedded default: SQLite, local files, in-process jobs. No services needed; the browser tests'
 # Chromium is installed from Debian when it is missing.
 test: install browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PARALLEL)
 
 # The same suite against PostgreSQL, Redis and RabbitMQ on this machine and moto's S3 server.
 # With CI=true a missing service fails the run instead of skipping.
 test-services: install browser
-	SHANGLIANG_TEST_SERVICES=1 $(BIN)/pytest -q
+	SHANGLIANG_TEST_SERVICES=1 $(BIN)/pytest -q $(PARALLEL)
 
 # Headless Chromium for the browser tests, from Debian (Playwright's own download is not used).
 browser:

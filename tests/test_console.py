@@ -98,7 +98,7 @@ def test_a_failure_late_in_provisioning_leaves_nothing_half_made(app, as_user, w
     from shangliang.core.db import db
     from shangliang.core.tenancy import cross_tenant
     from shangliang.procedures.models import ProcedureVersion
-    from shangliang.tenants import operations
+    from shangliang.console import operations
     from shangliang.tenants.models import Community
 
     def broken(*a, **k):

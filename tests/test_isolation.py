@@ -16,7 +16,7 @@ UNSCOPED = {
     "static": "public assets",
     "accounts.login": "sign-in form",
     "accounts.logout": "ends one's own session",
-    "accounts.home": "lists only one's own tenants (test_accounts)",
+    "tenants.home": "lists only one's own tenants (test_accounts)",
     "accounts.set_language": "sets a cookie",
     "api.openapi": "the API document, no data",
     "health.healthz": "service health, no tenant data",

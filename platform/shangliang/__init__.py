@@ -85,6 +85,7 @@ def _register(app: Flask, cfg) -> None:
     from .benchmarks.ledger_views import bp as ledger_bp
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
+    from .console.views import bp as console_bp
 
     login_manager.init_app(app)
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
@@ -95,7 +96,7 @@ def _register(app: Flask, cfg) -> None:
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
                health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
-               roster_bp, duty_bp, ledger_bp, benchmarks_bp):
+               roster_bp, duty_bp, ledger_bp, benchmarks_bp, console_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)
@@ -115,7 +116,7 @@ def _template_context():
     from flask import g
     from flask_login import current_user
 
-    from .accounts.operations import visible_tenants
+    from .tenants.operations import visible_tenants
     from .core.permissions import can
 
     def switchable():

@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, func, or_, select, update
 
@@ -12,9 +13,12 @@ from ..audit.operations import record
 from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
-from ..tenants.models import Tenant
+from ..core.permissions import load_memberships_with
 from .models import ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
+
+if TYPE_CHECKING:  # a type only: tenants sit above accounts
+    from ..tenants.models import Tenant
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -103,29 +107,13 @@ def end_session(token: str | None) -> None:
 
 
 
-# ---------------------------------------------------------------- tenants a person sees
+# ---------------------------------------------------------------- the roles a person holds
 
-SWITCHER_LIMIT = 60
-
-
-def visible_tenants(user, limit: int = SWITCHER_LIMIT) -> list[Tenant]:
-    """Tenants a person belongs to; a county admin also sees the county's streets.
-
-    A platform operator gets the platform and the counties here (streets are reached
-    through the paginated tenants page), so the list stays short at any size.
-    """
-    from ..core.permissions import memberships_of
-
-    pairs = memberships_of(user)
-    if any(r == "platform_admin" for _, r in pairs):
-        q = select(Tenant).where(Tenant.kind != "street", Tenant.status != "archived")
-    else:
-        ids = {t for t, _ in pairs}
-        counties = {t for t, r in pairs if r == "county_admin"}
-        q = select(Tenant).where(or_(Tenant.id.in_(ids), Tenant.parent_id.in_(counties)),
-                                 Tenant.status != "archived")
-    order = case({"platform": 0, "county": 1}, value=Tenant.kind, else_=2)
-    return list(db.scalars(q.order_by(order, Tenant.id).limit(limit)))
+@load_memberships_with
+def _memberships(user_id: int) -> list[tuple[int, str]]:
+    rows = db.execute(select(Membership.tenant_id, Membership.role).where(Membership.user_id == user_id)
+                      .execution_options(own_rows=True))
+    return [(t, r) for t, r in rows]
 
 
 # ---------------------------------------------------------------- memberships
@@ -146,9 +134,7 @@ def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str, 
     m = Membership(tenant_id=tenant.id, user_id=user.id, role=role, created_by=actor_id)
     db.add(m)
     record(tenant.id, actor_id, "membership.add", user.username, {"role": role, **({"via": via} if via else {})})
-    from ..notifications.tasks import welcome_member
-
-    jobs.enqueue(welcome_member, user.id, role, tenant_id=tenant.id)
+    jobs.enqueue("notifications.tasks.welcome_member", user.id, role, tenant_id=tenant.id)
     return m
 
 

@@ -28,10 +28,10 @@ def load_user(token: str):
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect would make the login page a phishing aid."""
     if not target:
-        return url_for("accounts.home")
+        return url_for("tenants.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("accounts.home")
+        return url_for("tenants.home")
     return target
 
 
@@ -69,17 +69,6 @@ def logout():
     session.clear()
     flash(_("您已退出登录"), "info")
     return redirect(url_for("accounts.login"))
-
-
-@bp.get("/")
-@public
-def home():
-    if not current_user.is_authenticated:
-        return redirect(url_for("accounts.login"))
-    tenants = ops.visible_tenants(current_user)
-    if len(tenants) == 1:
-        return redirect(url_for("tenants.dashboard", slug=tenants[0].slug))
-    return render_template("accounts/home.html", tenants=tenants)
 
 
 @bp.get("/lang/<code>")

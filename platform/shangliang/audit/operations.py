@@ -4,7 +4,7 @@ from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
 from ..core.db import db
-from ..core.tenancy import tenant_context
+from ..core.tenancy import record_escapes_with, tenant_context
 from .models import AuditLog
 
 
@@ -30,3 +30,6 @@ def record_escape(acting_tenant_id, actor_id, reason, tenant_ids, ip=None) -> No
         s.add(AuditLog(tenant_id=acting_tenant_id, actor_id=actor_id, action="cross_tenant.read",
                        target=reason, detail={"tenants": list(tenant_ids)}, ip=ip or client_ip()))
         s.commit()
+
+
+record_escapes_with(record_escape)

@@ -143,14 +143,19 @@ def _run_once(name, fn, tenant_id, job_id, args) -> None:
 
 # ---------------------------------------------------------------- outbox
 
-def enqueue(actor: dramatiq.Actor, *args, tenant_id: int | None = None) -> uuid.UUID:
-    """Record a job in the current transaction; it is sent only if the transaction commits."""
+def enqueue(actor: dramatiq.Actor | str, *args, tenant_id: int | None = None) -> uuid.UUID:
+    """Record a job in the current transaction; it is sent only if the transaction commits.
+
+    `actor` may be given by name ("notifications.tasks.welcome_member"): an operation then queues
+    a job of a module above it without importing it (the app and the worker import every tasks
+    module, so the name is known by the time anything is sent)."""
     tid = tenant_id or current_tenant_id()
     if tid is None:
         raise RuntimeError("jobs run inside a tenant: enqueue with a tenant set")
-    if actor.actor_name not in _actors:
-        raise ValueError(f"{actor.actor_name} is not a tenant_actor")
-    msg = OutboxMessage(id=new_id(), tenant_id=tid, actor=actor.actor_name, args=list(args))
+    name = actor if isinstance(actor, str) else actor.actor_name
+    if name not in _actors:
+        raise ValueError(f"{name} is not a tenant_actor")
+    msg = OutboxMessage(id=new_id(), tenant_id=tid, actor=name, args=list(args))
     db.add(msg)
     db.info.setdefault("outbox", []).append(msg.id)
     return msg.id

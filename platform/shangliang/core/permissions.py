@@ -9,10 +9,8 @@ from functools import wraps
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
-from .db import db
 
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
          "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create",
@@ -33,15 +31,21 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 
 
+_membership_loader = None
+
+
+def load_memberships_with(loader):
+    """Accounts (above core) registers how a user's (tenant_id, role) pairs are read."""
+    global _membership_loader
+    _membership_loader = loader
+    return loader
+
+
 def memberships_of(user) -> list[tuple[int, str]]:
     """(tenant_id, role) pairs of the user, loaded once per request."""
-    from ..accounts.models import Membership
-
     cache = g.setdefault("_memberships", {})
     if user.id not in cache:
-        rows = db.execute(select(Membership.tenant_id, Membership.role).where(Membership.user_id == user.id)
-                          .execution_options(own_rows=True))
-        cache[user.id] = [(t, r) for t, r in rows]
+        cache[user.id] = _membership_loader(user.id)
     return cache[user.id]
 
 

@@ -94,6 +94,15 @@ def user_context(user_id: int):
         reset_scope(token)
 
 
+_escape_recorder = None
+
+
+def record_escapes_with(recorder) -> None:
+    """The audit log registers how a cross-tenant read is recorded (it sits above this module)."""
+    global _escape_recorder
+    _escape_recorder = recorder
+
+
 @contextmanager
 def cross_tenant(tenant_ids, *, reason: str, actor_id: int | None, acting_tenant_id: int | None,
                  ip: str | None = None):
@@ -103,9 +112,9 @@ def cross_tenant(tenant_ids, *, reason: str, actor_id: int | None, acting_tenant
     leave it. The audit row is committed on its own so that it survives a failed read.
     """
     ids = tuple(sorted({int(t) for t in tenant_ids}))
-    from ..audit.operations import record_escape  # late: audit depends on this module
-
-    record_escape(acting_tenant_id, actor_id, reason, ids, ip)
+    if _escape_recorder is None:  # fail closed: no cross-tenant read goes unaudited
+        raise RuntimeError("cross-tenant reads are audited: no recorder is registered (import shangliang.audit)")
+    _escape_recorder(acting_tenant_id, actor_id, reason, ids, ip)
     outer = _scope.get()
     token = set_scope(Scope(outer.tenant_id if outer else None, ids,
                             outer.user_id if outer else actor_id, read_only=True, reason=reason))
