@@ -371,7 +371,7 @@ def test_a_preview_does_not_leak_into_the_next_request(app, as_user, client, wor
 @pytest.mark.parametrize("slug", ["yanshan", "guangwumen", "langshan", "shizilou", "guangchuan"])
 def test_demo_presets_pass_the_checks_and_draw_valid_logos(app, slug):
     from shangliang.branding import operations as ops
-    from shangliang.branding import presets
+    from shangliang.demo import brands as presets
 
     spec = presets.preset(slug)
     values, errors = ops.check_fields(presets.form_of(spec))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from conftest import PASSWORD
 from shangliang.accounts.operations import add_membership, create_api_token, create_user
-from shangliang.benchmarks import ledger as ledger_ops
+from shangliang.ledger import operations as ledger_ops
 from shangliang.benchmarks import rollups
 from shangliang.benchmarks.measures import DEFAULT_POINTS, DEFAULT_SETTINGS
 from shangliang.benchmarks.models import Rollup

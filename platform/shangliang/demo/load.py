@@ -7,15 +7,15 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from .accounts.models import User
-from .accounts.operations import add_membership, create_user
-from .core.db import db
-from .core.tenancy import tenant_context
-from .procedures.operations import adopt
-from .tenants.models import Community, Tenant
-from .tenants.operations import create_tenant, parse_communities
+from ..accounts.models import User
+from ..accounts.operations import add_membership, create_user
+from ..core.db import db
+from ..core.tenancy import tenant_context
+from ..procedures.operations import adopt
+from ..tenants.models import Community, Tenant
+from ..tenants.operations import create_tenant, parse_communities
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "tenants" / "demo" / "tenants.yaml"
+DEMO_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "tenants.yaml"
 HISTORY_FILE = DEMO_FILE.with_name("history.yaml")
 
 
@@ -80,7 +80,7 @@ def load_demo(password: str, now: datetime | None = None) -> int:
 
 def _brand(slug: str) -> None:
     """The street's brand from tenants/brands/<slug>.yaml, once (see branding/presets.py)."""
-    from .branding.presets import ensure_demo_brand
+    from .brands import ensure_demo_brand
 
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
@@ -90,7 +90,7 @@ def _brand(slug: str) -> None:
 
 def _roster(slug: str, password: str) -> None:
     """The street's roster, stations and this week's rota from tenants/demo/roster.yaml."""
-    from .roster.demo import ensure_demo_roster
+    from .roster import ensure_demo_roster
 
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
@@ -101,8 +101,8 @@ def _roster(slug: str, password: str) -> None:
 def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
     """A year of generated topics, meetings and duty shifts (after the roster: its members claim
     and attend), once; tenants/demo/history.yaml says how well the street works."""
-    from .benchmarks.history import Profile
-    from .benchmarks.history_store import generate
+    from .history import Profile
+    from .history_store import generate
 
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     with tenant_context(street.id):
@@ -111,8 +111,8 @@ def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
 
 def _rollups(platform: Tenant, slugs: list[str], now: datetime | None) -> None:
     """The benchmarking figures of the streets that just got their history, and their counties'."""
-    from .benchmarks.rollups import rebuild
-    from .core.db import utcnow
+    from ..benchmarks.rollups import rebuild
+    from ..core.db import utcnow
 
     ids = list(db.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs))))
     rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
@@ -121,7 +121,7 @@ def _rollups(platform: Tenant, slugs: list[str], now: datetime | None) -> None:
 
 def _meeting(slug: str) -> None:
     """One held meeting with minutes and a work list, from tenants/demo/meetings.yaml (after the roster)."""
-    from .meetings.demo import ensure_demo_meeting
+    from .meetings import ensure_demo_meeting
 
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
@@ -136,7 +136,7 @@ def demo_logins() -> list[tuple[str, str]]:
         rows.append((f"{c['slug']}-admin", f"{c['name']} 区县管理员"))
         for s in c["streets"]:
             rows.append((f"{s['slug']}-admin", f"{s['name']}（{s['practice']}）街道管理员"))
-    from .roster.demo import demo_logins as member_logins
+    from .roster import demo_logins as member_logins
 
     rows += member_logins()
     return rows

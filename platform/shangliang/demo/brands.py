@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ..core.db import db
 from ..tenants.models import Tenant
-from . import operations as ops
-from .models import BrandVersion
+from ..branding import operations as ops
+from ..branding.models import BrandVersion
 
 PRESETS_DIR = Path(__file__).resolve().parents[3] / "tenants" / "brands"
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/System/Library/Fonts", "C:/Windows/Fonts")
