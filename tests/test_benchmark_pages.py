@@ -20,7 +20,7 @@ from shangliang.accounts.operations import add_membership, create_api_token, cre
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
 from shangliang.benchmarks import rollups
-from shangliang.benchmarks.models import Publication, Rollup
+from shangliang.benchmarks.models import PublishedRanking, Rollup
 from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
@@ -543,7 +543,7 @@ def test_another_tenants_people_get_404_on_every_benchmarking_url(story, as_user
     for path in ("benchmarks", "benchmarks/publications", "benchmarks/publications/1", "benchmarks/settings"):
         assert client.get(f"/api/v1/t/{county.slug}/{path}", headers=auth).status_code == 404
     with app.app_context(), tenant_context(county.id):
-        assert db.scalar(select(Publication.number)) == 1  # nothing else was published
+        assert db.scalar(select(PublishedRanking.number)) == 1  # nothing else was published
 
 
 def seed_streets(app, county, n, offset):

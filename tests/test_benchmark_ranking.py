@@ -151,7 +151,7 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
     number, or the late ones are told someone else just published."""
     import threading
 
-    from shangliang.benchmarks.models import Publication
+    from shangliang.benchmarks.models import PublishedRanking
 
     with app.app_context():
         county, streets = make_county(world, 1, ["qibu_dingdan"])
@@ -180,6 +180,6 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
     for t in threads:
         t.join(60)
     with app.app_context(), tenant_context(county.id):
-        numbers = sorted(db.scalars(select(Publication.number)))
+        numbers = sorted(db.scalars(select(PublishedRanking.number)))
     assert len(outcomes) == 6 and set(outcomes) <= set(numbers) | {"conflict"}
     assert numbers == list(range(1, len(numbers) + 1))  # no number twice, none skipped

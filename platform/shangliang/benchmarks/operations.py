@@ -21,7 +21,7 @@ from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
 from . import rollups
 from .measures import BY_KEY, DEFAULT_POINTS, DEFAULT_SETTINGS, MEASURES, definitions
-from .models import BenchmarkSettings, Publication, Rollup
+from .models import BenchmarkSettings, PublishedRanking, Rollup
 from .periods import Period, recent
 
 MAX_WEIGHTED = 100
@@ -312,7 +312,7 @@ def standing(street: Tenant, period: Period, actor_id: int | None) -> Standing:
 
 # ---------------------------------------------------------------- publishing
 
-def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "") -> Publication:
+def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "") -> PublishedRanking:
     """Freeze the ranking as it reads now, with the settings and the words of every measure."""
     title = (title or "").strip() or f"{parent.name}{period.label}对标排名"
     if len(title) > 120:
@@ -324,18 +324,18 @@ def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "
     # Publishing twice at once (a double click): the parent's row queues the second on PostgreSQL,
     # and the unique number refuses it anywhere else.
     db.execute(select(Tenant.id).where(Tenant.id == parent.id).with_for_update())
-    number = (db.scalar(select(func.max(Publication.number))) or 0) + 1
-    pub = Publication(tenant_id=parent.id, number=number, period=period.key, title=title, settings=settings,
+    number = (db.scalar(select(func.max(PublishedRanking.number))) or 0) + 1
+    published = PublishedRanking(tenant_id=parent.id, number=number, period=period.key, title=title, settings=settings,
                       definitions=definitions(settings), rows=[_frozen(ln) for ln in table.lines],
                       as_of=table.as_of or utcnow(), published_by=actor_id)
     try:
         with db.begin_nested():
-            db.add(pub)
+            db.add(published)
     except IntegrityError:
         raise Refused("刚有人同时发布了排名，请刷新后查看", "period", "conflict") from None
     record(parent.id, actor_id, "benchmark.publish", period.key, {"number": number, "title": title})
     db.flush()
-    return pub
+    return published
 
 
 def _frozen(line: Line) -> dict:
@@ -345,13 +345,17 @@ def _frozen(line: Line) -> dict:
             "previous_rank": line.previous_rank, "change": line.change}
 
 
-def publications(parent: Tenant) -> list[Publication]:
-    return list(db.scalars(select(Publication).order_by(Publication.number.desc())))
+def published_rankings(parent: Tenant) -> list[PublishedRanking]:
+    return list(db.scalars(select(PublishedRanking).order_by(PublishedRanking.number.desc())))
 
 
-def find_publication(number: int) -> Publication | None:
+def find_published_ranking(number: int) -> PublishedRanking | None:
     """One of the current tenant's published rankings, by its number."""
-    return db.scalar(select(Publication).where(Publication.number == number))
+    return db.scalar(select(PublishedRanking).where(PublishedRanking.number == number))
+
+
+# TEMPORARY (issue 11): the old names, until api/benchmarks.py calls the new ones.
+publications, find_publication = published_rankings, find_published_ranking
 
 
 # ---------------------------------------------------------------- drill-down

@@ -161,27 +161,27 @@ def publish():
     if error:
         return _county_page(period, publish_errors={"period": error}, title=title, status=400)
     try:
-        pub = ops.publish(g.tenant, current_user.id, period, title)
+        published = ops.publish(g.tenant, current_user.id, period, title)
         db.commit()
     except Refused as exc:
         db.rollback()
         return _county_page(period, publish_errors=_errors(exc), title=title, status=400)
-    flash(_("已发布第 {n} 号排名：{title}", n=pub.number, title=pub.title), "success")
-    return redirect(url_for(".publication", number=pub.number))
+    flash(_("已发布第 {n} 号排名：{title}", n=published.number, title=published.title), "success")
+    return redirect(url_for(".published_ranking", number=published.number))
 
 
-def _publication_or_404(number: int):
-    pub = ops.find_publication(number)
-    if pub is None:
+def _published_or_404(number: int):
+    published = ops.find_published_ranking(number)
+    if published is None:
         abort(404)
-    return reports.publication_table(g.tenant, pub)
+    return reports.published_table(g.tenant, published)
 
 
 @bp.get("/publications/<int:number>")
 @require("benchmarks.view")
-def publication(number: int):
-    table = _publication_or_404(number)
-    return render_template("benchmarks/publication.html", table=table, period=table.period, phase_note=PHASE_NOTE)
+def published_ranking(number: int):
+    table = _published_or_404(number)
+    return render_template("benchmarks/published_ranking.html", table=table, period=table.period, phase_note=PHASE_NOTE)
 
 
 # ---------------------------------------------------------------- files
@@ -218,16 +218,16 @@ def export_csv():
 
 @bp.get("/publications/<int:number>.xlsx")
 @require("benchmarks.view")
-def publication_xlsx(number: int):
-    table = _publication_or_404(number)
+def published_ranking_xlsx(number: int):
+    table = _published_or_404(number)
     return _file(exports.ranking_xlsx(table, g.tenant.timezone), exports.XLSX,
                  f"{g.tenant.name}对标-{table.period.key}-第{number}号.xlsx")
 
 
 @bp.get("/publications/<int:number>.csv")
 @require("benchmarks.view")
-def publication_csv(number: int):
-    table = _publication_or_404(number)
+def published_ranking_csv(number: int):
+    table = _published_or_404(number)
     return _file(exports.ranking_csv(table), exports.CSV, f"{g.tenant.name}对标-{table.period.key}-第{number}号.csv")
 
 
