@@ -310,7 +310,7 @@ def test_the_ledger_and_the_participation_measure_agree(app, world, clock):
     with app.app_context():
         history(world, clock)
         rollups.rebuild(datetime(2025, 6, 30, tzinfo=UTC), tenant_ids=[world.yanshan.id],
-                        acting_tenant_id=world.platform.id)
+                        acting_tenant_id=world.platform.id, commit=db.commit)
         for period in ("2025-03", "2025-04", "2025-05", "2025-Q1", "2025-Q2", "2025"):
             lines, book = book_of(world, period)
             with tenant_context(world.yanshan.id):

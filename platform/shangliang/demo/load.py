@@ -115,8 +115,7 @@ def _rollups(platform: Tenant, slugs: list[str], now: datetime | None) -> None:
     from ..core.db import utcnow
 
     ids = list(db.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs))))
-    rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
-    db.commit()
+    rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id, commit=db.commit)
 
 
 def _meeting(slug: str) -> None:
