@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..core.db import db, utcnow
 from ..tenants.models import Tenant
+from . import drilldown as drill
 from . import operations as ops
 from . import periods, rollups
 from .measures import BY_KEY, MEASURES, definitions
@@ -244,7 +245,7 @@ def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, acto
               limit: int = 500) -> Drilldown:
     """The topics behind one street's figure, and the figure itself from the street's rollup."""
     settings = ops.settings_of(parent)
-    topics = ops.drilldown(parent, street, period, measure, actor_id, limit=limit)
+    topics = drill.topics_behind(parent, street, period, measure, actor_id, limit=limit)
     rows = ops._rows_of([street], [period.key], reason=f"benchmark drill-down {period.key} {measure}",
                         actor_id=actor_id, acting=parent)
     figures = rows.get((street.id, period.key)) or rollups._empty()

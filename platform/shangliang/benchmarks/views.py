@@ -14,6 +14,7 @@ from ..core.db import db
 from ..core.permissions import require
 from ..i18n import _, get_locale
 from . import charts, exports, periods, reports
+from . import drilldown as drill
 from . import operations as ops
 from ..topics.channels import CHANNELS
 from ..topics.operations import RATING_LABELS
@@ -46,7 +47,7 @@ def bm_definition(key: str) -> dict:
 
 @bp.app_template_global()
 def bm_drillable(key: str) -> bool:
-    return key in ops.DRILL
+    return key in drill.DRILL
 
 
 @bp.app_template_global()
@@ -242,9 +243,9 @@ def drilldown(street: str):
         abort(404)
     period, error = _period()
     measure = request.args.get("measure") or "collected"
-    if measure not in ops.DRILL:
+    if measure not in drill.DRILL:
         measure, error = "collected", _("该指标没有可查看的议题明细")
     view = reports.drilldown(g.tenant, target, period, measure, current_user.id)
     return render_template("benchmarks/drilldown.html", view=view, period=period, error=error,
-                           drillable=[m for m in MEASURES if m.key in ops.DRILL], channels=CHANNELS,
+                           drillable=[m for m in MEASURES if m.key in drill.DRILL], channels=CHANNELS,
                            rating_labels=RATING_LABELS, **_nav(period)), 400 if error else 200
