@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..core.db import db
 from ..tenants.models import Tenant
 from ..branding import operations as ops
+from ..branding.fields import hotlines_text, stations_text
 from ..branding.models import BrandVersion
 
 PRESETS_DIR = Path(__file__).resolve().parents[3] / "tenants" / "brands"
@@ -98,8 +99,8 @@ def form_of(spec: dict) -> dict:
     """A preset as the brand page would post it."""
     form = {k: spec.get(k, "") or "" for k in ("display_name", "brand_name", "slogan", "intro", "primary_colour",
                                                 "accent_colour", "text_colour", "mailbox", "footer", "note")}
-    form["hotlines"] = ops.hotlines_text(spec.get("hotlines") or [])
-    form["stations"] = ops.stations_text(spec.get("stations") or [])
+    form["hotlines"] = hotlines_text(spec.get("hotlines") or [])
+    form["stations"] = stations_text(spec.get("stations") or [])
     return form
 
 
