@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, flash, g, redirect, render_templa
 from flask_login import current_user
 
 from ..core.errors import Refused
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _, get_locale
 from . import charts, exports, periods, reports
@@ -86,10 +86,6 @@ def _comparing():
         abort(403)
 
 
-def _errors(exc: Refused) -> dict[str, str]:
-    return {k: _(v) for k, v in getattr(exc, "errors", {exc.field or "form": exc.message}).items()}
-
-
 def _file(body: bytes, mimetype: str, name: str) -> Response:
     return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
 
@@ -133,21 +129,19 @@ def chart():
 @require("benchmarks.manage")
 def settings():
     _comparing()
-    errors, status = {}, 200
-    if request.method == "POST":
-        form = request.form.to_dict()
-        form["measures"] = request.form.getlist("measures")
-        try:
-            ops.save_settings(g.tenant, current_user.id, form)
-            db.commit()
-            flash(_("已保存对标设置，排名按新的权重计算；已发布的排名不变"), "success")
-            return redirect(url_for(".index"))
-        except Refused as exc:
-            db.rollback()
-            errors, status = _errors(exc), 400
-    else:
-        form = reports.settings_form(ops.settings_of(g.tenant))
-    return render_template("benchmarks/settings.html", form=form, errors=errors, measures=MEASURES,
+    if request.method != "POST":
+        return _settings_page(reports.settings_form(ops.settings_of(g.tenant)))
+    form = request.form.to_dict()
+    form["measures"] = request.form.getlist("measures")
+    with Attempt() as attempt:
+        ops.save_settings(g.tenant, current_user.id, form)
+        flash(_("已保存对标设置，排名按新的权重计算；已发布的排名不变"), "success")
+        return redirect(url_for(".index"))
+    return _settings_page(form, attempt.errors, attempt.status)
+
+
+def _settings_page(form: dict, errors: dict | None = None, status: int = 200):
+    return render_template("benchmarks/settings.html", form=form, errors=errors or {}, measures=MEASURES,
                            point_labels=POINT_LABELS), status
 
 
@@ -161,14 +155,12 @@ def publish():
     title = request.form.get("title", "")
     if error:
         return _county_page(period, publish_errors={"period": error}, title=title, status=400)
-    try:
+    with Attempt() as attempt:
         published = ops.publish(g.tenant, current_user.id, period, title)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return _county_page(period, publish_errors=_errors(exc), title=title, status=400)
-    flash(_("已发布第 {n} 号排名：{title}", n=published.number, title=published.title), "success")
-    return redirect(url_for(".published_ranking", number=published.number))
+        flash(_("已发布第 {n} 号排名：{title}", n=published.number, title=published.title), "success")
+        return redirect(url_for(".published_ranking", number=published.number))
+    # 400 for every refusal, someone else's publishing at the same moment included, as before.
+    return _county_page(period, publish_errors=attempt.errors, title=title, status=400)
 
 
 def _published_or_404(number: int):
