@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..core.db import db, utcnow
+from ..i18n import _
 from ..tenants.models import Tenant
 from . import drilldown as drill
 from . import operations as ops
@@ -258,8 +259,6 @@ def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, acto
 
 def shown(unit: str, value) -> str:
     """A measure's value in words: 87.5%, 12.3 小时, 42."""
-    from ..i18n import _
-
     if value is None:
         return "—"
     if unit == "rate":
