@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import select
 
 from ..core.db import db
-from ..roster.models import Person, Station
-from ..tenants.models import Tenant
 from ..meetings import operations as ops
 from ..meetings.models import Meeting, MeetingParticipant
+from ..roster.models import Person, Station
+from ..tenants.models import Tenant
 
 MEETINGS_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "meetings.yaml"
 
