@@ -20,7 +20,7 @@ from shangliang.accounts.operations import add_membership, create_api_token, cre
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
 from shangliang.benchmarks import rollups
-from shangliang.benchmarks.models import Publication, Rollup
+from shangliang.benchmarks.models import PublishedRanking, Rollup
 from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
@@ -97,7 +97,8 @@ def story(app, world, clock):
             bops.save_settings(county, None, form)
             db.commit()
         clock.now = datetime(2026, 1, 25, 1, 0, tzinfo=timezone.utc)
-        rollups.rebuild(clock.now, tenant_ids=[s["tenant"].id for s in streets], acting_tenant_id=world.platform.id)
+        rollups.rebuild(clock.now, tenant_ids=[s["tenant"].id for s in streets], acting_tenant_id=world.platform.id,
+                        commit=db.commit)
         admin = login_for(county, "county_admin", "bca")
         street_admin = login_for(a["tenant"], "street_admin", "bsa")
         return {"county": county, "streets": [s["tenant"] for s in streets], "admin": admin,
@@ -301,7 +302,8 @@ def test_a_publication_stays_as_published_after_the_weights_and_the_data_change(
                                    weight_satisfaction_rate="0", basic_counts="on"))
     with app.app_context():  # C gets enough topics to be ranked, all of them satisfied
         topics(story["states"][2], clock, [SAT, SAT])
-        rollups.rebuild(clock.now, tenant_ids=[s.id for s in story["streets"]], acting_tenant_id=world.platform.id)
+        rollups.rebuild(clock.now, tenant_ids=[s.id for s in story["streets"]], acting_tenant_id=world.platform.id,
+                        commit=db.commit)
     live = Rows(page(client, f"/t/{county.slug}/benchmarks/?period={PERIOD}")).tables[0]
     assert live[0][5:] == ["响应率 权重 100%"] and next(r for r in live if c.name in r)[0] == "1 并列"
 
@@ -543,7 +545,7 @@ def test_another_tenants_people_get_404_on_every_benchmarking_url(story, as_user
     for path in ("benchmarks", "benchmarks/publications", "benchmarks/publications/1", "benchmarks/settings"):
         assert client.get(f"/api/v1/t/{county.slug}/{path}", headers=auth).status_code == 404
     with app.app_context(), tenant_context(county.id):
-        assert db.scalar(select(Publication.number)) == 1  # nothing else was published
+        assert db.scalar(select(PublishedRanking.number)) == 1  # nothing else was published
 
 
 def seed_streets(app, county, n, offset):

@@ -117,7 +117,7 @@ def test_published_rankings_keep_their_figures_and_words(app, world):
                 created = ops.create_topic(s["tenant"], None, {"title": "井盖松动", "channel": "wechat"}).created_at
                 db.commit()
         rollups.rebuild(utcnow() + timedelta(seconds=1), tenant_ids=[s["tenant"].id for s in streets],
-                        acting_tenant_id=world.platform.id)
+                        acting_tenant_id=world.platform.id, commit=db.commit)
         period = of(created, "Asia/Shanghai")
         with tenant_context(county.id):
             pub = bops.publish(county, None, period)
@@ -134,7 +134,7 @@ def test_published_rankings_keep_their_figures_and_words(app, world):
             ops.create_topic(streets[0]["tenant"], None, {"title": "又一件", "channel": "wechat"})
             db.commit()
         rollups.rebuild(utcnow() + timedelta(seconds=2), tenant_ids=[s["tenant"].id for s in streets],
-                        acting_tenant_id=world.platform.id)
+                        acting_tenant_id=world.platform.id, commit=db.commit)
         with tenant_context(county.id):
             again = db.get(type(pub), (county.id, pub.id))
             assert (again.rows, again.definitions, again.settings) == frozen
@@ -151,7 +151,7 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
     number, or the late ones are told someone else just published."""
     import threading
 
-    from shangliang.benchmarks.models import Publication
+    from shangliang.benchmarks.models import PublishedRanking
 
     with app.app_context():
         county, streets = make_county(world, 1, ["qibu_dingdan"])
@@ -159,7 +159,7 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
             created = ops.create_topic(streets[0]["tenant"], None, {"title": "井盖松动", "channel": "wechat"}).created_at
             db.commit()
         rollups.rebuild(utcnow() + timedelta(seconds=1), tenant_ids=[streets[0]["tenant"].id],
-                        acting_tenant_id=world.platform.id)
+                        acting_tenant_id=world.platform.id, commit=db.commit)
     period, gate, outcomes = of(created, "Asia/Shanghai"), threading.Barrier(6), []
 
     def run():
@@ -180,6 +180,6 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
     for t in threads:
         t.join(60)
     with app.app_context(), tenant_context(county.id):
-        numbers = sorted(db.scalars(select(Publication.number)))
+        numbers = sorted(db.scalars(select(PublishedRanking.number)))
     assert len(outcomes) == 6 and set(outcomes) <= set(numbers) | {"conflict"}
     assert numbers == list(range(1, len(numbers) + 1))  # no number twice, none skipped

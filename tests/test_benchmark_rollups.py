@@ -221,7 +221,7 @@ def test_incremental_rollups_equal_a_naive_computation(app, world, clock, script
         assert_same(stored(county.id), naive.county_figures(want), county.slug)
 
         before = {t: stored(t) for t in [county.id, *want]}
-        rollups.rebuild(clock.now, tenant_ids=list(want), acting_tenant_id=world.platform.id)
+        rollups.rebuild(clock.now, tenant_ids=list(want), acting_tenant_id=world.platform.id, commit=db.commit)
         for tenant_id, rows in before.items():
             assert stored(tenant_id) == rows, "the full rebuild differs from the incremental rollups"
 

@@ -79,7 +79,7 @@ def brand_numbers(app, tenant) -> list[int]:
 # ---------------------------------------------------------------- colours
 
 def test_contrast_ratio_follows_wcag():
-    from shangliang.branding.operations import contrast_ratio
+    from shangliang.branding.colours import contrast_ratio
 
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
     assert contrast_ratio("#ffffff", "#FFFFFF") == pytest.approx(1.0)
@@ -90,15 +90,15 @@ def test_contrast_ratio_follows_wcag():
 def test_the_default_look_passes_its_own_checks_and_matches_app_css(app, world):
     from pathlib import Path
 
-    from shangliang.branding import operations as ops
+    from shangliang.branding import brand, colours, fields
 
     with app.test_request_context():
-        values, errors = ops.check_fields(ops.form_values(world.yanshan, None))
+        values, errors = fields.check_fields(brand.form_values(world.yanshan, None))
     assert errors == {}
-    css = (Path(ops.__file__).parents[1] / "static" / "app.css").read_text("utf-8")
+    css = (Path(colours.__file__).parents[1] / "static" / "app.css").read_text("utf-8")
     root = css[css.index(":root"):css.index("}")]
-    assert f"--primary: {ops.DEFAULT_PRIMARY}" in root and f"--accent: {ops.DEFAULT_ACCENT}" in root
-    assert ops.contrast_ratio(ops.DEFAULT_ACCENT, "#ffffff") >= 4.5
+    assert f"--primary: {colours.DEFAULT_PRIMARY}" in root and f"--accent: {colours.DEFAULT_ACCENT}" in root
+    assert colours.contrast_ratio(colours.DEFAULT_ACCENT, "#ffffff") >= 4.5
 
 
 # ---------------------------------------------------------------- refusals
@@ -370,17 +370,17 @@ def test_a_preview_does_not_leak_into_the_next_request(app, as_user, client, wor
 
 @pytest.mark.parametrize("slug", ["yanshan", "guangwumen", "langshan", "shizilou", "guangchuan"])
 def test_demo_presets_pass_the_checks_and_draw_valid_logos(app, slug):
-    from shangliang.branding import operations as ops
-    from shangliang.branding import presets
+    from shangliang.branding import fields, images
+    from shangliang.demo import brands as presets
 
     spec = presets.preset(slug)
-    values, errors = ops.check_fields(presets.form_of(spec))
+    values, errors = fields.check_fields(presets.form_of(spec))
     assert errors == {}, errors
     assert values["hotlines"] and values["stations"]
     logo = presets.draw_logo(spec["logo_char"], slug[0].upper(), spec["primary_colour"], spec["text_colour"])
-    assert ops.check_image("logo", logo).content_type == "image/png"
+    assert images.check_image("logo", logo).content_type == "image/png"
     banner = presets.draw_banner(spec["slogan"], spec["primary_colour"], spec["accent_colour"], spec["text_colour"])
-    assert ops.check_image("banner", banner).content_type == "image/jpeg"
+    assert images.check_image("banner", banner).content_type == "image/jpeg"
     assert presets.preset("guangchuan")["brand_name"] == "月月说事"
 
 
@@ -389,7 +389,7 @@ def test_a_photo_with_a_gps_position_loses_it_before_it_is_stored():
 
     from PIL import Image
 
-    from shangliang.branding.operations import GPS_TAG, check_image
+    from shangliang.branding.images import GPS_TAG, check_image
 
     exif = Image.Exif()
     exif[0x0132] = "2026:11:24 10:00:00"  # DateTime

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from conftest import PASSWORD
 from shangliang.accounts.operations import add_membership, create_user
-from shangliang.benchmarks.history import Profile
-from shangliang.benchmarks.history_store import generate
+from shangliang.demo.history import Profile
+from shangliang.demo.history_store import generate
 from shangliang.core.db import db
 from shangliang.core.storage import current_storage
 from shangliang.core.tenancy import tenant_context

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from conftest import PASSWORD
 from shangliang.accounts.operations import add_membership, create_api_token, create_user
-from shangliang.benchmarks import ledger as ledger_ops
+from shangliang.ledger import operations as ledger_ops
 from shangliang.benchmarks import rollups
 from shangliang.benchmarks.measures import DEFAULT_POINTS, DEFAULT_SETTINGS
 from shangliang.benchmarks.models import Rollup
@@ -310,7 +310,7 @@ def test_the_ledger_and_the_participation_measure_agree(app, world, clock):
     with app.app_context():
         history(world, clock)
         rollups.rebuild(datetime(2025, 6, 30, tzinfo=UTC), tenant_ids=[world.yanshan.id],
-                        acting_tenant_id=world.platform.id)
+                        acting_tenant_id=world.platform.id, commit=db.commit)
         for period in ("2025-03", "2025-04", "2025-05", "2025-Q1", "2025-Q2", "2025"):
             lines, book = book_of(world, period)
             with tenant_context(world.yanshan.id):

@@ -174,7 +174,7 @@ def benchmarks_rebuild(slugs):
         platform = ensure_platform()
         session.commit()
         started = time.monotonic()
-        done = rebuild(utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
+        done = rebuild(utcnow(), tenant_ids=ids, acting_tenant_id=platform.id, commit=session.commit)
     click.echo(f"rebuilt {done['rows']} rows for {done['streets']} streets and {done['counties']} counties "
                f"in {time.monotonic() - started:.1f} s")
 

@@ -1,16 +1,16 @@
 """Benchmarking (对标) as people read it: a county's settings, the ranking of its streets (or the
-platform's of its counties) for a period, a street's place in its county's distribution, trends,
-published rankings and the drill-down to the topics behind a figure.
+platform's of its counties) for a period, a street's place in its county's distribution, trends
+and published rankings.
 
-Everything here reads rollup rows (`rollups.py`), never topics, except the drill-down. Other
-tenants' rows are read only through `cross_tenant`, which writes the audit log."""
+Everything here reads rollup rows (`rollups.py`), never topics (the drill-down, drilldown.py,
+does). Other tenants' rows are read only through `cross_tenant`, which writes the audit log."""
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -21,7 +21,7 @@ from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
 from . import rollups
 from .measures import BY_KEY, DEFAULT_POINTS, DEFAULT_SETTINGS, MEASURES, definitions
-from .models import BenchmarkSettings, Publication, Rollup
+from .models import BenchmarkSettings, PublishedRanking, Rollup
 from .periods import Period, recent
 
 MAX_WEIGHTED = 100
@@ -312,7 +312,7 @@ def standing(street: Tenant, period: Period, actor_id: int | None) -> Standing:
 
 # ---------------------------------------------------------------- publishing
 
-def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "") -> Publication:
+def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "") -> PublishedRanking:
     """Freeze the ranking as it reads now, with the settings and the words of every measure."""
     title = (title or "").strip() or f"{parent.name}{period.label}对标排名"
     if len(title) > 120:
@@ -324,18 +324,18 @@ def publish(parent: Tenant, actor_id: int | None, period: Period, title: str = "
     # Publishing twice at once (a double click): the parent's row queues the second on PostgreSQL,
     # and the unique number refuses it anywhere else.
     db.execute(select(Tenant.id).where(Tenant.id == parent.id).with_for_update())
-    number = (db.scalar(select(func.max(Publication.number))) or 0) + 1
-    pub = Publication(tenant_id=parent.id, number=number, period=period.key, title=title, settings=settings,
+    number = (db.scalar(select(func.max(PublishedRanking.number))) or 0) + 1
+    published = PublishedRanking(tenant_id=parent.id, number=number, period=period.key, title=title, settings=settings,
                       definitions=definitions(settings), rows=[_frozen(ln) for ln in table.lines],
                       as_of=table.as_of or utcnow(), published_by=actor_id)
     try:
         with db.begin_nested():
-            db.add(pub)
+            db.add(published)
     except IntegrityError:
         raise Refused("刚有人同时发布了排名，请刷新后查看", "period", "conflict") from None
     record(parent.id, actor_id, "benchmark.publish", period.key, {"number": number, "title": title})
     db.flush()
-    return pub
+    return published
 
 
 def _frozen(line: Line) -> dict:
@@ -345,57 +345,14 @@ def _frozen(line: Line) -> dict:
             "previous_rank": line.previous_rank, "change": line.change}
 
 
-def publications(parent: Tenant) -> list[Publication]:
-    return list(db.scalars(select(Publication).order_by(Publication.number.desc())))
+def published_rankings(parent: Tenant) -> list[PublishedRanking]:
+    return list(db.scalars(select(PublishedRanking).order_by(PublishedRanking.number.desc())))
 
 
-def find_publication(number: int) -> Publication | None:
+def find_published_ranking(number: int) -> PublishedRanking | None:
     """One of the current tenant's published rankings, by its number."""
-    return db.scalar(select(Publication).where(Publication.number == number))
+    return db.scalar(select(PublishedRanking).where(PublishedRanking.number == number))
 
 
-# ---------------------------------------------------------------- drill-down
-
-DRILL = {  # measure → (the topics behind its denominator, the flag of its numerator)
-    "collected": ("collected", None), "collected_per_10k": ("collected", None),
-    "response_rate": ("response_due", "responded_on_time"), "on_time_rate": ("completion_due", "completed_on_time"),
-    "resolution_rate": ("rated", "rated_solved"), "satisfaction_rate": ("rated", "satisfied"),
-    "valid_rating_rate": ("closed", "closed_rated"), "reopen_rate": ("closed", "closed_reopened"),
-    "response_p50_h": ("response_due", None), "response_p90_h": ("response_due", None),
-    "close_p50_h": ("closed", None), "close_p90_h": ("closed", None),
-    "adoption_rate": ("consulted", "adopted"),
-}
-
-
-def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, actor_id: int | None,
-              limit: int = 500) -> list[dict]:
-    """The topics behind one street's figure, with what each counts for. No names, phone numbers
-    or places: only what the measure is made of."""
-    from ..topics.models import Topic
-
-    if measure not in DRILL:
-        raise Refused("该指标没有可查看的议题明细", "measure", "validation_error")
-    if street.parent_id != parent.id and parent.kind != "platform":
-        raise Refused("不是下辖单位", "street", "not_found")
-    settings = settings_of(parent)
-    within, hit = DRILL[measure]
-    with cross_tenant([street.id], reason=f"benchmark drill-down {period.key} {measure}", actor_id=actor_id,
-                      acting_tenant_id=parent.id):
-        q = rollups.TopicFlags([street.id], street.timezone, period.months(), utcnow())
-        flags = dict(q.flags)
-        flags["satisfied"] = flags["rated_very_satisfied"] | flags["rated_satisfied"]
-        if settings["basic_counts"]:
-            flags["satisfied"] = flags["satisfied"] | flags["rated_basic"]
-        cols = [case((cond, 1), else_=0).label(n) for n, cond in flags.items()]
-        stmt = (select(Topic.number, Topic.title, Topic.category, Topic.channel, Topic.created_at,
-                       Topic.status, Topic.closed_as, q.topic.responded_at, q.topic.closed_at,
-                       q.level.label("level"), q.solved.label("solved"), *cols, q.hours["response"].label("response_h"),
-                       q.hours["close"].label("close_h"))
-                .select_from(q.from_).join(Topic, (Topic.tenant_id == q.topic.tenant_id) & (Topic.id == q.topic.id))
-                .where(flags[within]).order_by(Topic.number).limit(limit))
-        out = []
-        for row in db.execute(stmt).mappings():
-            item = dict(row)
-            item["counts"] = bool(row[hit]) if hit else None
-            out.append(item)
-        return out
+# TEMPORARY (issue 11): the old names, until api/benchmarks.py calls the new ones.
+publications, find_publication = published_rankings, find_published_ranking

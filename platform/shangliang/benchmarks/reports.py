@@ -2,7 +2,7 @@
 
 A ranking is shown the same way live and as published: a `Table` of frozen rows, definitions
 and settings. A live table is made from `operations.ranking`; a published one from the
-`Publication` row alone, so that nothing about it is recomputed."""
+`PublishedRanking` row alone, so that nothing about it is recomputed."""
 from __future__ import annotations
 
 from collections import Counter
@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..core.db import db, utcnow
+from ..i18n import _
 from ..tenants.models import Tenant
+from . import drilldown as drill
 from . import operations as ops
 from . import periods, rollups
 from .measures import BY_KEY, MEASURES, definitions
-from .models import Publication
+from .models import PublishedRanking
 from .periods import Period
 
 CHART_PERIODS = 12
@@ -108,10 +110,11 @@ def live_table(parent: Tenant, ranking: ops.Ranking) -> Table:
                  [ops._frozen(ln) for ln in ranking.lines], ranking.as_of)
 
 
-def publication_table(parent: Tenant, pub: Publication) -> Table:
-    return Table(parent.name, _compared_kind(parent), periods.parse(pub.period), pub.title, pub.settings,
-                 pub.definitions, [dict(r) for r in pub.rows], pub.as_of, pub.number, pub.published_at,
-                 pub.publisher.display_name if pub.publisher else None)
+def published_table(parent: Tenant, published: PublishedRanking) -> Table:
+    return Table(parent.name, _compared_kind(parent), periods.parse(published.period), published.title,
+                 published.settings, published.definitions, [dict(r) for r in published.rows], published.as_of,
+                 published.number, published.published_at,
+                 published.publisher.display_name if published.publisher else None)
 
 
 def _compared_kind(parent: Tenant) -> str:
@@ -134,7 +137,7 @@ class CountyReport:
 
     table: Table
     trends: dict  # measure → [(period, q1, median, q3)]
-    publications: list[Publication]
+    published: list[PublishedRanking]  # newest first
     compared: int  # how many streets (or counties) there are to compare
 
     @property
@@ -146,7 +149,7 @@ class CountyReport:
 def county_report(parent: Tenant, period: Period, actor_id: int | None) -> CountyReport:
     ranking = ops.ranking(parent, period, actor_id)
     trends = ops.trend(parent, period, actor_id, CHART_PERIODS, settings=ranking.settings) if ranking.lines else {}
-    return CountyReport(live_table(parent, ranking), trends, ops.publications(parent), len(ranking.lines))
+    return CountyReport(live_table(parent, ranking), trends, ops.published_rankings(parent), len(ranking.lines))
 
 
 @dataclass
@@ -243,7 +246,7 @@ def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, acto
               limit: int = 500) -> Drilldown:
     """The topics behind one street's figure, and the figure itself from the street's rollup."""
     settings = ops.settings_of(parent)
-    topics = ops.drilldown(parent, street, period, measure, actor_id, limit=limit)
+    topics = drill.topics_behind(parent, street, period, measure, actor_id, limit=limit)
     rows = ops._rows_of([street], [period.key], reason=f"benchmark drill-down {period.key} {measure}",
                         actor_id=actor_id, acting=parent)
     figures = rows.get((street.id, period.key)) or rollups._empty()
@@ -256,8 +259,6 @@ def drilldown(parent: Tenant, street: Tenant, period: Period, measure: str, acto
 
 def shown(unit: str, value) -> str:
     """A measure's value in words: 87.5%, 12.3 小时, 42."""
-    from ..i18n import _
-
     if value is None:
         return "—"
     if unit == "rate":

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Callable
 
-from sqlalchemy import Integer, Numeric, Text, and_, case, cast, delete, func, or_, select, true, union_all
+from sqlalchemy import and_, case, delete, func, or_, select, true, union_all
 
 from ..core.db import db
 from ..core.tenancy import cross_tenant, tenant_context
@@ -25,8 +25,11 @@ from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
+from .changes import all_months, changed_months
 from .models import Rollup, RollupState
 from .periods import Period, month_range, of
+from .sql import (count_where, hours_between, is_postgres, joined_values, local_time, month_number, within_month_days,
+                  within_months)
 
 # A run looks this far before its last one: a transaction still open then commits its rows with
 # earlier time stamps, and must not be missed.
@@ -43,62 +46,6 @@ EXCLUSIONS = {"response": ("no_time_limit", "not_yet_due"),
 BATCH = 100  # streets per statement in a rebuild
 PERCENTILES = {"response_p50_h": ("response", 0.5), "response_p90_h": ("response", 0.9),
                "close_p50_h": ("close", 0.5), "close_p90_h": ("close", 0.9)}
-
-
-# ---------------------------------------------------------------- SQL pieces (both dialects)
-
-def _pg() -> bool:
-    return db.get_bind().dialect.name == "postgresql"
-
-
-def _local(col, tz: str):
-    """A UTC time stamp as wall-clock time in `tz`. SQLite has no zone data: the zone's offset
-    now stands for the whole year, which is exact for zones without summer time (all of China)."""
-    if _pg():
-        return func.timezone(tz, col)
-    offset = int(ZoneInfo(tz).utcoffset(datetime.now()).total_seconds() // 60)
-    return func.datetime(col, f"{offset:+d} minutes")
-
-
-def _month(expr):
-    """YYYYMM of a local time or a date, as an integer. (Not extract(): it drops the ORM's
-    annotations, and with them the tenant filter.)"""
-    if _pg():
-        return cast(func.to_char(expr, "YYYYMM"), Integer)
-    return cast(func.strftime("%Y%m", expr), Integer)
-
-
-def _hours(start, end):
-    if _pg():
-        return func.date_part("epoch", end - start) / 3600.0
-    return (func.julianday(end) - func.julianday(start)) * 24.0
-
-
-def _joined(values):
-    """The non-null values of a group as one text, to be split and sorted in Python."""
-    if _pg():
-        return func.string_agg(cast(func.round(cast(values, Numeric), 3), Text), ",")
-    return func.group_concat(func.round(values, 3))
-
-
-def _flag(cond):
-    return func.sum(case((cond, 1), else_=0))
-
-
-def _ranges(months: list[Period], tz: str, column):
-    """`column` inside any of the months, with neighbouring months joined into one range."""
-    spans: list[list] = []
-    for m in sorted(months):
-        start, end = m.bounds(tz)
-        if spans and spans[-1][1] == start:
-            spans[-1][1] = end
-        else:
-            spans.append([start, end])
-    return or_(*[and_(column >= s, column < e) for s, e in spans])
-
-
-def _day_ranges(months: list[Period], column):
-    return or_(*[and_(column >= m.start_day(), column < m.end_day()) for m in months])
 
 
 # ---------------------------------------------------------------- months, from the raw rows
@@ -160,7 +107,7 @@ class TopicFlags:
                    .label("adopt_seq"),
                    func.max(case((E.action == "rate", packed))).label("rating"))
             .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
-            .where(T.tenant_id.in_(tenant_ids), _ranges(months, tz, T.created_at))
+            .where(T.tenant_id.in_(tenant_ids), within_months(months, tz, T.created_at))
             .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)
             .subquery())
         t = self.topic = per_topic.c
@@ -176,7 +123,7 @@ class TopicFlags:
         response_due = and_(t.response_due_at.is_not(None), or_(responded, t.response_due_at <= as_of))
         completion_due = and_(t.deadline_at.is_not(None), ~out_of_scope, or_(done, t.deadline_at <= as_of))
         consulted = t.consult_seq.is_not(None)
-        self.month = _month(_local(t.created_at, tz))
+        self.month = month_number(local_time(t.created_at, tz))
         self.flags = {
             "collected": true(),
             "response_due": response_due,
@@ -196,15 +143,15 @@ class TopicFlags:
                                              t.deadline_at > as_of),
             "x_rating_invalid": and_(has_rating, ~valid),
         }
-        self.hours = {"response": case((responded, _hours(t.created_at, t.responded_at))),
-                      "close": case((done, _hours(t.created_at, t.closed_at)))}
+        self.hours = {"response": case((responded, hours_between(t.created_at, t.responded_at))),
+                      "close": case((done, hours_between(t.created_at, t.closed_at)))}
 
 
 def _topic_figures(tenant_ids, tz, months, as_of) -> dict:
     q = TopicFlags(tenant_ids, tz, months, as_of)
     stmt = (select(q.topic.tenant_id, q.month.label("month"),
-                   *[_flag(cond).label(name) for name, cond in q.flags.items()],
-                   *[_joined(h).label(f"d_{which}") for which, h in q.hours.items()])
+                   *[count_where(cond).label(name) for name, cond in q.flags.items()],
+                   *[joined_values(h).label(f"d_{which}") for which, h in q.hours.items()])
             .select_from(q.from_).group_by(q.topic.tenant_id, q.month))
     out = {}
     for row in db.execute(stmt).mappings():
@@ -222,10 +169,10 @@ def _split(text) -> list[float]:
 
 
 def _meetings_held(tenant_ids, tz, months):
-    month = _month(_local(Meeting.starts_at, tz))
+    month = month_number(local_time(Meeting.starts_at, tz))
     return db.execute(select(Meeting.tenant_id, month, func.count())
                       .where(Meeting.tenant_id.in_(tenant_ids), Meeting.status == "held",
-                             _ranges(months, tz, Meeting.starts_at))
+                             within_months(months, tz, Meeting.starts_at))
                       .group_by(Meeting.tenant_id, month)).all()
 
 
@@ -236,20 +183,21 @@ def _active_members(tenant_ids, tz, months) -> dict:
     taker = case((E.action == "claim", E.actor_id), else_=E.data["user_id"].as_integer())
     # Who took topics up, one row per user and month, before meeting the roster: joined on the
     # CASE directly, the planner cannot estimate the events and loops over them row by row.
-    takers = (select(E.tenant_id, taker.label("user_id"), _month(_local(E.at, tz)).label("month"))
-              .where(E.tenant_id.in_(tenant_ids), E.action.in_(("claim", "invite")), _ranges(months, tz, E.at))
+    takers = (select(E.tenant_id, taker.label("user_id"), month_number(local_time(E.at, tz)).label("month"))
+              .where(E.tenant_id.in_(tenant_ids), E.action.in_(("claim", "invite")), within_months(months, tz, E.at))
               .distinct().subquery())
     claims = (select(P.tenant_id, P.id.label("person_id"), takers.c.month)
               .join(takers, and_(takers.c.tenant_id == P.tenant_id, takers.c.user_id == P.user_id))
               .where(P.tenant_id.in_(tenant_ids), member))
-    meetings = (select(MP.tenant_id, MP.person_id, _month(_local(M.starts_at, tz)))
+    meetings = (select(MP.tenant_id, MP.person_id, month_number(local_time(M.starts_at, tz)))
                 .join(M, and_(M.tenant_id == MP.tenant_id, M.id == MP.meeting_id))
                 .join(P, and_(P.tenant_id == MP.tenant_id, P.id == MP.person_id))
                 .where(MP.tenant_id.in_(tenant_ids), M.status == "held",
-                       or_(MP.attended.is_(True), MP.convener.is_(True)), member, _ranges(months, tz, M.starts_at)))
-    duty = (select(D.tenant_id, D.person_id, _month(D.day))
+                       or_(MP.attended.is_(True), MP.convener.is_(True)), member,
+                       within_months(months, tz, M.starts_at)))
+    duty = (select(D.tenant_id, D.person_id, month_number(D.day))
             .join(P, and_(P.tenant_id == D.tenant_id, P.id == D.person_id))
-            .where(D.tenant_id.in_(tenant_ids), D.status == "kept", member, _day_ranges(months, D.day)))
+            .where(D.tenant_id.in_(tenant_ids), D.status == "kept", member, within_month_days(months, D.day)))
     every = union_all(claims, meetings, duty).subquery()
     out: dict = defaultdict(set)
     for tid, person, month in db.execute(select(every.c.tenant_id, every.c.person_id, every.c.month).distinct()):
@@ -326,44 +274,11 @@ def _derive_containing(tenant_id: int, months: list[Period], as_of: datetime) ->
     return wanted
 
 
-# ---------------------------------------------------------------- one street, incrementally
-
-def changed_months(tenant: Tenant, since: datetime, as_of: datetime) -> list[Period] | None:
-    """The months whose figures may have changed since `since`; None: all of them (the roster,
-    a meeting or a duty shift changed, whose old month is not known)."""
-    side = [select(Meeting.id).where(Meeting.updated_at >= since),
-            select(DutyShift.id).where(DutyShift.updated_at >= since),
-            select(Person.id).where(Person.kind == "member", Person.updated_at >= since)]
-    if any(db.scalar(q.limit(1)) is not None for q in side):
-        return None
-    touched = select(TopicEvent.topic_id).where(TopicEvent.at >= since)
-    deadline_passed = or_(and_(Topic.response_due_at >= since, Topic.response_due_at <= as_of),
-                          and_(Topic.deadline_at >= since, Topic.deadline_at <= as_of))
-    month = _month(_local(Topic.created_at, tenant.timezone))
-    found = set(db.scalars(select(month).where(or_(Topic.id.in_(touched), deadline_passed)).distinct()))
-    # A claim also counts for member participation in the month it happened.
-    found |= set(db.scalars(select(_month(_local(TopicEvent.at, tenant.timezone))).where(
-        TopicEvent.at >= since, TopicEvent.action.in_(("claim", "invite"))).distinct()))
-    return sorted({Period(m // 100, "month", m % 100) for m in found})
-
-
-def all_months(tenant: Tenant, as_of: datetime) -> list[Period]:
-    """From the street's first topic, meeting or kept shift (or existing row) to `as_of`'s month."""
-    firsts = [db.scalar(select(func.min(Topic.created_at))), db.scalar(select(func.min(Meeting.starts_at))),
-              db.scalar(select(func.min(DutyShift.day)))]
-    earliest = [of(f, tenant.timezone) for f in firsts if f is not None]
-    earliest += [Period(int(k[:4]), "month", int(k[5:])) for k in db.scalars(
-        select(Rollup.period).where(Rollup.kind == "month"))]
-    if not earliest:
-        return []
-    last = max(of(as_of, tenant.timezone), *earliest)
-    return month_range(min(earliest), last)
-
 
 def refresh(tenant: Tenant, as_of: datetime) -> list[Period]:
     """Bring one street's rows up to `as_of` (inside its scope). Returns the periods rewritten."""
     q = select(RollupState)
-    state = db.scalar(q.with_for_update() if _pg() else q)  # one run per street at a time
+    state = db.scalar(q.with_for_update() if is_postgres() else q)  # one run per street at a time
     tz = tenant.timezone
     # With no rows yet (a first run, or the street's first activity), every month is computed.
     if state is None or db.scalar(select(Rollup.period).limit(1)) is None:
@@ -404,11 +319,16 @@ def derive_county(county: Tenant, periods: list[Period], as_of: datetime, *, rep
 
 # ---------------------------------------------------------------- everything
 
-def rebuild(as_of: datetime, *, tenant_ids: list[int] | None = None, acting_tenant_id: int) -> dict:
+def rebuild(as_of: datetime, *, tenant_ids: list[int] | None = None, acting_tenant_id: int,
+            commit: Callable[[], object]) -> dict:
     """Recompute every street's rows, then every county's. Set-based: one statement per part for a
     county's streets at a time (of one zone), not one per street; not all streets at once either,
     since PostgreSQL checks each row against the scope's list of tenants, which would then be
-    every street. Returns counts of what was written."""
+    every street. Returns counts of what was written.
+
+    `commit` is the caller's commit point (the CLI's, the demo loader's), called once each
+    street's and each county's rows are written: the next audited read writes its audit row in a
+    transaction beside ours, which SQLite (one writer at a time) makes wait for ours to end."""
     streets = list(db.scalars(select(Tenant).where(Tenant.kind == "street", Tenant.status != "archived",
                                                    *([Tenant.id.in_(tenant_ids)] if tenant_ids else []))
                               .order_by(Tenant.parent_id, Tenant.id)))
@@ -435,14 +355,14 @@ def rebuild(as_of: datetime, *, tenant_ids: list[int] | None = None, acting_tena
                 derived = _derive_containing(street.id, months, as_of)
                 db.execute(delete(RollupState))
                 db.add(RollupState(tenant_id=street.id, refreshed_at=as_of))
-                db.commit()
+                commit()
             written["streets"] += 1
             written["rows"] += len(months) + len(derived)
             periods_of_county[street.parent_id] |= set(months) | set(derived)
     for county_id, periods in periods_of_county.items():
         with tenant_context(county_id):
             derive_county(db.get(Tenant, county_id), sorted(periods), as_of, replace_all=True)
-            db.commit()
+            commit()
         written["counties"] += 1
     return written
 
@@ -451,10 +371,10 @@ def _first_months(ids: list[int], tz: str) -> dict[int, Period]:
     """Each street's first month with a topic, a meeting or a kept shift."""
     firsts: dict[int, list[int]] = defaultdict(list)
     for model, col in ((Topic, Topic.created_at), (Meeting, Meeting.starts_at)):
-        for tid, first in db.execute(select(model.tenant_id, func.min(_month(_local(col, tz))))
+        for tid, first in db.execute(select(model.tenant_id, func.min(month_number(local_time(col, tz))))
                                      .where(model.tenant_id.in_(ids)).group_by(model.tenant_id)):
             firsts[tid].append(int(first))
-    for tid, first in db.execute(select(DutyShift.tenant_id, func.min(_month(DutyShift.day)))
+    for tid, first in db.execute(select(DutyShift.tenant_id, func.min(month_number(DutyShift.day)))
                                  .where(DutyShift.tenant_id.in_(ids)).group_by(DutyShift.tenant_id)):
         firsts[tid].append(int(first))
     return {tid: Period(min(v) // 100, "month", min(v) % 100) for tid, v in firsts.items()}

@@ -10,10 +10,11 @@ from flask import (Blueprint, Response, abort, flash, g, redirect, render_templa
 from flask_login import current_user
 
 from ..core.errors import Refused
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _, get_locale
 from . import charts, exports, periods, reports
+from . import drilldown as drill
 from . import operations as ops
 from ..topics.channels import CHANNELS
 from ..topics.operations import RATING_LABELS
@@ -46,7 +47,7 @@ def bm_definition(key: str) -> dict:
 
 @bp.app_template_global()
 def bm_drillable(key: str) -> bool:
-    return key in ops.DRILL
+    return key in drill.DRILL
 
 
 @bp.app_template_global()
@@ -83,10 +84,6 @@ def _comparing():
     """Rankings belong to counties and the platform; a street has its standing instead."""
     if g.tenant.is_street:
         abort(403)
-
-
-def _errors(exc: Refused) -> dict[str, str]:
-    return {k: _(v) for k, v in getattr(exc, "errors", {exc.field or "form": exc.message}).items()}
 
 
 def _file(body: bytes, mimetype: str, name: str) -> Response:
@@ -132,21 +129,19 @@ def chart():
 @require("benchmarks.manage")
 def settings():
     _comparing()
-    errors, status = {}, 200
-    if request.method == "POST":
-        form = request.form.to_dict()
-        form["measures"] = request.form.getlist("measures")
-        try:
-            ops.save_settings(g.tenant, current_user.id, form)
-            db.commit()
-            flash(_("已保存对标设置，排名按新的权重计算；已发布的排名不变"), "success")
-            return redirect(url_for(".index"))
-        except Refused as exc:
-            db.rollback()
-            errors, status = _errors(exc), 400
-    else:
-        form = reports.settings_form(ops.settings_of(g.tenant))
-    return render_template("benchmarks/settings.html", form=form, errors=errors, measures=MEASURES,
+    if request.method != "POST":
+        return _settings_page(reports.settings_form(ops.settings_of(g.tenant)))
+    form = request.form.to_dict()
+    form["measures"] = request.form.getlist("measures")
+    with Attempt() as attempt:
+        ops.save_settings(g.tenant, current_user.id, form)
+        flash(_("已保存对标设置，排名按新的权重计算；已发布的排名不变"), "success")
+        return redirect(url_for(".index"))
+    return _settings_page(form, attempt.errors, attempt.status)
+
+
+def _settings_page(form: dict, errors: dict | None = None, status: int = 200):
+    return render_template("benchmarks/settings.html", form=form, errors=errors or {}, measures=MEASURES,
                            point_labels=POINT_LABELS), status
 
 
@@ -160,28 +155,26 @@ def publish():
     title = request.form.get("title", "")
     if error:
         return _county_page(period, publish_errors={"period": error}, title=title, status=400)
-    try:
-        pub = ops.publish(g.tenant, current_user.id, period, title)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return _county_page(period, publish_errors=_errors(exc), title=title, status=400)
-    flash(_("已发布第 {n} 号排名：{title}", n=pub.number, title=pub.title), "success")
-    return redirect(url_for(".publication", number=pub.number))
+    with Attempt() as attempt:
+        published = ops.publish(g.tenant, current_user.id, period, title)
+        flash(_("已发布第 {n} 号排名：{title}", n=published.number, title=published.title), "success")
+        return redirect(url_for(".published_ranking", number=published.number))
+    # 400 for every refusal, someone else's publishing at the same moment included, as before.
+    return _county_page(period, publish_errors=attempt.errors, title=title, status=400)
 
 
-def _publication_or_404(number: int):
-    pub = ops.find_publication(number)
-    if pub is None:
+def _published_or_404(number: int):
+    published = ops.find_published_ranking(number)
+    if published is None:
         abort(404)
-    return reports.publication_table(g.tenant, pub)
+    return reports.published_table(g.tenant, published)
 
 
 @bp.get("/publications/<int:number>")
 @require("benchmarks.view")
-def publication(number: int):
-    table = _publication_or_404(number)
-    return render_template("benchmarks/publication.html", table=table, period=table.period, phase_note=PHASE_NOTE)
+def published_ranking(number: int):
+    table = _published_or_404(number)
+    return render_template("benchmarks/published_ranking.html", table=table, period=table.period, phase_note=PHASE_NOTE)
 
 
 # ---------------------------------------------------------------- files
@@ -218,16 +211,16 @@ def export_csv():
 
 @bp.get("/publications/<int:number>.xlsx")
 @require("benchmarks.view")
-def publication_xlsx(number: int):
-    table = _publication_or_404(number)
+def published_ranking_xlsx(number: int):
+    table = _published_or_404(number)
     return _file(exports.ranking_xlsx(table, g.tenant.timezone), exports.XLSX,
                  f"{g.tenant.name}对标-{table.period.key}-第{number}号.xlsx")
 
 
 @bp.get("/publications/<int:number>.csv")
 @require("benchmarks.view")
-def publication_csv(number: int):
-    table = _publication_or_404(number)
+def published_ranking_csv(number: int):
+    table = _published_or_404(number)
     return _file(exports.ranking_csv(table), exports.CSV, f"{g.tenant.name}对标-{table.period.key}-第{number}号.csv")
 
 
@@ -242,9 +235,9 @@ def drilldown(street: str):
         abort(404)
     period, error = _period()
     measure = request.args.get("measure") or "collected"
-    if measure not in ops.DRILL:
+    if measure not in drill.DRILL:
         measure, error = "collected", _("该指标没有可查看的议题明细")
     view = reports.drilldown(g.tenant, target, period, measure, current_user.id)
     return render_template("benchmarks/drilldown.html", view=view, period=period, error=error,
-                           drillable=[m for m in MEASURES if m.key in ops.DRILL], channels=CHANNELS,
+                           drillable=[m for m in MEASURES if m.key in drill.DRILL], channels=CHANNELS,
                            rating_labels=RATING_LABELS, **_nav(period)), 400 if error else 200

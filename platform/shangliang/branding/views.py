@@ -5,12 +5,11 @@ from flask import Blueprint, Response, abort, current_app, flash, g, make_respon
     request, url_for
 from flask_login import current_user
 
-from ..core.errors import Refused
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
 from ..core.storage import StorageError
 from ..i18n import _
-from . import operations as ops
+from . import brand, fields, images, operations as ops
 
 bp = Blueprint("branding", __name__, url_prefix="/t/<slug>")
 
@@ -43,14 +42,14 @@ def _cache(resp: Response, published: bool) -> Response:
 @public  # published versions are public; drafts only for brand managers (checked inside)
 def css(number: int):
     row, published = _visible_version(number)
-    resp = Response(ops.stylesheet(ops.brand_of(g.tenant, row)), mimetype="text/css")
+    resp = Response(brand.stylesheet(brand.brand_of(g.tenant, row)), mimetype="text/css")
     return _cache(resp, published)
 
 
 @bp.get("/brand/<int:number>/<kind>")
 @public  # as css()
 def image(number: int, kind: str):
-    if kind not in ops.IMAGE_KINDS:
+    if kind not in images.IMAGE_KINDS:
         abort(404)
     row, published = _visible_version(number)
     key = getattr(row, f"{kind}_key")
@@ -61,7 +60,7 @@ def image(number: int, kind: str):
     except StorageError:
         abort(404)
     ext = key.rsplit(".", 1)[-1]
-    resp = Response(data, mimetype=ops.CONTENT_TYPES.get(ext, "application/octet-stream"))
+    resp = Response(data, mimetype=images.CONTENT_TYPES.get(ext, "application/octet-stream"))
     resp.headers["Content-Disposition"] = f'inline; filename="{kind}.{ext}"'
     # Even if the bytes were something else, they may run nothing from our origin.
     resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -74,27 +73,23 @@ def index():
     errors, status = {}, 200
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in FORM_FIELDS}
-        for kind in ops.IMAGE_KINDS:
+        for kind in images.IMAGE_KINDS:
             form[f"remove_{kind}"] = request.form.get(f"remove_{kind}", "")
-        try:
+        with Attempt() as attempt:
             row = ops.save_version(g.tenant, current_user.id, form, request.files)
-            db.commit()
             flash(_("已保存为第 {n} 版（草稿）。请预览，确认后发布。", n=row.number), "success")
             return redirect(url_for(".preview", number=row.number))
-        except ops.BrandInvalid as exc:
-            db.rollback()
-            errors, status = exc.messages(_), 400
-        except Refused as exc:
-            db.rollback()
-            errors, status = {exc.field or "form": _(exc.message)}, 409 if exc.code == "conflict" else 400
-        if any(getattr(request.files.get(k), "filename", "") for k in ops.IMAGE_KINDS):
+        refusal = attempt.refusal  # a brand's messages carry values to format once translated
+        errors = refusal.messages(_) if isinstance(refusal, fields.BrandInvalid) else attempt.errors
+        status = attempt.status
+        if any(getattr(request.files.get(k), "filename", "") for k in images.IMAGE_KINDS):
             errors.setdefault("form", _("已填写的内容都已保留；选择的图片浏览器无法保留，请重新选择后再保存。"))
     else:
-        form = ops.form_values(g.tenant, ops.latest_version(g.tenant))  # edit on from the newest
+        form = brand.form_values(g.tenant, ops.latest_version(g.tenant))  # edit on from the newest
     base = ops.version(g.tenant, int(form["base"])) if str(form.get("base") or "").isdigit() else None
     rows = ops.versions(g.tenant)
     return render_template("branding/index.html", form=form, errors=errors, base=base, rows=rows,
-                           authors=ops.authors(rows), rules=ops.IMAGE_RULES, labels=ops.FIELD_LABELS,
+                           authors=ops.authors(rows), rules=images.IMAGE_RULES, labels=fields.FIELD_LABELS,
                            current_number=g.tenant.brand_number), status
 
 
@@ -125,7 +120,6 @@ def publish(number: int):
         abort(404)
     restoring = row.published_at is not None
     ops.publish(g.tenant, current_user.id, number)
-    db.commit()
     flash(_("已恢复第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number) if restoring else
           _("已发布第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number), "success")
     return redirect(url_for(".index"))

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from PIL import Image, ImageDraw
 from sqlalchemy import func, select
 
 from ..accounts.models import Membership
@@ -134,8 +135,6 @@ def _rota() -> list[tuple]:
 # ---------------------------------------------------------------- evidence files
 
 def _jpeg(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
-    from PIL import Image, ImageDraw
-
     img = Image.new("RGB", size, colour)
     draw = ImageDraw.Draw(img)
     w, h = size

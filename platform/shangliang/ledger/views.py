@@ -9,6 +9,9 @@ from flask import Blueprint, abort, g, redirect, render_template, request, send_
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
+from ..benchmarks.measures import POINT_LABELS
+from ..benchmarks.periods import KIND_LABELS, KINDS as PERIOD_KINDS
+from ..benchmarks.periods import Period, of, parse
 from ..core.errors import Refused
 from ..core.pagination import Page, page_arg
 from ..core.permissions import can, require, roles_in
@@ -17,11 +20,8 @@ from ..roster.duty import local_today
 from ..roster.operations import LEVEL_LABELS
 from ..roster.views import street_only
 from ..topics.operations import RATING_LABELS
-from . import ledger as ops
-from .ledger_export import WHAT, ledger_xlsx, member_xlsx
-from .measures import POINT_LABELS
-from .periods import KIND_LABELS, KINDS as PERIOD_KINDS
-from .periods import Period, of, parse
+from . import operations as ops
+from .exports import WHAT, ledger_xlsx, member_xlsx
 
 bp = Blueprint("ledger", __name__, url_prefix="/t/<slug>/ledger")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,227 +1,28 @@
-"""A year of generated history for a street (对标 needs months of topics to compare).
-
-`live()` lives one topic through the street's published procedure the way `topics.operations.act`
-would log it: the same actions, steps, canonical phases, rounds and sequence numbers, the acting
-role taken from the step's roles, the evidence each step asks for before it may be left, claims by
-members with logins, transfers and escalations where the procedure has them, 复盘 after an
-unsatisfied rating, the odd 不予受理, and topics still open where the clock (`now`) stops them.
-`year()` draws a year of intake with seasons. Both are pure: rows as dicts, nothing written, so
-bench/benchmarks.py turns the same rows into COPY lines. `generate()` (history_store.py) writes a
-street's year with its meetings, duty shifts and evidence files.
-
-Deterministic: everything comes from the `random.Random` passed in (ids included).
-"""
+"""One generated topic's life (see history.py): `live()` lives it through the street's published
+procedure the way `topics.operations.act` would log it. Pure: rows as dicts, nothing written.
+Deterministic: everything comes from the `random.Random` passed in (ids included)."""
 from __future__ import annotations
 
-import math
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Callable
-from zoneinfo import ZoneInfo
 
-from ..topics.operations import acting_roles, add_time_limit, main_path
+from ..topics.operations import acting_roles
+# Under their old private names, so that the body of `Life` reads as it did in one file.
+from .catalogue import CHANNELS, SURNAMES, pick_category as _pick_category, weighted as _weighted, \
+    weighted_index as _weighted_index
+from .street import Street
 
 MINUTE = timedelta(minutes=1)
 NO_LIMIT = timedelta(hours=72)  # a step without a time limit still takes people some time
 MAX_EVENTS = 80  # a guard: no procedure needs more for one topic
 CONSULT_AFTER = timedelta(minutes=90)  # a meeting's agreement is logged on its topics after it
 ADMIN, MEMBER, RESIDENT = frozenset({"street_admin"}), frozenset({"member"}), frozenset({"resident"})
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How a street works, so that streets differ and rankings mean something. Rates are
-    probabilities per topic (or per step, for `pace` and `stall`)."""
-
-    monthly: float = 25.0  # topics collected per month, on average
-    response: float = 0.85  # first response within the intake step's limit
-    pace: float = 0.85  # any other step done within its limit
-    satisfaction: float = 0.85  # a first rating is (very) satisfied or basically satisfied
-    stall: float = 0.015  # a step drags on far beyond its limit
-    out_of_scope: float = 0.04  # where the procedure allows 不予受理
-    transfer: float = 0.25  # where the procedure allows 转交
-    escalate: float = 0.08  # where it allows 提请
-    claim: float = 0.85  # a member takes the topic up where members may
-    invite: float = 0.2  # the claimant invites another member
-    attendance: float = 0.85  # people invited to a meeting come
-    duty_kept: float = 0.9  # a duty shift is kept
-    meeting_day: int = 2  # the weekday of the weekly consultation meeting (0 = Monday)
-
-    @classmethod
-    def of(cls, data: dict | None) -> Profile:
-        return cls(**{k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__})
-
-    @classmethod
-    def drawn(cls, rnd, monthly: float) -> Profile:
-        """A street somewhere between poor and excellent (for benchmarks)."""
-        q = rnd.random()
-        return cls(monthly=monthly, response=0.55 + 0.43 * q, pace=0.5 + 0.45 * rnd.random(),
-                   satisfaction=0.6 + 0.37 * (0.6 * q + 0.4 * rnd.random()), stall=0.005 + 0.04 * (1 - q),
-                   claim=0.6 + 0.35 * rnd.random(), duty_kept=0.7 + 0.28 * q, attendance=0.65 + 0.3 * q)
-
-
-@dataclass(frozen=True)
-class Member:
-    """A CPPCC member with a login: who claims topics."""
-
-    user_id: int
-    person_id: uuid.UUID | None = None
-    specialties: tuple[str, ...] = ()
-
-
-@dataclass
-class Cast:
-    admin_id: int | None  # the street's administrator acts for the staff
-    members: list[Member]
-    communities: list[tuple[str, list[str]]]  # (community, its grids)
-    departments: list[str]
-
-
-# ---------------------------------------------------------------- what topics are about
-
-@dataclass(frozen=True)
-class Category:
-    name: str
-    titles: tuple[str, ...]
-    plan: str
-    outcome: str
-    season: tuple[float, ...]  # weight by month, January first
-
-
-ALL_YEAR = (1.0,) * 12
-WINTER = (2.6, 2.2, 1.4, 0.3, 0.1, 0.1, 0.1, 0.1, 0.2, 0.6, 2.4, 2.8)
-SUMMER = (0.3, 0.3, 0.5, 0.8, 1.2, 2.2, 2.8, 2.5, 1.2, 0.6, 0.3, 0.3)
-SPRING = (0.5, 0.6, 1.6, 2.0, 1.6, 1.0, 0.8, 0.8, 1.0, 1.1, 0.7, 0.5)
-CATEGORIES = (
-    Category("物业管理", ("小区物业服务不到位，楼道卫生无人清扫", "物业费收支不公开", "单元门禁损坏多日未修"),
-             "召集物业、业委会和居民代表协商，明确服务清单和整改时限", "物业已按清单整改，收支在公示栏公示", ALL_YEAR),
-    Category("停车管理", ("小区停车位紧张，外来车辆随意停放", "消防通道被私家车占用", "路边停车收费不规范"),
-             "划定临时停车位，外来车辆登记放行，消防通道设置隔离桩", "新划车位 40 个，消防通道已畅通", ALL_YEAR),
-    Category("老旧小区改造", ("加装电梯意见不一", "楼顶防水层老化漏雨", "外墙保温层脱落"),
-             "委员牵头走访住户，测算分摊方案，提交街道纳入改造计划", "改造已完工，居民验收签字", SPRING),
-    Category("供暖", ("暖气不热，室温不达标", "供暖管道漏水", "供暖费收取有争议"),
-             "约请热力公司现场测温，排查管网，明确整改时限", "热力公司更换阀门，室温达标", WINTER),
-    Category("市政设施", ("雨后小区路面积水", "下水道堵塞返味", "路灯不亮，夜间出行不便"),
-             "约请城管和排水部门现场查看，制定疏通改造方案", "管道已疏通，积水点完成改造", SUMMER),
-    Category("环境卫生", ("垃圾分类投放点异味大", "绿化带缺乏养护", "楼道堆放杂物"),
-             "设置定时定点投放，志愿者值守，物业增加清运频次", "投放点已改造，异味消除", SPRING),
-    Category("养老服务", ("老人吃饭难，希望设助餐点", "独居老人缺少照应", "老年活动室设施陈旧"),
-             "对接城市治理合伙人开设助餐点，组织志愿者结对", "助餐点已开业，60 岁以上老人优惠", ALL_YEAR),
-    Category("邻里纠纷", ("楼上漏水影响楼下", "夜间噪音扰民", "公共空间被占用"),
-             "委员和律师参与调解，双方签字确认", "双方达成协议并履行", ALL_YEAR),
-    Category("电动车充电", ("电动车飞线充电安全隐患", "充电桩数量不足"), "在小区集中建设充电棚，禁止入户充电",
-             "充电棚建成，飞线充电清零", SUMMER),
-    Category("医保社保", ("城乡居民医保办理不方便", "养老保险资格认证难"), "约请医保部门进社区集中办理",
-             "现场办理 120 余人次", ALL_YEAR),
-)
-# Topics per month, relative: heating in winter, rain in summer, fewer at the Spring Festival.
-SEASON = (1.15, 0.75, 0.95, 1.0, 1.05, 1.15, 1.3, 1.2, 1.0, 0.9, 1.05, 1.15)
-CHANNELS = (("hotline_12345", 0.24), ("mailbox", 0.1), ("wechat", 0.18), ("door_visit", 0.12), ("meeting", 0.08),
-            ("wish", 0.05), ("portal", 0.13), ("grid_worker", 0.1))
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 LEVELS = ("very_satisfied", "satisfied", "basic")
 FALLBACK_DEPARTMENTS = ("街道城管中心", "街道社会事务办公室", "街道综治中心", "区住建局")
 
 
-# ---------------------------------------------------------------- time
-
-@lru_cache(maxsize=64)
-def fixed_offset(tz: str) -> timedelta | None:
-    """The zone's offset if it has been the same all of the last two years (all of China): then
-    a deadline lies a fixed time after its start, given the start's weekday and time of day."""
-    zone = ZoneInfo(tz)
-    now = datetime.now(timezone.utc)
-    offsets = {(now - timedelta(days=d)).astimezone(zone).utcoffset() for d in range(0, 731, 15)}
-    return offsets.pop() if len(offsets) == 1 else None
-
-
-class Deadlines:
-    """`add_time_limit` and `procedure_deadline` for one procedure and zone, remembered by
-    (weekday, time of day) where the zone allows: 2,000,000 topics cost a few thousand walks."""
-
-    def __init__(self, steps: list[dict], tz: str):
-        self.tz, self.offset = tz, fixed_offset(tz)
-        self.limits = {s["key"]: s.get("time_limit") for s in steps}
-        self.path = tuple(s["time_limit"] for s in main_path(steps) if s.get("time_limit"))
-        self.memo: dict = {}
-
-    def _cached(self, what, start: datetime, compute) -> datetime | None:
-        if self.offset is None:
-            return compute(start)
-        local = start + self.offset
-        key = (what, local.weekday(), local.hour, local.minute, local.second, local.microsecond)
-        if key not in self.memo:
-            end = compute(start)
-            self.memo[key] = None if end is None else end - start
-        gap = self.memo[key]
-        return None if gap is None else start + gap
-
-    def due(self, step_key: str, start: datetime) -> datetime | None:
-        """When a step entered at `start` falls due (what `_move` writes to `due_at`)."""
-        limit = self.limits[step_key]
-        return self._cached(step_key, start, lambda s: add_time_limit(s, limit, self.tz)) if limit else None
-
-    def deadline(self, start: datetime) -> datetime | None:
-        """`procedure_deadline`: the main path's limits one after another."""
-        def walk(s):
-            for limit in self.path:
-                s = add_time_limit(s, limit, self.tz)
-            return s
-        return self._cached("*", start, walk) if self.path else None
-
-
-def uuid7(at: datetime, rnd) -> uuid.UUID:
-    """A UUIDv7 like `core.db.new_id`, stamped with `at` and drawn from `rnd` (deterministic)."""
-    value = (int(at.timestamp() * 1000) & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76 | rnd.getrandbits(12) << 64 | 0b10 << 62 | rnd.getrandbits(62)
-    return uuid.UUID(int=value)
-
-
 def _minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
-
-
-# ---------------------------------------------------------------- the street
-
-@dataclass
-class Street:
-    """What living a topic needs to know of its street."""
-
-    tenant_id: int
-    tz: str
-    version_id: uuid.UUID
-    steps: list[dict]
-    cast: Cast
-    profile: Profile
-    # (kind "photo"|"attachment", topic id, actor id, at) → the `attach` event's data
-    evidence_file: Callable[[str, uuid.UUID, int | None, datetime], dict]
-    deadlines: Deadlines | None = None  # one may be shared by streets of the same procedure and zone
-    new_id: Callable = uuid7  # (at, rnd) → an id; the benchmark takes them as hex
-    by_key: dict = field(init=False)
-    claim_steps: set = field(init=False)
-
-    def __post_init__(self):
-        self.by_key = {s["key"]: s for s in self.steps}
-        self.deadlines = self.deadlines or Deadlines(self.steps, self.tz)
-        self.zone = ZoneInfo(self.tz)
-        self.roles_at: dict = {}
-
-        with_members = [s for s in self.steps if "member" in s["roles"] and s["phase"] != "intake"]
-        # Members claim where the procedure has them deliberate (参单); failing that, at their first step.
-        deliberating = [s["key"] for s in with_members if s["phase"] == "deliberation"]
-        self.claim_steps = set(deliberating[:1] or [s["key"] for s in with_members[:1]])
-        self.claim_steps |= {s["key"] for s in with_members if s["roles"] == ["member"]}
-
-    def next_meeting(self, after: datetime) -> datetime:
-        """The street's next weekly meeting (14:30 local) at least two hours after `after`."""
-        local = (after + timedelta(hours=2)).astimezone(self.zone)
-        day = local.date() + timedelta(days=(self.profile.meeting_day - local.weekday()) % 7)
-        start = datetime.combine(day, time(14, 30), self.zone)
-        if start < local:
-            start += timedelta(days=7)
-        return start.astimezone(timezone.utc)
 
 
 class _Stop(Exception):
@@ -237,6 +38,7 @@ def _role_in(step_roles: tuple, roles: frozenset) -> str | None:
 def _role(step: dict, roles: frozenset) -> str | None:
     """The role an actor acts in at this step, as act() takes it."""
     return _role_in(tuple(step["roles"]), roles)
+
 
 
 # ---------------------------------------------------------------- one topic's life
@@ -585,68 +387,3 @@ def live(street: Street, rnd, number: int, created: datetime, now: datetime) -> 
     """One topic and its event log."""
     life = Life(street, rnd, number, created, now).run()
     return life.row(), life.events
-
-
-# ---------------------------------------------------------------- a year of intake
-
-def window(now: datetime, tz: str, months: int = 12) -> datetime:
-    """The start of the month `months` months before `now`'s (local): twelve whole months and
-    this one so far."""
-    local = now.astimezone(ZoneInfo(tz))
-    y, m = divmod(local.year * 12 + local.month - 1 - months, 12)
-    return datetime(y, m + 1, 1, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-
-
-def intake_times(rnd, start: datetime, now: datetime, tz: str, monthly: float) -> list[datetime]:
-    """When topics came in: a Poisson number a day around the street's monthly mean, by season,
-    fewer at weekends, in the day's waking hours."""
-    zone, out = ZoneInfo(tz), []
-    day = start.astimezone(zone).date()
-    while True:
-        weekend = day.weekday() >= 5
-        rate = monthly * SEASON[day.month - 1] * 12 / 365 * (0.55 if weekend else 1.18)
-        for _ in range(_poisson(rnd, rate)):
-            minutes = 7 * 60 + int(rnd.triangular(0, 15 * 60, 3 * 60))
-            at = datetime.combine(day, time(0), zone) + timedelta(minutes=minutes)
-            out.append(at.astimezone(timezone.utc))
-        day += timedelta(days=1)
-        if datetime.combine(day, time(0), zone) > now:
-            break
-    return sorted(t for t in out if t <= now)
-
-
-def year(street: Street, rnd, first_number: int, now: datetime, months: int = 12):
-    """Every topic of the window, numbered from `first_number` in order of intake: yields
-    (topic row, its events)."""
-    start = window(now, street.tz, months)
-    for i, created in enumerate(intake_times(rnd, start, now, street.tz, street.profile.monthly)):
-        yield live(street, rnd, first_number + i, created, now)
-
-
-# ---------------------------------------------------------------- small draws
-
-def _poisson(rnd, lam: float) -> int:
-    if lam > 30:
-        return max(0, round(rnd.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, rnd.random()
-    while p > limit:
-        k += 1
-        p *= rnd.random()
-    return k
-
-
-def _weighted(rnd, pairs):
-    return pairs[_weighted_index(rnd, [w for _k, w in pairs])][0]
-
-
-def _weighted_index(rnd, weights) -> int:
-    x, acc = rnd.random() * sum(weights), 0.0
-    for i, w in enumerate(weights):
-        acc += w
-        if x < acc:
-            return i
-    return len(weights) - 1
-
-
-def _pick_category(rnd, month: int) -> Category:
-    return CATEGORIES[_weighted_index(rnd, [c.season[month - 1] for c in CATEGORIES])]

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from ..accounts.models import Membership, User
 from ..accounts.operations import add_membership, create_user
 from ..core.db import db
+from ..roster import duty, operations as ops
+from ..roster.models import Person, Station
 from ..tenants.models import Tenant
-from . import duty, operations as ops
-from .models import Person, Station
 
 ROSTER_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "roster.yaml"
 

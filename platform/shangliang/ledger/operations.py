@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, false, func, or_, select, true
 
+from ..benchmarks.measures import DEFAULT_POINTS, POINT_LABELS
+from ..benchmarks.operations import settings_for_street
+from ..benchmarks.periods import Period
 from ..core.db import db
 from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person, Station
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
-from .measures import DEFAULT_POINTS, POINT_LABELS
-from .operations import settings_for_street
-from .periods import Period
 
 KINDS = tuple(DEFAULT_POINTS)  # claim, close, attend, convene, duty_kept, duty_missed, rated_…
 # A topic is led by whoever claimed it; members invited to it take part without leading it, so

@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import select
 
 from ..core.db import db
+from ..meetings import operations as ops
+from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import Person, Station
 from ..tenants.models import Tenant
-from . import operations as ops
-from .models import Meeting, MeetingParticipant
 
 MEETINGS_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "meetings.yaml"
 

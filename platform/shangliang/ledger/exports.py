@@ -11,11 +11,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from ..benchmarks.measures import POINT_LABELS
 from ..core.db import utcnow
 from ..roster.operations import LEVEL_LABELS
 from ..topics.operations import RATING_LABELS
-from .ledger import KINDS, Activity, Entry, Ledger, scale_words, signed
-from .measures import POINT_LABELS
+from .operations import KINDS, Activity, Entry, Ledger, scale_words, signed
 
 BOLD = Font(bold=True)
 TITLE = Font(bold=True, size=14)

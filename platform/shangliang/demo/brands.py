@@ -6,12 +6,14 @@ from io import BytesIO
 from pathlib import Path
 
 import yaml
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from ..branding import operations as ops
+from ..branding.fields import hotlines_text, stations_text
+from ..branding.models import BrandVersion
 from ..core.db import db
 from ..tenants.models import Tenant
-from . import operations as ops
-from .models import BrandVersion
 
 PRESETS_DIR = Path(__file__).resolve().parents[3] / "tenants" / "brands"
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/System/Library/Fonts", "C:/Windows/Fonts")
@@ -40,8 +42,6 @@ def _font_path(cjk: bool) -> str | None:
 
 def _font(size: int, text: str):
     """A font that can draw `text`: a CJK one if installed; else None (draw something else)."""
-    from PIL import ImageFont
-
     cjk = any(ord(ch) > 0x2e80 for ch in text)
     path = _font_path(cjk)
     if path:
@@ -51,8 +51,6 @@ def _font(size: int, text: str):
 
 def draw_logo(char: str, fallback: str, primary: str, ink: str, size: int = 256) -> bytes:
     """A rounded square in the primary colour with one character in the text colour (PNG)."""
-    from PIL import Image, ImageDraw
-
     img = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
     draw.rounded_rectangle((0, 0, size - 1, size - 1), radius=size // 5, fill=primary)
@@ -69,8 +67,6 @@ def draw_logo(char: str, fallback: str, primary: str, ink: str, size: int = 256)
 
 def draw_banner(slogan: str, primary: str, accent: str, ink: str, size=(1200, 300)) -> bytes:
     """A band from the primary colour into a darker shade, a few soft circles, and the slogan (JPEG)."""
-    from PIL import Image, ImageDraw
-
     w, h = size
     start = tuple(int(primary[i:i + 2], 16) for i in (1, 3, 5))
     end = tuple(int(c * 0.55) for c in start)
@@ -98,8 +94,8 @@ def form_of(spec: dict) -> dict:
     """A preset as the brand page would post it."""
     form = {k: spec.get(k, "") or "" for k in ("display_name", "brand_name", "slogan", "intro", "primary_colour",
                                                 "accent_colour", "text_colour", "mailbox", "footer", "note")}
-    form["hotlines"] = ops.hotlines_text(spec.get("hotlines") or [])
-    form["stations"] = ops.stations_text(spec.get("stations") or [])
+    form["hotlines"] = hotlines_text(spec.get("hotlines") or [])
+    form["stations"] = stations_text(spec.get("stations") or [])
     return form
 
 

@@ -1,21 +1,28 @@
 """Demo data from tenants/demo/tenants.yaml. Loading twice changes nothing."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import yaml
 from sqlalchemy import select
 
-from .accounts.models import User
-from .accounts.operations import add_membership, create_user
-from .core.db import db
-from .core.tenancy import tenant_context
-from .procedures.operations import adopt
-from .tenants.models import Community, Tenant
-from .tenants.operations import create_tenant, parse_communities
+from ..accounts.models import User
+from ..accounts.operations import add_membership, create_user
+from ..benchmarks.rollups import rebuild
+from ..core.db import db, utcnow
+from ..core.tenancy import tenant_context
+from ..procedures.operations import adopt
+from ..tenants.models import Community, Tenant
+from ..tenants.operations import create_tenant, parse_communities
+from .brands import ensure_demo_brand
+from .history import Profile
+from .history_store import generate
+from .meetings import ensure_demo_meeting
+from .roster import demo_logins as member_logins, ensure_demo_roster
 
-DEMO_FILE = Path(__file__).resolve().parents[2] / "tenants" / "demo" / "tenants.yaml"
+DEMO_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "tenants.yaml"
 HISTORY_FILE = DEMO_FILE.with_name("history.yaml")
 
 
@@ -78,32 +85,30 @@ def load_demo(password: str, now: datetime | None = None) -> int:
     return created
 
 
-def _brand(slug: str) -> None:
-    """The street's brand from tenants/brands/<slug>.yaml, once (see branding/presets.py)."""
-    from .branding.presets import ensure_demo_brand
-
+@contextmanager
+def _as_street_admin(slug: str):
+    """The street, inside its scope, with its administrator acting (as on the street's pages)."""
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
     with tenant_context(street.id, admin_id):
+        yield street, admin_id
+
+
+def _brand(slug: str) -> None:
+    """The street's brand from tenants/brands/<slug>.yaml, once (see brands.py)."""
+    with _as_street_admin(slug) as (street, admin_id):
         ensure_demo_brand(street, admin_id)
 
 
 def _roster(slug: str, password: str) -> None:
     """The street's roster, stations and this week's rota from tenants/demo/roster.yaml."""
-    from .roster.demo import ensure_demo_roster
-
-    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
-    admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
-    with tenant_context(street.id, admin_id):
+    with _as_street_admin(slug) as (street, admin_id):
         ensure_demo_roster(street, admin_id, password)
 
 
 def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
     """A year of generated topics, meetings and duty shifts (after the roster: its members claim
     and attend), once; tenants/demo/history.yaml says how well the street works."""
-    from .benchmarks.history import Profile
-    from .benchmarks.history_store import generate
-
     street = db.scalar(select(Tenant).where(Tenant.slug == slug))
     with tenant_context(street.id):
         return generate(street, Profile.of(profile), now=now)
@@ -111,21 +116,13 @@ def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
 
 def _rollups(platform: Tenant, slugs: list[str], now: datetime | None) -> None:
     """The benchmarking figures of the streets that just got their history, and their counties'."""
-    from .benchmarks.rollups import rebuild
-    from .core.db import utcnow
-
     ids = list(db.scalars(select(Tenant.id).where(Tenant.slug.in_(slugs))))
-    rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id)
-    db.commit()
+    rebuild(now or utcnow(), tenant_ids=ids, acting_tenant_id=platform.id, commit=db.commit)
 
 
 def _meeting(slug: str) -> None:
     """One held meeting with minutes and a work list, from tenants/demo/meetings.yaml (after the roster)."""
-    from .meetings.demo import ensure_demo_meeting
-
-    street = db.scalar(select(Tenant).where(Tenant.slug == slug))
-    admin_id = db.scalar(select(User.id).where(User.username == f"{slug}-admin"))
-    with tenant_context(street.id, admin_id):
+    with _as_street_admin(slug) as (street, admin_id):
         ensure_demo_meeting(street, admin_id)
 
 
@@ -136,7 +133,5 @@ def demo_logins() -> list[tuple[str, str]]:
         rows.append((f"{c['slug']}-admin", f"{c['name']} 区县管理员"))
         for s in c["streets"]:
             rows.append((f"{s['slug']}-admin", f"{s['name']}（{s['practice']}）街道管理员"))
-    from .roster.demo import demo_logins as member_logins
-
     rows += member_logins()
     return rows
