@@ -1,18 +1,16 @@
 """Benchmarking (对标) through the API: a county's (or the platform's) ranking and a street's
 standing for a period, published rankings (read and publish), and the county's settings.
-Registered on the API blueprint (imported by the app factory)."""
+Registered on the API blueprint (api/views.py imports it)."""
 from __future__ import annotations
 
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from ..core.errors import Refused
 from ..benchmarks import operations as ops
 from ..benchmarks import periods, reports
 from ..benchmarks.measures import DEFAULT_POINTS, MEASURES
-from ..core.db import db
 from ..core.permissions import can, require
-from .views import bp, fail, operation, parse
+from .base import answer, body, bp, found, operation, stop
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11"},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current month"}]
@@ -130,12 +128,6 @@ PublicationList = Schema.from_dict({"items": fields.List(fields.Nested(Publicati
 
 # ---------------------------------------------------------------- helpers
 
-def _refused(exc: Refused):
-    errors = getattr(exc, "errors", None) or {exc.field or "benchmarks": exc.message}
-    status = {"not_found": 404, "forbidden": 403}.get(exc.code, 422)
-    return fail(status, exc.code, exc.message, {k: [v] for k, v in errors.items()})
-
-
 def _period():
     raw = request.args.get("period")
     return periods.parse(raw) if raw else reports.default_period(g.tenant)
@@ -151,11 +143,10 @@ def _standing_json(report: reports.StreetReport) -> dict:
         "positions": report.positions, "others": report.others.rows if report.others else None})
 
 
-def _comparing():
+def _comparing() -> None:
     """Rankings, publications and settings belong to counties and the platform."""
     if g.tenant.is_street:
-        return fail(403, "forbidden", "a street has its standing in its county; rankings belong to counties")
-    return None
+        stop(403, "forbidden", "a street has its standing in its county; rankings belong to counties")
 
 
 # ---------------------------------------------------------------- rankings and standings
@@ -163,18 +154,15 @@ def _comparing():
 @bp.get("/t/<slug>/benchmarks")
 @operation("/t/{slug}/benchmarks", "get", "Benchmarking (对标) for a period: a county's (or the platform's) ranking "
            "of its streets (counties); for a street, its own figures against its county's quartiles",
-           response={"oneOf": [BenchmarkRankingSchema, BenchmarkStandingSchema]}, query=PERIOD_QUERY)
+           response={"oneOf": [BenchmarkRankingSchema, BenchmarkStandingSchema]}, query=PERIOD_QUERY,
+           subject="benchmarks")
 @require("benchmarks.view")
 def benchmarks():
-    try:
-        period = _period()
-    except Refused as exc:
-        return _refused(exc)
+    period = _period()
     actor = g.api_token.created_by
     if g.tenant.is_street:
         return jsonify(_standing_json(reports.street_report(g.tenant, period, actor)))
-    table = reports.county_report(g.tenant, period, actor).table
-    return jsonify(BenchmarkRankingSchema().dump(table))
+    return answer(BenchmarkRankingSchema, reports.county_report(g.tenant, period, actor).table)
 
 
 # ---------------------------------------------------------------- publications
@@ -183,31 +171,20 @@ def benchmarks():
 @operation("/t/{slug}/benchmarks/publications", "get", "Published rankings, newest first", response=PublicationList)
 @require("benchmarks.view")
 def benchmark_publications():
-    refused = _comparing()
-    if refused:
-        return refused
+    _comparing()
     return jsonify({"items": PublicationSummarySchema(many=True).dump(ops.publications(g.tenant))})
 
 
 @bp.post("/t/<slug>/benchmarks/publications")
 @operation("/t/{slug}/benchmarks/publications", "post", "Publish the ranking of a period as it reads now: its rows, "
            "definitions and weights are kept and never recomputed", body=PublishSchema, response=PublicationSchema,
-           status=201)
+           status=201, subject="benchmarks")
 @require("benchmarks.manage")
 def benchmark_publish():
-    refused = _comparing()
-    if refused:
-        return refused
-    data, error = parse(PublishSchema)
-    if error:
-        return error
-    try:
-        pub = ops.publish(g.tenant, g.api_token.created_by, periods.parse(data["period"]), data["title"])
-    except Refused as exc:
-        db.rollback()
-        return _refused(exc)
-    db.commit()
-    return jsonify(PublicationSchema().dump(pub)), 201
+    _comparing()
+    data = body(PublishSchema)
+    pub = ops.publish(g.tenant, g.api_token.created_by, periods.parse(data["period"]), data["title"])
+    return answer(PublicationSchema, pub, 201)
 
 
 @bp.get("/t/<slug>/benchmarks/publications/<int:number>")
@@ -215,10 +192,7 @@ def benchmark_publish():
            response=PublicationSchema)
 @require("benchmarks.view")
 def benchmark_publication(number: int):
-    pub = ops.find_publication(number)
-    if pub is None:
-        return fail(404, "not_found", "no such publication")
-    return jsonify(PublicationSchema().dump(pub))
+    return answer(PublicationSchema, found(ops.find_publication(number), "publication"))
 
 
 # ---------------------------------------------------------------- settings
@@ -227,29 +201,20 @@ def benchmark_publication(number: int):
 @operation("/t/{slug}/benchmarks/settings", "get", "The settings rankings are made with (a street: its county's)",
            response=BenchmarkSettingsSchema)
 @operation("/t/{slug}/benchmarks/settings", "put", "Change the settings; fields not sent keep their value. "
-           "Refused with every wrong field named", body=BenchmarkSettingsSchema, response=BenchmarkSettingsSchema)
+           "Refused with every wrong field named", body=BenchmarkSettingsSchema, response=BenchmarkSettingsSchema,
+           subject="benchmarks")
 @require("benchmarks.view")
 def benchmark_settings():
     # One rule for both methods, so that a PUT is authorised like the GET before it is read.
     if request.method == "GET":
         settings = ops.settings_for_street(g.tenant, g.api_token.created_by) if g.tenant.is_street else \
             ops.settings_of(g.tenant)
-        return jsonify(BenchmarkSettingsSchema().dump(settings))
+        return answer(BenchmarkSettingsSchema, settings)
     if not can("benchmarks.manage"):
-        return fail(403, "forbidden", "this token's role may not change the settings")
-    refused = _comparing()
-    if refused:
-        return refused
-    data, error = parse(BenchmarkSettingsSchema)
-    if error:
-        return error
+        stop(403, "forbidden", "this token's role may not change the settings")
+    _comparing()
+    data = body(BenchmarkSettingsSchema)
     current = ops.settings_of(g.tenant)
     form = reports.settings_form({**current, **data, "points": {**current["points"], **data.get("points", {})}})
-    try:
-        saved = ops.save_settings(g.tenant, g.api_token.created_by, form)
-    except Refused as exc:
-        db.rollback()
-        return _refused(exc)
-    db.commit()
-    return jsonify(BenchmarkSettingsSchema().dump(saved))
+    return answer(BenchmarkSettingsSchema, ops.save_settings(g.tenant, g.api_token.created_by, form))
 

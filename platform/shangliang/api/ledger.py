@@ -1,19 +1,18 @@
 """The member ledger (履职档案) through the API: the street's members with their counts and points
-for a period, and one member's dated activities. Registered on the API blueprint."""
+for a period, and one member's dated activities. Registered on the API blueprint (api/views.py imports it)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import g, jsonify, request
+from flask import g, request
 from marshmallow import Schema, fields
 
-from ..core.errors import Refused
 from ..benchmarks import ledger as ops
 from ..benchmarks.periods import of, parse
 from ..core.permissions import require
 from ..roster.duty import local_today
+from .base import answer, bp, found, operation
 from .roster import street_api
-from .views import bp, fail, operation
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4"},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current year"}]
@@ -117,45 +116,34 @@ def _entry_json(e: ops.Entry) -> dict:
             "score_avg": e.score_avg, "points": e.points}
 
 
-def _bad_period(exc: Refused):
-    return fail(422, "validation_error", exc.message, {"period": [exc.message]})
-
-
 @bp.get("/t/<slug>/ledger")
 @operation("/t/{slug}/ledger", "get", "The member ledger (履职档案): every member's counts and points for a period, "
-           "most points first", response=LedgerSchema, query=PERIOD_QUERY + SORT_QUERY)
+           "most points first", response=LedgerSchema, query=PERIOD_QUERY + SORT_QUERY, subject="period")
 @require("ledger.view")
 @street_api
 def ledger():
-    try:
-        period = _period()
-    except Refused as exc:
-        return _bad_period(exc)
+    period = _period()
     book = ops.ledger(g.tenant, period, g.api_token.created_by)
     sort = request.args.get("sort") if request.args.get("sort") in ops.SORTS else "points"
-    return jsonify(LedgerSchema().dump({
+    return answer(LedgerSchema, {
         "period": _period_json(period), "rules": ops.scale_words(book.scale, book.basic_counts),
         "basic_counts": book.basic_counts, "members_total": book.members_total,
         "members_active": book.members_active,
-        "items": [_entry_json(e) for e in ops.sorted_entries(book.entries, sort)]}))
+        "items": [_entry_json(e) for e in ops.sorted_entries(book.entries, sort)]})
 
 
 @bp.get("/t/<slug>/ledger/<uuid:person_id>")
 @operation("/t/{slug}/ledger/{person_id}", "get", "One member's ledger: the counts and points, and every activity "
-           "of the period with its date and points", response=MemberLedgerSchema, query=PERIOD_QUERY)
+           "of the period with its date and points", response=MemberLedgerSchema, query=PERIOD_QUERY,
+           subject="period")
 @require("ledger.view")
 @street_api
 def member_ledger(person_id):
-    person = ops.find_member(person_id)
-    if person is None:
-        return fail(404, "not_found", "no such member")
-    try:
-        period = _period()
-    except Refused as exc:
-        return _bad_period(exc)
+    person = found(ops.find_member(person_id), "member")
+    period = _period()
     points, basic = scale = ops.scale_of(g.tenant, g.api_token.created_by)
     activities = ops.member_activities(g.tenant, person, period, scale=scale)
     entry = ops.summary(person, activities)
-    return jsonify(MemberLedgerSchema().dump({
+    return answer(MemberLedgerSchema, {
         "period": _period_json(period), "rules": ops.scale_words(points, basic), "basic_counts": basic,
-        "entry": _entry_json(entry), "activities": activities}))
+        "entry": _entry_json(entry), "activities": activities})

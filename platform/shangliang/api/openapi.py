@@ -1,12 +1,15 @@
+"""The OpenAPI document of the API, built from the operations every area declares."""
 from __future__ import annotations
 
 import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import jsonify
 
+from ..core.permissions import public
 from . import schemas
-from .views import OPERATIONS
+from .base import OPERATIONS, bp
 
 ERRORS = {
     "401": "No or malformed API token",
@@ -54,3 +57,9 @@ def build_spec() -> dict:
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)
     return spec.to_dict()
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(build_spec())

@@ -1,5 +1,5 @@
 """The roster through the API: people, roster imports, stations, the week's duty rota, and the
-members suggested for a topic. Registered on the API blueprint (imported at the end of views.py)."""
+members suggested for a topic. Registered on the API blueprint (api/views.py imports it)."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,17 +7,18 @@ from functools import wraps
 from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
-from ..core.errors import Refused
-from ..core.db import db
+from ..core.errors import Invalid
 from ..core.pagination import paginate
 from ..core.permissions import can, require
 from ..roster import duty as duty_ops
 from ..roster import imports
 from ..roster import operations as ops
 from ..roster.models import PERSON_KINDS, SHIFT_STATUSES, STATION_KINDS
+from ..roster.suggestions import suggest_members
 from ..topics.operations import mask_phone
+from .base import answer, body, bp, found, operation, page_json, stop
 from .schemas import page_schema
-from .views import bp, fail, operation, parse
+from .topics import find_topic
 
 # ---------------------------------------------------------------- schemas
 
@@ -156,15 +157,9 @@ def street_api(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not g.tenant.is_street:
-            return fail(403, "forbidden", "rosters belong to streets")
+            stop(403, "forbidden", "rosters belong to streets")
         return view(*args, **kwargs)
     return wrapped
-
-
-def refused(exc: Refused):
-    errors = getattr(exc, "errors", None) or {exc.field or "form": exc.message}
-    status, code = (409, "conflict") if exc.code == "conflict" else (422, "validation_error")
-    return fail(status, code, exc.message, {k: [v] for k, v in errors.items()})
 
 
 # ---------------------------------------------------------------- people
@@ -180,8 +175,7 @@ def people():
     page = paginate(ops.people_query(kind if kind in PERSON_KINDS else None, request.args.get("community") or None,
                                      (request.args.get("q") or "")[:60] or None,
                                      {"inactive": False, "all": None}.get(status, True)))
-    return jsonify({"items": PersonSchema(many=True).dump(page.items), "page": page.page,
-                    "per_page": page.per_page, "has_next": page.has_next})
+    return jsonify(page_json(page, PersonSchema))
 
 
 @bp.post("/t/<slug>/people")
@@ -190,16 +184,7 @@ def people():
 @require("roster.manage")
 @street_api
 def add_person():
-    data, error = parse(PersonInSchema)
-    if error:
-        return error
-    try:
-        person = ops.create_person(g.tenant, g.api_token.created_by, data)
-    except Refused as exc:
-        db.rollback()
-        return refused(exc)
-    db.commit()
-    return jsonify(PersonSchema().dump(person)), 201
+    return answer(PersonSchema, ops.create_person(g.tenant, g.api_token.created_by, body(PersonInSchema)), 201)
 
 
 @bp.get("/t/<slug>/people/<uuid:person_id>")
@@ -207,10 +192,7 @@ def add_person():
 @require("roster.view")
 @street_api
 def person(person_id):
-    row = ops.find_person(person_id)
-    if row is None:
-        return fail(404, "not_found", "no such person")
-    return jsonify(PersonSchema().dump(row))
+    return answer(PersonSchema, found(ops.find_person(person_id), "person"))
 
 
 @bp.post("/t/<slug>/people/<uuid:person_id>")
@@ -219,23 +201,14 @@ def person(person_id):
 @require("roster.manage")
 @street_api
 def update_person(person_id):
-    row = ops.find_person(person_id)
-    if row is None:
-        return fail(404, "not_found", "no such person")
-    data, error = parse(PersonInSchema)
-    if error:
-        return error
+    row = found(ops.find_person(person_id), "person")
+    data = body(PersonInSchema)
     active = data.pop("active", None)
-    try:
-        merged = {**ops.person_form(row, ops.usernames([row.user_id]).get(row.user_id)), **data}
-        ops.update_person(g.tenant, g.api_token.created_by, row, merged)
-        if active is not None:
-            ops.set_active(g.tenant, g.api_token.created_by, row, active)
-    except Refused as exc:
-        db.rollback()
-        return refused(exc)
-    db.commit()
-    return jsonify(PersonSchema().dump(row))
+    merged = {**ops.person_form(row, ops.usernames([row.user_id]).get(row.user_id)), **data}
+    ops.update_person(g.tenant, g.api_token.created_by, row, merged)
+    if active is not None:
+        ops.set_active(g.tenant, g.api_token.created_by, row, active)
+    return answer(PersonSchema, row)
 
 
 # ---------------------------------------------------------------- imports
@@ -248,14 +221,9 @@ def update_person(person_id):
 def start_import():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return fail(422, "validation_error", "send the file as multipart field `file`", {"file": ["required"]})
-    try:
-        row = imports.start_import(g.tenant, g.api_token.created_by, upload.filename, upload.stream)
-    except Refused as exc:
-        db.rollback()
-        return refused(exc)
-    db.commit()
-    return jsonify(RosterImportSchema().dump(row)), 202
+        raise Invalid({"file": "required"}, "send the file as multipart field `file`")
+    return answer(RosterImportSchema, imports.start_import(g.tenant, g.api_token.created_by, upload.filename,
+                                                          upload.stream), 202)
 
 
 @bp.get("/t/<slug>/roster/imports/<uuid:import_id>")
@@ -265,10 +233,7 @@ def start_import():
 @require("roster.manage")
 @street_api
 def roster_import(import_id):
-    row = imports.find_import(import_id)
-    if row is None:
-        return fail(404, "not_found", "no such import")
-    return jsonify(RosterImportSchema().dump(row))
+    return answer(RosterImportSchema, found(imports.find_import(import_id), "import"))
 
 
 # ---------------------------------------------------------------- stations and the rota
@@ -286,16 +251,7 @@ def stations():
 @require("roster.manage")
 @street_api
 def add_station():
-    data, error = parse(StationInSchema)
-    if error:
-        return error
-    try:
-        station = ops.save_station(g.tenant, g.api_token.created_by, data)
-    except Refused as exc:
-        db.rollback()
-        return refused(exc)
-    db.commit()
-    return jsonify(StationSchema().dump(station)), 201
+    return answer(StationSchema, ops.save_station(g.tenant, g.api_token.created_by, body(StationInSchema)), 201)
 
 
 @bp.get("/t/<slug>/duty")
@@ -308,7 +264,7 @@ def duty_week():
     week = duty_ops.week(g.tenant, duty_ops.parse_week(request.args.get("week"), today))
     shifts = [{"id": s.id, "day": s.day, "station_id": st.id, "station": st.name, "person_id": p.id,
                "person": p.name, "status": s.status, "swapped_from": s.swapped_from} for s, p, st in week.shifts]
-    return jsonify(WeekSchema().dump({"week": week.param, "monday": week.monday, "today": today, "shifts": shifts}))
+    return answer(WeekSchema, {"week": week.param, "monday": week.monday, "today": today, "shifts": shifts})
 
 
 @bp.post("/t/<slug>/duty")
@@ -317,16 +273,9 @@ def duty_week():
 @require("duty.manage")
 @street_api
 def assign_duty():
-    data, error = parse(AssignSchema)
-    if error:
-        return error
-    try:
-        added, skipped = duty_ops.assign(g.tenant, g.api_token.created_by, data["station_id"], data["person_ids"],
-                                         data["days"])
-    except Refused as exc:
-        db.rollback()
-        return refused(exc)
-    db.commit()
+    data = body(AssignSchema)
+    added, skipped = duty_ops.assign(g.tenant, g.api_token.created_by, data["station_id"], data["person_ids"],
+                                     data["days"])
     return jsonify({"added": added, "skipped": skipped}), 201
 
 
@@ -336,10 +285,5 @@ def assign_duty():
 @require("roster.view")
 @street_api
 def topic_suggestions(number: int):
-    from ..roster.suggestions import suggest_members
-    from .views import _get_topic
-
-    topic = _get_topic(number)
-    if topic is None:
-        return fail(404, "not_found", "no such topic")
+    topic = found(find_topic(number), "topic")
     return jsonify({"items": SuggestionSchema(many=True).dump(suggest_members(g.tenant, topic))})

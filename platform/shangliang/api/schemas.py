@@ -3,7 +3,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..accounts.models import ROLES
-from ..topics.operations import RATING_LEVELS, rating_of
+from ..topics.operations import RATING_LEVELS, mask_phone, rating_of
 
 
 class ErrorDetail(Schema):
@@ -103,8 +103,6 @@ class TopicSchema(Schema):
         return t.resident_name if self.context_handles(t) else (t.resident_name[0] + "**" if t.resident_name else None)
 
     def _phone(self, t):
-        from ..topics.operations import mask_phone
-
         return t.resident_phone if self.context_handles(t) else mask_phone(t.resident_phone)
 
     def context_handles(self, t) -> bool:

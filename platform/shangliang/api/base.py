@@ -1,0 +1,89 @@
+"""The API blueprint and what every area's operations are declared and answered with.
+
+Token authentication, one tenant per token. Every operation is declared with `operation(...)`,
+which is also what the OpenAPI document is built from (api/openapi.py reads `OPERATIONS`).
+A view reads its body with `body(Schema)` and lets a `Refused` leave it: the request lifecycle
+(core/lifecycle.py) rolls back and answers the error shape, or commits once when the view succeeded.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, make_response, request
+from marshmallow import ValidationError
+
+from ..accounts import operations as account_ops
+from ..core.db import db
+from ..core.errors import Invalid, Refused, error_body
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPERATIONS: list[dict] = []
+
+
+def operation(path: str, method: str, summary: str, *, response=None, body=None, status: int = 200,
+              paged: bool = False, query: list | None = None, subject: str = "form"):
+    """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
+    refusal that names none is reported under."""
+    OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
+                       "body": body, "status": status, "paged": paged, "query": query or []})
+
+    def declare(view):
+        view.refusal_field = subject
+        return view
+
+    return declare
+
+
+def fail(status: int, code: str, message: str, fields: dict | None = None):
+    return jsonify(error_body(code, message, fields)), status
+
+
+def stop(status: int, code: str, message: str):
+    """Ends the request with this error; the lifecycle rolls back, as for any answer of 400 or more."""
+    abort(make_response(fail(status, code, message)))
+
+
+def found(row, what: str):
+    """The row, or 404 (asked before the body is read: nothing is parsed for another tenant's object)."""
+    if row is None:
+        stop(404, "not_found", f"no such {what}")
+    return row
+
+
+def body(schema_cls) -> dict:
+    """The validated JSON body; else refused (the lifecycle answers 400/422 naming the fields)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise Refused("request body must be a JSON object", None, "invalid_json")
+    try:
+        return schema_cls().load(data)
+    except ValidationError as err:
+        raise Invalid(err.messages) from None
+
+
+def answer(schema_cls, obj, status: int = 200):
+    """`obj` dumped with the schema. Flushed first: what an operation added has its ids and relationships
+    as the database gives them (nothing is committed before the answer, the lifecycle commits after it)."""
+    db.flush()
+    return jsonify(schema_cls().dump(obj)), status
+
+
+def page_json(page, items) -> dict:
+    """A page of results; `items`: the page's rows already dumped, or the schema to dump them with."""
+    if isinstance(items, type):
+        items = items(many=True).dump(page.items)
+    return {"items": items, "page": page.page, "per_page": page.per_page, "has_next": page.has_next}
+
+
+@bp.before_request
+def authenticate_token():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer " + account_ops.TOKEN_PREFIX):
+        return fail(401, "unauthorized", "send 'Authorization: Bearer slt_…' with an API token")
+    if g.get("tenant") is None:
+        return fail(404, "not_found", "no such tenant")
+    token = account_ops.token_from_header(header)
+    if token is None:
+        # Not this tenant's token: answer as if the tenant did not exist.
+        return fail(404, "not_found", "no such tenant for this token")
+    g.api_roles, g.api_token = {token.role}, token
