@@ -57,7 +57,7 @@ def create_app(cfg: config_mod.Config | None = None, *, check: bool = True, comm
 
 def _register(app: Flask, cfg) -> None:
     from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
-    from .api.views import bp as api_bp
+    from .api.views import bp as api_bp  # every area's API operations
     from .audit.views import bp as audit_bp
     from .branding.operations import request_brand
     from .branding.views import bp as branding_bp
@@ -79,10 +79,7 @@ def _register(app: Flask, cfg) -> None:
     from .topics.views import bp as topics_bp
     from .roster.views import bp as roster_bp, duty_bp
     from .benchmarks.views import bp as benchmarks_bp
-    from .api import benchmarks as benchmarks_api  # noqa: F401  (adds benchmarking's API operations)
-    from .api import roster as roster_api  # noqa: F401  (adds the roster's API operations)
-    from .api import ledger as ledger_api  # noqa: F401  (adds the member ledger's API operations)
-    from .benchmarks.ledger_views import bp as ledger_bp
+    from .ledger.views import bp as ledger_bp
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
     from .console.views import bp as console_bp

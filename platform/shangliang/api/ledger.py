@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import g, request
 from marshmallow import Schema, fields
 
-from ..benchmarks import ledger as ops
+from ..ledger import operations as ops
 from ..benchmarks.periods import of, parse
 from ..core.permissions import require
 from ..roster.duty import local_today

@@ -70,7 +70,7 @@ def init_lifecycle(app: Flask) -> None:
         view = current_app.view_functions.get(request.endpoint)
         if wants_json():
             code = "validation_error" if exc.code == "refused" else exc.code
-            return jsonify(error_body(code, exc.message, refusal_fields(exc, refusal_field(view)))), \
-                status_of(exc, 422)
+            fields = None if code == "invalid_json" else refusal_fields(exc, refusal_field(view))
+            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422)
         status = status_of(exc, 400)
         return render_template("error.html", code=status, message=_(exc.message)), status
