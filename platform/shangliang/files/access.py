@@ -11,7 +11,6 @@ from ..core.errors import Refused
 from ..core.permissions import permissions_for
 from ..core.storage import current_storage
 from ..topics.operations import ADMIN_ROLES
-from . import topic_files  # noqa: F401  (the topic registers itself as an owner)
 from .models import Attachment
 from .owners import OWNERS, owner_kind
 

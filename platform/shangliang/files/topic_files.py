@@ -1,5 +1,5 @@
 """The topic as an owner of files. Files sits above topics, so the topic's registration lives
-here rather than in topics/ (which must not import files)."""
+here rather than in topics/ (which must not import files); files/__init__.py imports it."""
 from __future__ import annotations
 
 from ..topics.models import Topic
