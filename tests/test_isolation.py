@@ -24,7 +24,7 @@ UNSCOPED = {
     "storage.upload": "capability URL: signed policy (test_storage)",
 }
 # Public pages of a tenant: anyone may see them; they show no private data.
-PUBLIC = {"tenants.portal", "tenants.accept_invitation"}
+PUBLIC = {"portal.home", "tenants.accept_invitation"}
 # branding.css/image: published brand versions only (drafts 404 except to brand managers, test_brand).
 PUBLIC |= {"branding.css", "branding.image"}
 # The street portal: raising, following (receipt code + phone digits) and 公示 (test_portal).

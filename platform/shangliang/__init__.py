@@ -69,6 +69,7 @@ def _register(app: Flask, cfg) -> None:
     from .notifications import tasks  # noqa: F401  (declares the actors)
     from .topics import tasks as topic_tasks  # noqa: F401
     from .meetings import tasks as meeting_tasks  # noqa: F401
+    from .meetings import files as meeting_files  # noqa: F401  (meetings and work items own files)
     from .benchmarks import tasks as benchmark_tasks  # noqa: F401
     from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp

@@ -10,7 +10,7 @@ metadata = Base.metadata
 from .procedures.models import ProcedureVersion  # noqa: F401,E402
 from .topics.models import Topic, TopicEvent  # noqa: F401,E402
 from .branding.models import BrandVersion  # noqa: F401,E402
-from .portal.models import RateEvent  # noqa: F401,E402
+from .portal.models import ThrottleHit  # noqa: F401,E402
 from .transfer.models import TenantExport  # noqa: F401,E402
 from .files.models import Attachment, StorageCheck  # noqa: F401,E402
 from .meetings.models import Meeting, MeetingMinutes, MeetingParticipant, MeetingTopic, WorkItem  # noqa: F401,E402

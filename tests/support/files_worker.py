@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, as in py
 
 
 def pause_after_first_write() -> None:
-    from shangliang.files import operations
+    from shangliang.files import checks
 
-    real, hold = operations._put, Path(os.environ["HOLD_DIR"])
+    real, hold = checks._put, Path(os.environ["HOLD_DIR"])
 
     def put(key, fh, content_type):
         written = real(key, fh, content_type)
@@ -35,7 +35,7 @@ def pause_after_first_write() -> None:
                 time.sleep(0.05)
         return written
 
-    operations._put = put
+    checks._put = put
 
 
 def reset_peak() -> int:

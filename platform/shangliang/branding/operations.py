@@ -14,10 +14,13 @@ from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..core.storage import tenant_key
+from ..files.reconcile import expect_objects
 from ..tenants.models import Tenant
 from .fields import COLOURS, FIELD_LABELS, MAX_LENGTHS, BrandInvalid, check_fields
 from .images import IMAGE_KINDS, CheckedImage, check_image, upload_of
 from .models import BrandVersion
+
+expect_objects(BrandVersion, "logo_key", "banner_key", "qr_key")  # the storage check reports a lost image
 
 
 def versions(tenant: Tenant, limit: int = 50) -> list[BrandVersion]:

@@ -14,10 +14,12 @@ import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import BinaryIO, Iterator
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, has_app_context, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .errors import error_body
 from .permissions import public
 
 AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports", "files")
@@ -218,20 +220,18 @@ def upload():
     try:
         policy = store.read_token(request.form.get("policy", ""), upload=True)
     except (BadSignature, SignatureExpired):
-        return {"error": {"code": "policy_invalid", "message": "upload policy missing, forged or expired"}}, 403
+        return error_body("policy_invalid", "upload policy missing, forged or expired"), 403
     if request.form.get("key") != policy["k"]:
-        return {"error": {"code": "key_mismatch", "message": "key does not match the upload policy"}}, 403
+        return error_body("key_mismatch", "key does not match the upload policy"), 403
     file = request.files.get("file")
     if file is None:
-        return {"error": {"code": "validation_error", "message": "no file",
-                          "fields": {"file": ["required"]}}}, 400
+        return error_body("validation_error", "no file", {"file": ["required"]}), 400
     data = file.read(policy["max"] + 1)
     if not data:  # S3's policy asks for content-length-range 1..max: agree with it
-        return {"error": {"code": "validation_error", "message": "empty file",
-                          "fields": {"file": ["must not be empty"]}}}, 400
+        return error_body("validation_error", "empty file", {"file": ["must not be empty"]}), 400
     if len(data) > policy["max"]:
-        return {"error": {"code": "too_large", "message": f"file exceeds {policy['max']} bytes",
-                          "fields": {"file": [f"at most {policy['max']} bytes"]}}}, 413
+        return error_body("too_large", f"file exceeds {policy['max']} bytes",
+                          {"file": [f"at most {policy['max']} bytes"]}), 413
     store.put(policy["k"], data, file.mimetype or "application/octet-stream")
     return {"key": policy["k"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}, 201
 
@@ -243,6 +243,7 @@ class S3Storage(Storage):
 
     def __init__(self, *, bucket, endpoint_url=None, public_endpoint_url=None, region="us-east-1",
                  access_key=None, secret_key=None):
+        # Loaded only when S3 is configured: boto3 is heavy, and the embedded default never needs it.
         import boto3
         from botocore.config import Config as BotoConfig
 
@@ -264,12 +265,10 @@ class S3Storage(Storage):
             raise StorageError(f"no object {key}") from None
 
     def exists(self, key):
-        from botocore.exceptions import ClientError
-
         try:
             self.client.head_object(Bucket=self.bucket, Key=check_key(key))
             return True
-        except ClientError as exc:
+        except self.client.exceptions.ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise
@@ -317,8 +316,6 @@ def safe_filename(filename: str | None) -> str | None:
 
 
 def content_disposition(filename: str) -> str:
-    from urllib.parse import quote
-
     ascii_name = filename.encode("ascii", "replace").decode().replace('"', "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 

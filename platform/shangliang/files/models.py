@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..core.db import Base, UTCDateTime, new_id, utcnow
 from ..core.tenancy import TenantOwned
 
-OWNER_KINDS = ("topic", "meeting", "work_item")
 # uploading: a signed upload was issued; checking: the browser says it is done, the job runs;
 # ready: checked and served; refused: failed the checks, object deleted; deleted: removed by a person.
 STATUSES = ("uploading", "checking", "ready", "refused", "deleted")
+LIVE = ("uploading", "checking", "ready")  # a row in these may still point at its objects
 
 
 class Attachment(TenantOwned, Base):

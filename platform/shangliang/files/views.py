@@ -8,24 +8,23 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from ..accounts.models import User
-from ..core.errors import Refused
 from ..core.db import db
+from ..core.errors import Refused, error_body, status_of
+from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
 from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY
-from ..core.errors import error_body
 from ..i18n import _
-from . import operations as ops
-from . import tasks  # noqa: F401  (declares the jobs)
-from .content import human_size
+from . import access, deletion, reconcile, uploads
+from . import tasks  # noqa: F401  (declares the jobs that files/later.py asks for by name)
+from .limits import human_size
 from .models import Attachment
+from .owners import OWNERS
 
 bp = Blueprint("files", __name__, url_prefix="/t/<slug>/files")
 
 STATUS_LABELS = {"uploading": "正在上传", "checking": "正在检查", "ready": "已通过检查", "refused": "未通过检查",
                  "deleted": "已删除"}
-HTTP_STATUS = {"not_found": 404, "forbidden": 403, "too_large": 413, "quota_exceeded": 413, "conflict": 409,
-               "storage_unavailable": 503}
 
 
 def _roles():
@@ -34,7 +33,7 @@ def _roles():
 
 def refused_json(exc: Refused):
     message = _(exc.message)
-    return jsonify(error_body(exc.code, message, {exc.field or "file": [message]})), HTTP_STATUS.get(exc.code, 422)
+    return jsonify(error_body(exc.code, message, {exc.field or "file": [message]})), status_of(exc, 422)
 
 
 def attachment_json(att: Attachment) -> dict:
@@ -48,17 +47,17 @@ def attachment_json(att: Attachment) -> dict:
 @bp.app_template_global()
 def attachments_of(owner_kind: str, owner_id) -> list[Attachment]:
     """The owner's files for `gallery(...)`, as this person may see them (operations.gallery_items)."""
-    return ops.gallery_items(owner_kind, owner_id, _roles(), current_user.id)
+    return access.gallery_items(owner_kind, owner_id, _roles(), current_user.id)
 
 
 @bp.app_template_global()
 def can_delete_file(att: Attachment) -> bool:
-    return current_user.is_authenticated and ops.may_delete(att, _roles(), current_user.id)
+    return current_user.is_authenticated and access.may_delete(att, _roles(), current_user.id)
 
 
 @bp.app_template_global()
 def can_upload_to(owner_kind: str, owner) -> bool:
-    return current_user.is_authenticated and ops.may_upload(owner_kind, owner, _roles(), current_user.id)
+    return current_user.is_authenticated and access.may_upload(owner_kind, owner, _roles(), current_user.id)
 
 
 @bp.app_template_filter("filesize")
@@ -75,13 +74,11 @@ def request_upload():
     if not isinstance(data, dict):
         return jsonify(error_body("invalid_json", _("请求内容须为 JSON 对象"))), 400
     try:
-        att, form = ops.request_upload(g.tenant, current_user.id, str(data.get("owner_kind") or ""),
-                                       data.get("owner_id"), data.get("filename"), data.get("size"),
-                                       data.get("content_type"), roles=_roles())
-    except Refused as exc:
-        db.rollback()
+        att, form = uploads.request_upload(g.tenant, current_user.id, str(data.get("owner_kind") or ""),
+                                           data.get("owner_id"), data.get("filename"), data.get("size"),
+                                           data.get("content_type"), roles=_roles())
+    except Refused as exc:  # the browser's script reads this shape (static/files.js)
         return refused_json(exc)
-    db.commit()
     return jsonify({**attachment_json(att), "form": form, "expires_in": UPLOAD_EXPIRY,
                     "complete_url": url_for(".complete", attachment_id=att.id)}), 201
 
@@ -90,18 +87,16 @@ def request_upload():
 @require("files.upload")
 def complete(attachment_id):
     try:
-        att = ops.complete_upload(g.tenant, current_user.id, attachment_id)
+        att = uploads.complete_upload(g.tenant, current_user.id, attachment_id)
     except Refused as exc:
-        db.rollback()
         return refused_json(exc)
-    db.commit()
     return jsonify(attachment_json(att)), 202
 
 
 @bp.get("/<uuid:attachment_id>/status")
 @require("tenant.view")
 def status(attachment_id):
-    att = ops.visible(attachment_id, _roles())
+    att = access.visible(attachment_id, _roles())
     if att is None:
         abort(404)
     return jsonify(attachment_json(att))
@@ -113,9 +108,9 @@ def status(attachment_id):
 @require("tenant.view")
 def download(attachment_id):
     """A signed link, valid for five minutes at most; only once the file passed its check."""
-    att = ops.visible(attachment_id, _roles())
+    att = access.visible(attachment_id, _roles())
     size = request.args.get("size")
-    url = ops.signed_url(att, size if size in ("thumb", "web") else None, expires=DOWNLOAD_EXPIRY) if att else None
+    url = access.signed_url(att, size if size in ("thumb", "web") else None, expires=DOWNLOAD_EXPIRY) if att else None
     if url is None:
         abort(404)
     resp = redirect(url)
@@ -127,16 +122,11 @@ def download(attachment_id):
 @bp.post("/<uuid:attachment_id>/delete")
 @require("files.upload")
 def delete(attachment_id):
-    try:
-        ops.delete_attachment(g.tenant, current_user.id, _roles(), attachment_id)
-    except Refused as exc:
-        db.rollback()
-        if exc.code == "not_found":
-            abort(404)
-        abort(403)
-    db.commit()
-    nxt = request.form.get("next") or ""
-    return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for(".index"))
+    with Attempt() as attempt:
+        deletion.delete_attachment(g.tenant, current_user.id, _roles(), attachment_id)
+        nxt = request.form.get("next") or ""
+        return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for(".index"))
+    abort(attempt.status)  # 404 for a file one may not see, 403 for one that is not one's own
 
 
 # ---------------------------------------------------------------- the street's files page
@@ -144,21 +134,23 @@ def delete(attachment_id):
 def owner_links(rows) -> dict:
     """(owner_kind, owner_id) → (label, url or None) for a page of attachments, a query per kind."""
     out = {}
-    for kind, owner in ops.OWNERS.items():
+    for kind, owner in OWNERS.items():
         ids = {a.owner_id for a in rows if a.owner_kind == kind}
         if not ids:
             continue
-        model = owner.load()
-        for row in db.scalars(select(model).where(model.id.in_(ids))):
-            number = getattr(row, "number", None)
-            label = {"topic": _("议题"), "meeting": _("议事会"), "work_item": _("工作清单")}[kind]
-            label = f"{label} #{number} {row.title}" if number else f"{label}：{row.title}"
-            try:
-                url = url_for({"topic": "topics.show", "meeting": "meetings.show"}[kind], number=number)
-            except (BuildError, KeyError):
-                url = None
-            out[(kind, row.id)] = (label, url)
+        for row in db.scalars(select(owner.model).where(owner.model.id.in_(ids))):
+            out[(kind, row.id)] = _owner_link(owner, row)
     return out
+
+
+def _owner_link(owner, row) -> tuple[str, str | None]:
+    number = getattr(row, "number", None)
+    label = f"{_(owner.label)} #{number} {row.title}" if number else f"{_(owner.label)}：{row.title}"
+    try:
+        url = url_for(owner.endpoint, number=number) if owner.endpoint else None
+    except BuildError:
+        url = None
+    return label, url
 
 
 @bp.get("/")
@@ -168,6 +160,6 @@ def index():
                     .order_by(Attachment.created_at.desc(), Attachment.id))
     people = dict(db.execute(select(User.id, User.display_name).where(
         User.id.in_({a.created_by for a in page.items if a.created_by}))).all()) if page.items else {}
-    return render_template("files/index.html", page=page, used=ops.usage(), quota=ops.quota(g.tenant),
-                           check=ops.latest_check(), owners=owner_links(page.items), people=people,
+    return render_template("files/index.html", page=page, used=uploads.usage(), quota=uploads.quota(g.tenant),
+                           check=reconcile.latest_check(), owners=owner_links(page.items), people=people,
                            labels=STATUS_LABELS)

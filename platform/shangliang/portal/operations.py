@@ -12,13 +12,16 @@ from datetime import timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
+from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
-from ..core.db import db, utcnow
+from ..files.access import get as get_attachment
 from ..tenants.models import Tenant
+from ..tenants.operations import communities
 from ..topics import operations as topics
 from ..topics.models import Topic, TopicEvent
-from .models import RateEvent
+from .models import ThrottleHit
 
 
 @dataclass(frozen=True)
@@ -49,16 +52,17 @@ def address_key(ip: str | None) -> str:
 
 
 def _count(limit: Limit, key: str) -> int:
-    return db.scalar(select(func.count()).select_from(RateEvent).where(
-        RateEvent.bucket == limit.bucket, RateEvent.key == key, RateEvent.at >= utcnow() - limit.window)) or 0
+    return db.scalar(select(func.count()).select_from(ThrottleHit).where(
+        ThrottleHit.bucket == limit.bucket, ThrottleHit.key == key, ThrottleHit.at >= utcnow() - limit.window)) or 0
 
 
-def _hit(limit: Limit, key: str) -> None:
-    now = utcnow()
-    # Old events of this key go as new ones come: the table holds about one window per active key.
-    db.execute(delete(RateEvent).where(RateEvent.bucket == limit.bucket, RateEvent.key == key,
-                                       RateEvent.at < now - limit.window))
-    db.add(RateEvent(bucket=limit.bucket, key=key, at=now))
+def _hit(limit: Limit, key: str, session: Session | None = None) -> None:
+    """Count one attempt, in the request's transaction unless `session` is given."""
+    session, now = session or db, utcnow()
+    # Old hits of this key go as new ones come: the table holds about one window per active key.
+    session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == limit.bucket, ThrottleHit.key == key,
+                                              ThrottleHit.at < now - limit.window))
+    session.add(ThrottleHit(bucket=limit.bucket, key=key, at=now))
 
 
 # ---------------------------------------------------------------- the form token
@@ -129,8 +133,6 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
 
 
 def _validate(tenant: Tenant, form: dict) -> dict:
-    from ..tenants.operations import communities
-
     def text(name, limit, required=False, label=""):
         value = (form.get(name) or "").strip()
         if required and not value:
@@ -168,8 +170,8 @@ def find(tenant: Tenant, code: str, last4: str, ip: str | None) -> Topic:
         raise Refused("请填写手机号码后四位", "last4", "validation_error")
     topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(code)))
     if topic is None or not (topic.resident_phone or "").endswith(last4):
-        _hit(LOOKUP_FAILURES, key)
-        db.commit()  # the failure counts even though the request ends in a refusal
+        with own_transaction() as s:  # the failure counts even though the request ends in a refusal
+            _hit(LOOKUP_FAILURES, key, s)
         raise Refused("没有找到：请核对回执码和手机号码后四位", "code", "not_found")
     return topic
 
@@ -249,9 +251,7 @@ def public_photo(topic_number: int, seq: int) -> tuple[Topic, str] | None:
     if ev is None or ev.data.get("kind") != "photo":
         return None
     if ev.data.get("attachment_id"):  # a checked photo: its web-sized copy, while it is not deleted
-        from ..files.operations import get
-
-        att = get(ev.data["attachment_id"])
+        att = get_attachment(ev.data["attachment_id"])
         if att is None or att.status != "ready" or att.kind != "photo":
             return None
         return topic, att.web_key or att.key

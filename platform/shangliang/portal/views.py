@@ -1,18 +1,18 @@
-"""The street's public portal. Every view is public; none shows a resident's name or phone
-except to the person who proves the receipt code and the phone's last four digits."""
+"""The public front page of every tenant, and the street's public portal. Every view is public;
+none shows a resident's name or phone except to the person who proves the receipt code and the
+phone's last four digits."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
-from sqlalchemy import select
 
-from ..core.errors import Refused
 from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
 from ..core.storage import StorageError
-from ..i18n import _
+from ..files.content import sniff
 from ..procedures.operations import current_version
-from ..topics.models import Topic
+from ..tenants.operations import children, communities
 from . import operations as ops
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
@@ -22,7 +22,8 @@ PUBLIC_IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/w
 
 @bp.before_request
 def streets_only():
-    if not g.tenant.is_street:
+    """A county's front page lists its streets; everything else here is a street's."""
+    if not g.tenant.is_street and request.endpoint != "portal.home":
         abort(404)
 
 
@@ -31,7 +32,22 @@ def _closed():
     return render_template("portal/closed.html"), 503
 
 
+def _refused_status(attempt: Attempt, *, conflict: bool = False) -> int:
+    """A refused portal form is shown again with 400, whatever was refused (a receipt that is not
+    found included: the page itself is there); only a flood, and a second rating, say more."""
+    code = attempt.refusal.code
+    if code == "throttled":
+        return 429
+    return 409 if conflict and code == "conflict" else 400
+
+
+@bp.get("/")
+@public
 def home():
+    """The public front page: a street's portal in its brand, or a county's list of streets."""
+    if not g.tenant.is_street:
+        streets = children(g.tenant) if g.tenant.is_county else []
+        return render_template("tenants/portal.html", streets=streets)
     if g.tenant.status != "active":
         return _closed()
     recent = list(db.scalars(ops.concluded_query().limit(PREVIEW_TOPICS)))
@@ -44,26 +60,18 @@ def raise_topic():
     """点单: a resident raises a topic and gets a receipt code."""
     if g.tenant.status != "active":
         return _closed()
-    form, errors = dict(request.form), {}
-    if request.method == "POST":
-        try:
-            topic, code, _new = ops.raise_topic(g.tenant, request.form, request.remote_addr)
-            db.commit()
-            return render_template("portal/receipt.html", topic=topic, code=code), 201
-        except Refused as exc:
-            db.rollback()
-            errors[exc.field or "form"] = _(exc.message)
-            status = 429 if exc.code == "throttled" else 400
-            return render_template("portal/raise.html", form=form, errors=errors, token=ops.form_token(g.tenant),
-                                   communities=_communities()), status
-    return render_template("portal/raise.html", form=form, errors=errors, token=ops.form_token(g.tenant),
-                           communities=_communities())
+    form = dict(request.form)
+    if request.method == "GET":
+        return _raise_form(form)
+    with Attempt() as attempt:
+        topic, code, _new = ops.raise_topic(g.tenant, request.form, request.remote_addr)
+        return render_template("portal/receipt.html", topic=topic, code=code), 201
+    return _raise_form(form, attempt.errors), _refused_status(attempt)
 
 
-def _communities():
-    from ..tenants.operations import communities
-
-    return communities(g.tenant)
+def _raise_form(form: dict, errors: dict | None = None):
+    return render_template("portal/raise.html", form=form, errors=errors or {}, token=ops.form_token(g.tenant),
+                           communities=communities(g.tenant))
 
 
 @bp.route("/follow", methods=["GET", "POST"])
@@ -72,25 +80,24 @@ def follow():
     """查单 (and 评单 when the topic is at its evaluation step): code + last four phone digits."""
     if g.tenant.status != "active":
         return _closed()
-    form, errors, view, rated, status = dict(request.form), {}, None, False, 200
-    if request.method == "POST":
-        try:
-            topic = ops.find(g.tenant, request.form.get("code", ""), request.form.get("last4", ""),
-                             request.remote_addr)
-            if request.form.get("action") == "rate":
-                try:
-                    ops.rate(g.tenant, topic, request.form)
-                    db.commit()
-                    rated = True
-                except Refused as exc:
-                    db.rollback()
-                    topic = ops.find(g.tenant, form["code"], form["last4"], request.remote_addr)
-                    errors[exc.field or "form"], status = _(exc.message), 409 if exc.code == "conflict" else 400
-            view = ops.public_view(topic)
-        except Refused as exc:
-            db.rollback()
-            errors[exc.field or "form"], status = _(exc.message), 429 if exc.code == "throttled" else 400
-    return render_template("portal/follow.html", form=form, errors=errors, view=view, rated=rated), status
+    form = dict(request.form)
+    if request.method == "GET":
+        return _follow_page(form)
+    with Attempt() as found:
+        topic = ops.find(g.tenant, form.get("code", ""), form.get("last4", ""), request.remote_addr)
+    if found.refusal is not None:
+        return _follow_page(form, found.errors), _refused_status(found)
+    if form.get("action") != "rate":
+        return _follow_page(form, view=ops.public_view(topic))
+    with Attempt() as rating:
+        ops.rate(g.tenant, topic, request.form)
+        return _follow_page(form, view=ops.public_view(topic), rated=True)
+    # The rating rolled back; the topic is read again as it stands.
+    return _follow_page(form, rating.errors, view=ops.public_view(topic)), _refused_status(rating, conflict=True)
+
+
+def _follow_page(form: dict, errors: dict | None = None, *, view=None, rated: bool = False):
+    return render_template("portal/follow.html", form=form, errors=errors or {}, view=view, rated=rated)
 
 
 @bp.get("/gongshi")
@@ -115,8 +122,6 @@ def gongshi_photo(number, seq):
         data = current_app.extensions["storage"].get(found[1])
     except StorageError:  # gone from storage: the storage check reports it; the page stays up
         abort(404)
-    from ..files.content import sniff
-
     mimetype = PUBLIC_IMAGE_TYPES.get(sniff(data[:32]))
     if mimetype is None:  # only pictures are shown; anything else stays with the staff
         abort(404)

@@ -14,18 +14,6 @@ from . import operations as ops
 bp = Blueprint("tenants", __name__)
 
 
-@bp.get("/t/<slug>/")
-@public
-def portal():
-    """The public front page: a street's portal in its brand, or a county's list of streets."""
-    if g.tenant.is_street:
-        from ..portal.views import home
-
-        return home()
-    streets = ops.children(g.tenant) if g.tenant.is_county else []
-    return render_template("tenants/portal.html", streets=streets)
-
-
 @bp.get("/")
 @public
 def home():
