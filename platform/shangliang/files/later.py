@@ -11,7 +11,7 @@ REMOVE = "files.tasks.remove_objects"
 
 def later(actor_name: str, *args, tenant_id: int) -> None:
     """Send the job once the transaction commits (core.jobs.enqueue)."""
-    jobs.enqueue(jobs.broker().get_actor(actor_name), *args, tenant_id=tenant_id)
+    jobs.enqueue(actor_name, *args, tenant_id=tenant_id)
 
 
 def remove_later(tenant_id: int, keys) -> None:
