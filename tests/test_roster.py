@@ -20,7 +20,7 @@ from conftest import SERVICES, csrf_token
 from shangliang.audit.models import AuditLog
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
-from shangliang.roster import imports
+from shangliang.roster import export as roster_export, imports, readers
 from shangliang.roster.models import Person, RosterImport, Station
 from shangliang.tenants.models import Community
 from support.excel_like import write_xlsx
@@ -367,8 +367,8 @@ def test_reading_a_sheet_holds_the_same_memory_at_2000_and_20000_rows(tmp_path):
         write_xlsx(path, rows(n), n + 1, len(BENCH_HEADER))
         gc.collect()
         tracemalloc.start()
-        with imports._xlsx_rows(str(path), str(tmp_path)) as (total, sheet):
-            count = sum(1 for _ in imports.records(sheet)) - 1
+        with readers.xlsx_rows(str(path), str(tmp_path)) as (total, sheet):
+            count = sum(1 for _ in readers.records(sheet)) - 1
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert count == n and total == n + 1
@@ -410,7 +410,7 @@ def test_the_roster_exports_to_excel_and_imports_back_unchanged(app, as_user, st
     body = resp.get_data()
     sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0] == imports.EXPORT_HEADERS
+    assert rows[0] == roster_export.EXPORT_HEADERS
     by_name = {r[2]: r for r in rows[1:]}
     assert set(by_name) == {"李明华", "陈静", "郑磊", "燕山红领物业服务中心", "张建国"}
     assert by_name["李明华"][1:8] == ["政协委员", "李明华", "13905310101", "经济界", "物业、停车管理", "街道级",
@@ -562,7 +562,7 @@ def test_every_roster_message_has_an_english_translation():
     used = set(ops.KIND_LABELS.values()) | set(ops.LEVEL_LABELS.values()) | set(ops.STATION_KIND_LABELS.values())
     used |= set(ops.FIELD_LABELS.values()) | set(imports.STATUS_LABELS.values()) | set(duty.STATUS_LABELS.values())
     used |= set(duty.WEEKDAYS)
-    for name in ("operations.py", "imports.py", "duty.py"):
+    for name in ("operations.py", "imports.py", "readers.py", "duty.py"):
         tree = ast.parse((ROOT / "platform" / "shangliang" / "roster" / name).read_text("utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (

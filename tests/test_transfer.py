@@ -31,6 +31,7 @@ from shangliang.procedures.operations import adopt
 from shangliang.tenants.models import Community, Tenant
 from shangliang.topics import operations as topic_ops
 from shangliang.topics.models import Topic, TopicEvent
+from shangliang.transfer import archive, export, restore
 from shangliang.transfer import operations as ops
 from shangliang.transfer.models import TenantExport
 from shangliang.transfer.tasks import export_tenant
@@ -80,7 +81,7 @@ def source_counts(tenant_id: int) -> dict[str, int]:
     with tenant_context(tenant_id):
         return {t.name: db.scalar(select(func.count()).select_from(t).where(t.c.tenant_id == tenant_id)
                                   .execution_options(tenant_filter_by_hand=True))
-                for t in ops.exported_tables()}
+                for t in archive.exported_tables()}
 
 
 def file_checksums(store, tenant_id: int) -> dict[str, str]:
@@ -101,7 +102,7 @@ def replays(tenant_id: int) -> dict[int, dict]:
 
 def export_now(app, tenant_id: int, path) -> dict:
     with app.app_context(), tenant_context(tenant_id):
-        return ops.write_export(tenant_id, str(path))
+        return export.write_export(tenant_id, str(path))
 
 
 def fetch(client, url: str) -> bytes:
@@ -171,9 +172,9 @@ def other_installation(request, tmp_path):
 def test_export_by_page_and_job_then_import_into_another_installation(
         app, as_user, yanshan, run_jobs, monkeypatch, request, tmp_path):
     seen = []
-    real = ops._save_progress
-    monkeypatch.setattr(ops, "PROGRESS_EVERY", 3)
-    monkeypatch.setattr(ops, "_save_progress", lambda eid, done, total: (seen.append((done, total)),
+    real = export._save_progress
+    monkeypatch.setattr(export, "PROGRESS_EVERY", 3)
+    monkeypatch.setattr(export, "_save_progress", lambda eid, done, total: (seen.append((done, total)),
                                                                          real(eid, done, total)))
     client = as_user("yanshan-admin")
     resp = client.post(PAGE, data={"csrf_token": csrf_token(client)})
@@ -216,7 +217,7 @@ def test_export_by_page_and_job_then_import_into_another_installation(
     assert {k for p in people for k in p} == {"id", "username", "display_name"}
     assert {p["username"] for p in people} >= {"yanshan-admin", "yanshan-staff", "yanshan-member"}
     assert not any("exports/" in n for n in names)  # earlier exports are not carried along
-    assert set(manifest["tables"]).isdisjoint(ops.EXCLUDED)
+    assert set(manifest["tables"]).isdisjoint(archive.EXCLUDED)
     assert manifest["tenant"]["slug"] == "yanshan" and manifest["tenant"]["parent"] == "lixia"
 
     # what the source holds, read before the second installation takes the session over
@@ -290,13 +291,13 @@ def test_job_delivered_twice_makes_one_zip(app, as_user, yanshan, run_jobs):
 
 def test_a_failed_export_says_why_and_leaves_no_zip(app, yanshan, monkeypatch):
     with app.app_context(), tenant_context(yanshan.id):
-        row = ops.request_export(db.get(Tenant, yanshan.id), None)
+        row = export.request_export(db.get(Tenant, yanshan.id), None)
         db.commit()
         store = app.extensions["storage"]
         monkeypatch.setattr(type(store), "put_file", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
         with pytest.raises(OSError):
-            ops.run_export(yanshan.id, row.id)
-        row = ops.find_export(row.id)
+            export.run_export(yanshan.id, row.id)
+        row = export.find_export(row.id)
         assert row.status == "failed" and "disk full" in row.error and row.key is None
         assert list(store.list_keys(tenant_prefix(yanshan.id) + "exports/")) == []
 
@@ -317,13 +318,13 @@ def test_export_requested_twice_while_running_is_refused(app, as_user, yanshan):
         db.execute(update(TenantExport).values(status="running"))
         db.commit()
         with pytest.raises(Refused, match="已有导出正在进行"):
-            ops.request_export(db.get(Tenant, yanshan.id), None)
+            export.request_export(db.get(Tenant, yanshan.id), None)
         assert db.scalar(select(func.count()).select_from(TenantExport)) == 1
 
 
 def test_only_administrators_of_the_tenant_reach_exports(app, as_user, yanshan, tmp_path):
     with app.app_context(), tenant_context(yanshan.id):
-        row = ops.request_export(db.get(Tenant, yanshan.id), None)
+        row = export.request_export(db.get(Tenant, yanshan.id), None)
         db.commit()
     urls = [PAGE, f"{PAGE}{row.id}/status", f"{PAGE}{row.id}/download"]
     staff = as_user("yanshan-staff")
@@ -368,7 +369,7 @@ def test_a_tampered_file_is_refused_and_leaves_nothing(app, exported, tmp_path):
     # same size, other bytes: only the checksum can tell (the zip's own CRC is recomputed)
     rewrite_zip(path, bad, lambda n, b: b[::-1] if n == f"files/{last}" else b)
     before = snapshot(app)
-    with app.app_context(), pytest.raises(ops.ImportRefused) as err:
+    with app.app_context(), pytest.raises(restore.ImportRefused) as err:
         ops.import_tenant(str(bad), slug="yanshan-copy")
     assert err.value.message == "文件校验和与清单不符" and last in str(err.value)
     assert snapshot(app) == before
@@ -386,7 +387,7 @@ def test_path_traversal_entries_are_refused(app, exported, tmp_path):
         rewrite_zip(path, bad, lambda n, b: b)
         with zipfile.ZipFile(bad, "a") as zf:
             zf.writestr(evil, b"owned")
-        with app.app_context(), pytest.raises(ops.ImportRefused, match="不安全的路径"):
+        with app.app_context(), pytest.raises(restore.ImportRefused, match="不安全的路径"):
             ops.import_tenant(str(bad), slug="yanshan-copy")
         assert snapshot(app) == before, evil
     assert not list(tmp_path.rglob("evil.txt")) and not list(app.config["SHANGLIANG"].instance_path.rglob("evil.txt"))
@@ -412,11 +413,11 @@ def test_unknown_format_unlisted_entries_and_broken_zips_are_refused(app, export
         if message == "清单之外的条目":
             with zipfile.ZipFile(bad, "a") as zf:
                 zf.writestr("files/photos/extra.jpg", b"x")
-        with app.app_context(), pytest.raises(ops.ImportRefused, match=message):
+        with app.app_context(), pytest.raises(restore.ImportRefused, match=message):
             ops.import_tenant(str(bad), slug="yanshan-copy")
         assert snapshot(app) == before
     (tmp_path / "not.zip").write_bytes(b"PK not really")
-    with app.app_context(), pytest.raises(ops.ImportRefused, match="不是有效的导出文件"):
+    with app.app_context(), pytest.raises(restore.ImportRefused, match="不是有效的导出文件"):
         ops.import_tenant(str(tmp_path / "not.zip"), slug="yanshan-copy")
 
 
@@ -424,10 +425,10 @@ def test_slug_conflict_and_missing_county_are_refused(app, exported):
     path, _manifest = exported
     before = snapshot(app)
     with app.app_context():
-        with pytest.raises(ops.ImportRefused, match="该标识已被使用") as err:
+        with pytest.raises(restore.ImportRefused, match="该标识已被使用") as err:
             ops.import_tenant(str(path))
         assert err.value.field == "slug" and "yanshan" in str(err.value)
-        with pytest.raises(ops.ImportRefused, match="上级区县不存在"):
+        with pytest.raises(restore.ImportRefused, match="上级区县不存在"):
             ops.import_tenant(str(path), slug="yanshan-copy", parent_slug="nowhere")
     assert snapshot(app) == before
 

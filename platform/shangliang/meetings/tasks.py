@@ -10,7 +10,8 @@ from ..notifications.operations import notify
 from ..roster.models import Person
 from ..tenants.models import Tenant
 from .models import Meeting, WorkItem
-from .operations import local_today, overdue_notification_id
+from .queries import local_today
+from .work import overdue_notification_id
 
 BATCH = 500  # overdue items looked at per run
 

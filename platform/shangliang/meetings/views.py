@@ -5,25 +5,26 @@ import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from jinja2 import TemplateNotFound
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..core.errors import Refused
 from ..core.db import db, utcnow
+from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require, roles_in
 from ..i18n import _
 from ..roster.models import Person, Station
 from ..topics.models import Topic
+from ..topics.operations import ADMIN_ROLES
 from . import operations as ops
 from .models import FORMS, GROUPS, Meeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings")
 EXTRA_ROWS = 3  # blank rows for people who are not on the roster
 UPCOMING_SHOWN = 50
-STATUS_CODES = {"conflict": 409, "forbidden": 403, "not_found": 404}
 
 
 def _labels() -> dict:
@@ -38,16 +39,6 @@ def _meeting(number: int) -> Meeting:
     if meeting is None:
         abort(404)
     return meeting
-
-
-def _errors(exc: Refused) -> dict:
-    if isinstance(exc, ops.MeetingInvalid):
-        return {k: _(v) for k, v in exc.errors.items()}
-    return {exc.field or "form": _(exc.message)}
-
-
-def _status(exc: Refused) -> int:
-    return STATUS_CODES.get(exc.code, 400)
 
 
 # ---------------------------------------------------------------- lists
@@ -125,14 +116,11 @@ def new():
                 "convene": set(), "extras": [], "topics": {topic} if topic else set()}
         return _render_form(form, {})
     form, data = _form_from_request()
-    try:
+    with Attempt() as attempt:
         meeting = ops.create_meeting(g.tenant, current_user.id, data)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return _render_form(form, _errors(exc), status=_status(exc))
-    flash(_("已创建议事会 #{n}", n=meeting.number), "success")
-    return redirect(url_for(".show", number=meeting.number))
+        flash(_("已创建议事会 #{n}", n=meeting.number), "success")
+        return redirect(url_for(".show", number=meeting.number))
+    return _render_form(form, attempt.errors, status=attempt.status)
 
 
 @bp.route("/<int:number>/edit", methods=["GET", "POST"])
@@ -142,15 +130,12 @@ def edit(number: int):
     if request.method == "GET":
         return _render_form(_form_from_meeting(meeting), {}, meeting)
     form, data = _form_from_request()
-    try:
+    with Attempt() as attempt:
         ops.update_meeting(g.tenant, current_user.id, meeting, data,
                            expected_version=request.form.get("version", type=int))
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return _render_form(form, _errors(exc), _meeting(number), status=_status(exc))
-    flash(_("已保存"), "success")
-    return redirect(url_for(".show", number=number))
+        flash(_("已保存"), "success")
+        return redirect(url_for(".show", number=number))
+    return _render_form(form, attempt.errors, _meeting(number), status=attempt.status)
 
 
 # ---------------------------------------------------------------- a meeting
@@ -176,15 +161,12 @@ def show(number: int, errors=None, typed=None, status=200):
         owner_users=owner_users, today=ops.local_today(g.tenant), manage=can("meetings.manage"),
         roster=ops.roster_by_group() if can("meetings.manage") else {},
         cancel_reason=ops.cancel_reason(meeting) if meeting.status == "cancelled" else "",
-        admin=bool(roles & {"street_admin", "county_admin", "platform_admin"}), has_gallery=_gallery(),
+        admin=bool(roles & ADMIN_ROLES), has_gallery=_gallery(),
         **_labels()), status
 
 
 def _gallery() -> bool:
     """Whether the files module (its gallery macro and the template globals it needs) is installed."""
-    from flask import current_app
-    from jinja2 import TemplateNotFound
-
     try:
         current_app.jinja_env.get_template("files/_gallery.html")
     except TemplateNotFound:
@@ -193,15 +175,16 @@ def _gallery() -> bool:
 
 
 def _act(number: int, do, done: str, typed: dict | None = None):
-    """Run one change on the meeting page and commit, or show the page again with why not."""
+    """Run one change on the meeting page, or show the page again with why not."""
     meeting = _meeting(number)
-    try:
+    with Attempt() as attempt:
         do(meeting)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return show(number, errors=_errors(exc), typed=typed, status=_status(exc))
-    flash(done, "success")
+        flash(done, "success")
+        return _after(number)
+    return show(number, errors=attempt.errors, typed=typed, status=attempt.status)
+
+
+def _after(number: int):
     if request.form.get("back") == "work":  # updated from the open work list
         return redirect(url_for(".work"))
     anchor = request.form.get("anchor", "")
@@ -241,15 +224,12 @@ def change_status(number: int):
 @require("meetings.manage")
 def delete(number: int):
     meeting = _meeting(number)
-    try:
+    with Attempt() as attempt:
         ops.delete_meeting(g.tenant, current_user.id, roles_in(current_user, g.tenant), meeting,
                            expected_version=_version())
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return show(number, errors=_errors(exc), status=_status(exc))
-    flash(_("已删除议事会 #{n}", n=number), "success")
-    return redirect(url_for(".index"))
+        flash(_("已删除议事会 #{n}", n=number), "success")
+        return redirect(url_for(".index"))
+    return show(number, errors=attempt.errors, status=attempt.status)
 
 
 @bp.post("/<int:number>/topics/<int:topic_number>")

@@ -29,5 +29,4 @@ def read(notification_id):
     if n is None:
         abort(404)
     mark_read(current_user.id, n)
-    db.commit()
     return redirect(n.link or url_for(".index"))

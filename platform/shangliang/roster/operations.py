@@ -13,7 +13,7 @@ from sqlalchemy import case, func, or_, select
 
 from ..accounts.models import Membership, User
 from ..accounts.operations import normalise_username
-from ..core.errors import Refused
+from ..core.errors import Invalid as FieldsInvalid, Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..tenants.models import Community, Tenant
@@ -45,13 +45,12 @@ SPECIALTY_SPLIT = re.compile(r"[、,，;；/\s]+")
 MAX_SPECIALTIES = 10
 
 
-class Invalid(Refused):
-    """Several fields refused at once; `errors` maps each field to its message."""
+class Invalid(FieldsInvalid):
+    """Several fields refused at once; `errors` maps each field to its message, and the first is
+    the refusal's own message."""
 
     def __init__(self, errors: dict[str, str]):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field, "validation_error")
-        self.errors = errors
+        super().__init__(errors, next(iter(errors.values())))
 
 
 def kind_label(kind: str | None) -> str:

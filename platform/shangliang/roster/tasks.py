@@ -5,8 +5,8 @@ import uuid
 from ..core.db import db
 from ..core.jobs import periodic, tenant_actor
 from ..tenants.models import Tenant
+from . import imports
 from .duty import send_reminders
-from .imports import run_import
 
 
 # A bad file fails at once (no retry); a failure of the database or storage is retried twice,
@@ -14,7 +14,10 @@ from .imports import run_import
 @tenant_actor(max_retries=2, time_limit_ms=30 * 60_000)
 def import_roster(tenant_id: int, import_id: str) -> None:
     """Import a stored roster file, reporting progress and refused rows on its RosterImport."""
-    run_import(tenant_id, uuid.UUID(import_id))
+    imports.run_import(tenant_id, uuid.UUID(import_id))
+
+
+imports.JOB["import_roster"] = import_roster  # start_import queues it
 
 
 @periodic

@@ -9,15 +9,15 @@ from functools import wraps
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from ..core.errors import Refused
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require
 from ..i18n import _
 from . import duty as duty_ops
-from . import imports
+from . import imports, readers
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the import and reminder jobs)
+from .export import export_xlsx, template_xlsx
 from .models import PERSON_KINDS
 
 bp = Blueprint("roster", __name__, url_prefix="/t/<slug>/roster")
@@ -33,10 +33,6 @@ def street_only(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapped
-
-
-def _errors(exc: Refused) -> dict[str, str]:
-    return {k: _(v) for k, v in getattr(exc, "errors", {exc.field or "form": exc.message}).items()}
 
 
 def _sees_phones() -> bool:
@@ -83,14 +79,11 @@ def new_person():
     form = {"kind": request.args.get("kind", "member")}
     if request.method == "POST":
         form = request.form.to_dict()
-        try:
+        with Attempt() as attempt:
             person = ops.create_person(g.tenant, current_user.id, form)
-            db.commit()
-        except Refused as exc:
-            db.rollback()
-            return _person_page(form, _errors(exc), status=400)
-        flash(_("已加入名册：{name}", name=person.name), "success")
-        return redirect(url_for(".index"))
+            flash(_("已加入名册：{name}", name=person.name), "success")
+            return redirect(url_for(".index"))
+        return _person_page(form, attempt.errors, status=400)  # 400 even for a login taken (a conflict)
     return _person_page(form, {})
 
 
@@ -101,14 +94,11 @@ def edit_person(person_id):
     person = _person_or_404(person_id)
     if request.method == "POST":
         form = request.form.to_dict()
-        try:
+        with Attempt() as attempt:
             ops.update_person(g.tenant, current_user.id, person, form)
-            db.commit()
-        except Refused as exc:
-            db.rollback()
-            return _person_page(form, _errors(exc), person, 400)
-        flash(_("已保存"), "success")
-        return redirect(url_for(".index"))
+            flash(_("已保存"), "success")
+            return redirect(url_for(".index"))
+        return _person_page(form, attempt.errors, person, 400)
     return _person_page(ops.person_form(person, ops.usernames([person.user_id]).get(person.user_id)), {}, person)
 
 
@@ -119,7 +109,6 @@ def set_active(person_id):
     person = _person_or_404(person_id)
     active = request.form.get("active") == "1"
     ops.set_active(g.tenant, current_user.id, person, active)
-    db.commit()
     flash(_("已恢复在册") if active else _("已停用：{name}", name=person.name), "success")
     return redirect(url_for(".edit_person", person_id=person.id))
 
@@ -129,7 +118,7 @@ def set_active(person_id):
 def _import_page(error=None, status=200):
     rows = imports.recent_imports()
     return render_template("roster/import.html", imports=rows, error=error, labels=imports.STATUS_LABELS,
-                           percent=imports.percent, headers=imports.HEADERS, kinds=ops.KIND_LABELS), status
+                           percent=imports.percent, headers=readers.HEADERS, kinds=ops.KIND_LABELS), status
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -141,13 +130,10 @@ def import_file():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _import_page(_("请选择要导入的文件"), 400)
-    try:
+    with Attempt() as attempt:
         row = imports.start_import(g.tenant, current_user.id, upload.filename, upload.stream)
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return _import_page(_(exc.message), 400)
-    return redirect(url_for(".import_report", import_id=row.id))
+        return redirect(url_for(".import_report", import_id=row.id))
+    return _import_page(_(attempt.refusal.message), 400)
 
 
 def _import_or_404(import_id):
@@ -186,7 +172,7 @@ def import_status(import_id):
 @require("roster.manage")
 @street_only
 def template():
-    return send_file(io.BytesIO(imports.template_xlsx()), mimetype=XLSX, as_attachment=True,
+    return send_file(io.BytesIO(template_xlsx()), mimetype=XLSX, as_attachment=True,
                      download_name="名册模板.xlsx")
 
 
@@ -196,7 +182,7 @@ def template():
 def export():
     # Written to a temporary file that is unlinked at once: it goes away when the response is sent.
     fh = tempfile.TemporaryFile()
-    imports.export_xlsx(fh)
+    export_xlsx(fh)
     fh.seek(0)
     name = f"{g.tenant.name}名册-{duty_ops.local_today(g.tenant).isoformat()}.xlsx"
     return send_file(fh, mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
@@ -213,14 +199,11 @@ def stations():
         if not can("roster.manage"):
             abort(403)
         form = request.form.to_dict()
-        try:
+        with Attempt() as attempt:
             station = ops.save_station(g.tenant, current_user.id, form)
-            db.commit()
             flash(_("已添加站点：{name}", name=station.name), "success")
             return redirect(url_for(".stations"))
-        except Refused as exc:
-            db.rollback()
-            errors, status = _errors(exc), 400
+        errors, status = attempt.errors, 400
     return render_template("roster/stations.html", stations=ops.stations(), form=form, errors=errors,
                            kinds=ops.STATION_KIND_LABELS, places=ops.places(g.tenant)), status
 
@@ -237,14 +220,11 @@ def edit_station(station_id):
     errors, status = {}, 200
     if request.method == "POST":
         form = request.form.to_dict()
-        try:
+        with Attempt() as attempt:
             ops.save_station(g.tenant, current_user.id, form, station)
-            db.commit()
             flash(_("已保存"), "success")
             return redirect(url_for(".stations"))
-        except Refused as exc:
-            db.rollback()
-            errors, status = _errors(exc), 400
+        errors, status = attempt.errors, 400
     return render_template("roster/station.html", station=station, form=form, errors=errors,
                            kinds=ops.STATION_KIND_LABELS, places=ops.places(g.tenant)), status
 
@@ -280,14 +260,11 @@ def _shift_or_404(shift_id):
 
 
 def _done(call, message):
-    try:
+    with Attempt() as attempt:
         result = call()
-        db.commit()
-    except Refused as exc:
-        db.rollback()
-        return calendar(errors=_errors(exc), status=409 if exc.code == "conflict" else 400)
-    flash(message(result) if callable(message) else message, "success")
-    return _back()
+        flash(message(result) if callable(message) else message, "success")
+        return _back()
+    return calendar(errors=attempt.errors, status=attempt.status)
 
 
 @duty_bp.post("/assign")

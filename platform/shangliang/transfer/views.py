@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..core.errors import Refused
 from ..audit.operations import record
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _
-from . import operations as ops
+from . import export as ops
 from . import tasks  # noqa: F401  (declares the export job)
 
 bp = Blueprint("transfer", __name__, url_prefix="/t/<slug>/manage/export")
@@ -34,13 +33,10 @@ def index():
 @bp.post("/")
 @require("export.manage")
 def start():
-    try:
+    with Attempt() as attempt:
         ops.request_export(g.tenant, current_user.id)
-    except Refused as exc:
-        db.rollback()
-        return _page(_(exc.message), 409)
-    db.commit()
-    return redirect(url_for(".index"))
+        return redirect(url_for(".index"))
+    return _page(_(attempt.refusal.message), attempt.status)
 
 
 def _export_or_404(export_id):
@@ -67,6 +63,5 @@ def download(export_id):
     if row.status != "done" or not row.key:
         abort(404)
     record(g.tenant.id, current_user.id, "export.download", str(row.id))  # the tenant's data left here
-    db.commit()
     store = current_app.extensions["storage"]
     return redirect(store.download_url(row.key, filename=ops.download_name(g.tenant, row), expires=LINK_SECONDS))
