@@ -56,9 +56,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 import psycopg  # noqa: E402
 from sqlalchemy import create_engine, event, select, text  # noqa: E402
 
-from shangliang.benchmarks import history  # noqa: E402
-from shangliang.benchmarks.history import Cast, Member, Profile, Street  # noqa: E402
-from shangliang.benchmarks.history_store import RosterPerson, plan_meetings, plan_shifts  # noqa: E402
+from shangliang.demo import history  # noqa: E402
+from shangliang.demo.history import Cast, Member, Profile, Street  # noqa: E402
+from shangliang.demo.history_store import RosterPerson, plan_meetings, plan_shifts  # noqa: E402
 from shangliang.benchmarks.rollups import LAG  # noqa: E402
 from shangliang.procedures.schema import parse  # noqa: E402
 

@@ -28,7 +28,8 @@ from shangliang.config import Config  # noqa: E402
 from shangliang.core.db import db  # noqa: E402
 from shangliang.tenants.models import Tenant  # noqa: E402
 from shangliang.core.tenancy import tenant_context  # noqa: E402
-from shangliang.tenants.operations import create_tenant, provision  # noqa: E402
+from shangliang.console.operations import provision  # noqa: E402
+from shangliang.tenants.operations import create_tenant  # noqa: E402
 
 SAMPLE = 200
 TARGET = 10_000

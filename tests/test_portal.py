@@ -285,13 +285,16 @@ def test_the_portal_shows_the_steps_and_links(client, street):
 
 def test_a_receipt_still_works_after_the_street_moves_to_another_installation(app, client, street, tmp_path):
     from shangliang.core.tenancy import tenant_context
-    from shangliang.transfer.operations import import_tenant, write_export
+    from shangliang.core.db import db
+    from shangliang.transfer.export import write_export
+    from shangliang.transfer.restore import restore_tenant
 
     code = receipt_of(raise_topic(client))
     with app.app_context(), tenant_context(street.id):
         write_export(street.id, str(tmp_path / "yanshan.zip"))
     with app.app_context():
-        import_tenant(str(tmp_path / "yanshan.zip"), slug="yanshan-moved")  # a new tenant id
+        restore_tenant(str(tmp_path / "yanshan.zip"), slug="yanshan-moved")  # a new tenant id
+        db.commit()
     moved = client.post("/t/yanshan-moved/follow", data={"csrf_token": csrf_token(client), "code": code,
                                                           "last4": "5678"})
     assert moved.status_code == 200 and "3 号楼楼道灯坏了" in moved.get_data(as_text=True)

@@ -32,9 +32,18 @@ from shangliang.tenants.models import Community, Tenant
 from shangliang.topics import operations as topic_ops
 from shangliang.topics.models import Topic, TopicEvent
 from shangliang.transfer import archive, export, restore
-from shangliang.transfer import operations as ops
+from shangliang.transfer.restore import restore_tenant
 from shangliang.transfer.models import TenantExport
 from shangliang.transfer.tasks import export_tenant
+
+
+def import_tenant(*args, **kwargs):
+    """As `shangliang tenant import` does it: the restore, then the command's one commit."""
+    from shangliang.core.db import db
+
+    tenant = restore_tenant(*args, **kwargs)
+    db.commit()
+    return tenant
 
 ROLES = {"street_admin", "staff", "member"}
 PAGE = "/t/yanshan/manage/export/"
@@ -241,7 +250,7 @@ def test_export_by_page_and_job_then_import_into_another_installation(
         create_tenant(None, kind="county", slug="lixia", name="历下区")
         create_user("yanshan-admin", "燕山 admin elsewhere", "correct-horse-battery")
         db.commit()
-        new = ops.import_tenant(str(zpath))
+        new = import_tenant(str(zpath))
         report = new.import_report
         assert new.slug == "yanshan" and new.parent.slug == "lixia" and new.brand_number == 1
         assert new.population == 52000
@@ -370,7 +379,7 @@ def test_a_tampered_file_is_refused_and_leaves_nothing(app, exported, tmp_path):
     rewrite_zip(path, bad, lambda n, b: b[::-1] if n == f"files/{last}" else b)
     before = snapshot(app)
     with app.app_context(), pytest.raises(restore.ImportRefused) as err:
-        ops.import_tenant(str(bad), slug="yanshan-copy")
+        import_tenant(str(bad), slug="yanshan-copy")
     assert err.value.message == "文件校验和与清单不符" and last in str(err.value)
     assert snapshot(app) == before
 
@@ -388,7 +397,7 @@ def test_path_traversal_entries_are_refused(app, exported, tmp_path):
         with zipfile.ZipFile(bad, "a") as zf:
             zf.writestr(evil, b"owned")
         with app.app_context(), pytest.raises(restore.ImportRefused, match="不安全的路径"):
-            ops.import_tenant(str(bad), slug="yanshan-copy")
+            import_tenant(str(bad), slug="yanshan-copy")
         assert snapshot(app) == before, evil
     assert not list(tmp_path.rglob("evil.txt")) and not list(app.config["SHANGLIANG"].instance_path.rglob("evil.txt"))
 
@@ -414,11 +423,11 @@ def test_unknown_format_unlisted_entries_and_broken_zips_are_refused(app, export
             with zipfile.ZipFile(bad, "a") as zf:
                 zf.writestr("files/photos/extra.jpg", b"x")
         with app.app_context(), pytest.raises(restore.ImportRefused, match=message):
-            ops.import_tenant(str(bad), slug="yanshan-copy")
+            import_tenant(str(bad), slug="yanshan-copy")
         assert snapshot(app) == before
     (tmp_path / "not.zip").write_bytes(b"PK not really")
     with app.app_context(), pytest.raises(restore.ImportRefused, match="不是有效的导出文件"):
-        ops.import_tenant(str(tmp_path / "not.zip"), slug="yanshan-copy")
+        import_tenant(str(tmp_path / "not.zip"), slug="yanshan-copy")
 
 
 def test_slug_conflict_and_missing_county_are_refused(app, exported):
@@ -426,10 +435,10 @@ def test_slug_conflict_and_missing_county_are_refused(app, exported):
     before = snapshot(app)
     with app.app_context():
         with pytest.raises(restore.ImportRefused, match="该标识已被使用") as err:
-            ops.import_tenant(str(path))
+            import_tenant(str(path))
         assert err.value.field == "slug" and "yanshan" in str(err.value)
         with pytest.raises(restore.ImportRefused, match="上级区县不存在"):
-            ops.import_tenant(str(path), slug="yanshan-copy", parent_slug="nowhere")
+            import_tenant(str(path), slug="yanshan-copy", parent_slug="nowhere")
     assert snapshot(app) == before
 
 

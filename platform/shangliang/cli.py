@@ -195,7 +195,7 @@ def tenant_export(slug, out):
     from .core.db import db as session
     from .core.tenancy import tenant_context
     from .tenants.models import Tenant
-    from .transfer.operations import file_sha256, write_export
+    from .transfer.export import file_sha256, write_export
 
     app = app_or_exit(command=True)
     with app.app_context():
@@ -218,15 +218,23 @@ def tenant_export(slug, out):
 @click.option("--slug", "slug", help="a new slug, if the exported one is taken here")
 def tenant_import(zip_path, parent, slug):
     """Create a tenant from an export ZIP_PATH; prints what was restored."""
+    from .core.db import db as session
     from .core.errors import Refused
-    from .transfer.operations import import_tenant, summary_lines
+    from .core.storage import current_storage
+    from .transfer.restore import discard, restore_tenant, summary_lines
 
     app = app_or_exit(command=True)
     with app.app_context():
         try:
-            new = import_tenant(zip_path, parent_slug=parent, slug=slug)
+            new = restore_tenant(zip_path, parent_slug=parent, slug=slug)
         except Refused as exc:
             raise click.ClickException(f"{exc.field or 'file'}: {exc}") from None
+        try:  # the command's one transaction: refused or failed, nothing of the tenant remains
+            session.commit()
+        except BaseException:
+            session.rollback()
+            discard(current_storage(), new.import_report.keys)  # the files it wrote, too
+            raise
         for line in summary_lines(new.import_report):
             click.echo(line)
 

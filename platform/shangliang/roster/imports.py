@@ -43,9 +43,6 @@ LOGIN_TAKEN = "该登录账号已关联名册中的另一人"
 SAME_LOGIN = "与文件中前面的一行关联了同一个登录账号"
 STATUS_LABELS = {"queued": "排队中", "running": "正在导入", "done": "已完成", "failed": "失败"}
 
-# The actor that runs an import: roster/tasks.py declares it and registers it here, so that this
-# module queues it without importing the tasks module (which imports this one).
-JOB = {}
 
 
 def percent(row: RosterImport) -> int:
@@ -82,7 +79,7 @@ def start_import(tenant: Tenant, actor_id: int | None, filename: str, stream) ->
     db.add(row)
     db.flush()
     record(tenant.id, actor_id, "roster.import.request", str(row.id), {"filename": row.filename})
-    jobs.enqueue(JOB["import_roster"], str(row.id), tenant_id=tenant.id)
+    jobs.enqueue("roster.tasks.import_roster", str(row.id), tenant_id=tenant.id)
     return row
 
 

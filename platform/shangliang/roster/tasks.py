@@ -17,9 +17,6 @@ def import_roster(tenant_id: int, import_id: str) -> None:
     imports.run_import(tenant_id, uuid.UUID(import_id))
 
 
-imports.JOB["import_roster"] = import_roster  # start_import queues it
-
-
 @periodic
 @tenant_actor
 def remind_duty(tenant_id: int) -> None:

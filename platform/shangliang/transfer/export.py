@@ -26,18 +26,19 @@ from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.storage import StorageError, check_key, current_storage, tenant_key, tenant_prefix
+from ..files.reconcile import expect_objects
 from ..tenants.models import Tenant
 from .archive import BATCH, CHUNK, EXCLUDED, FORMAT, FORMAT_VERSION, app_version, dumps, encode, exported_tables, \
     user_columns
 from .models import TenantExport
 
+# the storage check reports a finished export whose zip is gone
+expect_objects(TenantExport, "key", where=(TenantExport.status == "done") & TenantExport.key.is_not(None))
+
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 500  # rows or files between two progress commits
 
-# The actor that makes an export: transfer/tasks.py declares it and registers it here, so that
-# this module queues it without importing the tasks module (which imports this one).
-JOB = {}
 
 
 # ---------------------------------------------------------------- requesting an export
@@ -53,7 +54,7 @@ def request_export(tenant: Tenant, actor_id: int | None) -> TenantExport:
     db.add(row)
     db.flush()
     record(tenant.id, actor_id, "export.request", str(row.id))
-    jobs.enqueue(JOB["export_tenant"], str(row.id), tenant_id=tenant.id)
+    jobs.enqueue("transfer.tasks.export_tenant", str(row.id), tenant_id=tenant.id)
     return row
 
 

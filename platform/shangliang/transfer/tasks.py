@@ -11,6 +11,3 @@ from . import export
 def export_tenant(tenant_id: int, export_id: str) -> None:
     """Write the tenant's export zip, reporting progress on its TenantExport row."""
     export.run_export(tenant_id, uuid.UUID(export_id))
-
-
-export.JOB["export_tenant"] = export_tenant  # request_export queues it
