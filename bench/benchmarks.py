@@ -443,12 +443,12 @@ class Statements:
 
 def rebuild(app, platform_id: int, street_ids: list[int] | None = None) -> tuple[float, Statements, dict]:
     from shangliang.benchmarks import rollups
-    from shangliang.core.db import utcnow
+    from shangliang.core.db import db, utcnow
 
     with app.app_context():
         with Statements(app.extensions["engine"]) as st:
             t0 = time.perf_counter()
-            written = rollups.rebuild(utcnow(), tenant_ids=street_ids, acting_tenant_id=platform_id)
+            written = rollups.rebuild(utcnow(), tenant_ids=street_ids, acting_tenant_id=platform_id, commit=db.commit)
             return time.perf_counter() - t0, st, written
 
 

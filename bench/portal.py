@@ -113,7 +113,7 @@ def main() -> None:
             ("raise form", "/t/bench-street/raise"), ("公示 list", "/t/bench-street/gongshi"),
             ("brand css", None), ("logo", None)) if path]
         with app.test_request_context():
-            from shangliang.branding.operations import current_brand
+            from shangliang.branding.brand import current_brand
             from shangliang.tenants.models import Tenant
             from sqlalchemy import select
 

@@ -59,7 +59,7 @@ def _register(app: Flask, cfg) -> None:
     from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
     from .api.views import bp as api_bp  # every area's API operations
     from .audit.views import bp as audit_bp
-    from .branding.operations import request_brand
+    from .branding.brand import request_brand
     from .branding.views import bp as branding_bp
     from .core import lifecycle, web
     from .core.health import bp as health_bp

@@ -172,7 +172,7 @@ def benchmarks():
 @require("benchmarks.view")
 def benchmark_publications():
     _comparing()
-    return jsonify({"items": PublicationSummarySchema(many=True).dump(ops.publications(g.tenant))})
+    return jsonify({"items": PublicationSummarySchema(many=True).dump(ops.published_rankings(g.tenant))})
 
 
 @bp.post("/t/<slug>/benchmarks/publications")
@@ -192,7 +192,7 @@ def benchmark_publish():
            response=PublicationSchema)
 @require("benchmarks.view")
 def benchmark_publication(number: int):
-    return answer(PublicationSchema, found(ops.find_publication(number), "publication"))
+    return answer(PublicationSchema, found(ops.find_published_ranking(number), "publication"))
 
 
 # ---------------------------------------------------------------- settings

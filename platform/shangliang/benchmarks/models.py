@@ -83,8 +83,10 @@ class PublishedRanking(TenantOwned, Base):
     """A ranking as published: its rows, and the definitions and weights it was made with, frozen,
     so that a later change of settings or data never rewrites it."""
 
-    __tablename__ = "benchmark_published_rankings"
-    __table_args__ = (UniqueConstraint("tenant_id", "number", name="uq_benchmark_published_rankings_tenant_number"),)
+    # The table keeps its first name: a tenant export names its tables, and one made before the
+    # model was renamed must still import.
+    __tablename__ = "benchmark_publications"
+    __table_args__ = (UniqueConstraint("tenant_id", "number", name="uq_benchmark_publications_tenant_number"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     number: Mapped[int] = mapped_column(Integer)
@@ -98,6 +100,3 @@ class PublishedRanking(TenantOwned, Base):
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     publisher = relationship("User", lazy="joined")
-
-
-Publication = PublishedRanking  # TEMPORARY (issue 11): the old name, until shangliang/models.py imports the new one

@@ -355,4 +355,3 @@ def find_published_ranking(number: int) -> PublishedRanking | None:
 
 
 # TEMPORARY (issue 11): the old names, until api/benchmarks.py calls the new ones.
-publications, find_publication = published_rankings, find_published_ranking

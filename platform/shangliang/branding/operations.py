@@ -119,8 +119,3 @@ def authors(rows: list[BrandVersion]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-
-
-# TEMPORARY (issue 11): the app factory imports `request_brand` and bench/portal.py `current_brand` from here;
-# brand.py is their place.
-from .brand import current_brand, request_brand  # noqa: E402,F401

@@ -2,7 +2,7 @@
 throttle_hits, with its primary key, indexes and (PostgreSQL) id sequence; its grants belong to
 the table and stay attached
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03 14:00:00
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 import rls
 
-revision = '0009'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
