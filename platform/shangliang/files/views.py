@@ -15,6 +15,8 @@ from ..core.permissions import require, roles_in
 from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY
 from ..core.errors import error_body
 from ..i18n import _
+from ..topics.evidence import register_evidence_files
+from ..topics.page import register_part
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the jobs)
 from .content import human_size
@@ -59,6 +61,23 @@ def can_delete_file(att: Attachment) -> bool:
 @bp.app_template_global()
 def can_upload_to(owner_kind: str, owner) -> bool:
     return current_user.is_authenticated and ops.may_upload(owner_kind, owner, _roles(), current_user.id)
+
+
+# ---------------------------------------------------------------- the topic's files (topics cannot import files)
+
+def ready_by_key(key: str) -> Attachment | None:
+    return db.scalar(select(Attachment).where(Attachment.key == key, Attachment.status == "ready").limit(1))
+
+
+def topic_files(topic, log, roles, user_id) -> dict:
+    """The topic's photos and attachments, and those ready to be recorded as evidence."""
+    files = ops.gallery_items("topic", topic.id, roles, user_id)
+    recorded = {e.data.get("attachment_id") for e in log if e.action == "attach"}
+    return {"files": files, "unrecorded": [a for a in files if a.status == "ready" and str(a.id) not in recorded]}
+
+
+register_evidence_files(ops.get, ready_by_key)
+register_part("files", topic_files)
 
 
 @bp.app_template_filter("filesize")

@@ -17,6 +17,7 @@ from ..core.permissions import can, require, roles_in
 from ..i18n import _
 from ..roster.models import Person, Station
 from ..topics.models import Topic
+from ..topics.page import register_part
 from . import operations as ops
 from .models import FORMS, GROUPS, Meeting
 
@@ -178,6 +179,14 @@ def show(number: int, errors=None, typed=None, status=200):
         cancel_reason=ops.cancel_reason(meeting) if meeting.status == "cancelled" else "",
         admin=bool(roles & {"street_admin", "county_admin", "platform_admin"}), has_gallery=_gallery(),
         **_labels()), status
+
+
+def topic_meetings(topic, log, roles, user_id) -> dict:
+    """The meetings that consulted the topic, on its page."""
+    return {"meetings": ops.meetings_of_topic(topic) if can("meetings.view") else []}
+
+
+register_part("meetings", topic_meetings)
 
 
 def _gallery() -> bool:

@@ -7,11 +7,32 @@ from ..core.errors import Refused
 from ..core.db import db
 from ..core.permissions import can, require
 from ..i18n import _
+from . import editing
 from . import operations as ops
-from .schema import ACTOR_ROLES, PHASES, ProcedureInvalid, parse
+from .evidence import EVIDENCE, FieldValues
+from .schema import ACTOR_ROLES, PHASE_LABELS, PHASES, ProcedureInvalid, parse
+from .transitions import TRANSITIONS
 
 bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
 MAX_TEXT = 100_000
+
+
+@bp.app_template_global()
+def evidence_words(evidence: dict) -> list[str]:
+    """What a step asks for besides field values, in words, for the flow diagram."""
+    return [_(words, **values) for words, values in
+            (k.shown(evidence.get(k.key)) for k in EVIDENCE.values()
+             if not isinstance(k, FieldValues) and k.asked(evidence.get(k.key)))]
+
+
+@bp.app_template_global()
+def transition_label(kind: str) -> str:
+    return _(TRANSITIONS[kind].label) if kind in TRANSITIONS else kind
+
+
+@bp.app_template_global()
+def phase_label(phase: str) -> str:
+    return _(PHASE_LABELS.get(phase, phase))
 
 
 def _context(**kw):
@@ -84,8 +105,6 @@ def edit():
 
 def _apply_form(text: str, form) -> str:
     """The form editor: one structured change to the definition in the text box, back as YAML."""
-    from . import editing
-
     definition = parse(text)
     action = form["action"]
     if action == "form:steps":
