@@ -17,6 +17,7 @@ from ..core.errors import Refused
 from ..core.db import db, utcnow
 from ..tenants.models import Tenant
 from ..topics import operations as topics
+from ..topics import ratings
 from ..topics.models import Topic, TopicEvent
 from .models import RateEvent
 
@@ -191,10 +192,10 @@ def public_view(topic: Topic) -> PublicView:
     timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
                 for e in log if e.to_step is not None or e.action in ("close", "rate", "consult")]
     visit = topics.this_visit(topic, log)
-    rating = topics.last_rating(visit)
-    rate_offered = any(a.kind == "rate" for a in topics.available_actions(topic, {"resident"}, None, log))
+    rating = ratings.last_rating(visit)
+    rate_offered = any(a.kind == ratings.RATE for a in topics.available_actions(topic, {"resident"}, None, log))
     return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None,
-                      topics.rating_of(rating) if rating is not None else None)
+                      ratings.rating_of(rating) if rating is not None else None)
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
@@ -213,7 +214,7 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
     comment = (form.get("comment") or "").strip()
     if len(comment) > 500:
         raise Refused("意见最多 500 个字", "comment", "validation_error")
-    topics.act(tenant, None, {"resident"}, topic, "rate", expected_version=topic.version, comment=comment,
+    topics.act(tenant, None, {"resident"}, topic, ratings.RATE, expected_version=topic.version, comment=comment,
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
                      "via": "portal"})
 
