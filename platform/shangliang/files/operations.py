@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from sqlalchemy import delete, func, inspect as sa_inspect, select, update
 
+from ..accounts.models import ADMIN_ROLES
 from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db, utcnow
@@ -35,7 +36,6 @@ from .models import Attachment, StorageCheck
 
 MAX_FILE = 20 * 1024 * 1024  # a photo or a document
 DEFAULT_QUOTA_MB = 2048
-ADMIN_ROLES = {"street_admin", "county_admin", "platform_admin"}
 LIVE = ("uploading", "checking", "ready")
 STALE_UPLOAD = timedelta(seconds=UPLOAD_EXPIRY) + timedelta(minutes=5)
 STALE_CHECK = timedelta(hours=2)  # the job retries with backoff for a few minutes, then gives up

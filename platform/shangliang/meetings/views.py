@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..accounts.models import User
+from ..accounts.models import ADMIN_ROLES, User
 from ..core.errors import Refused
 from ..core.db import db, utcnow
 from ..core.pagination import paginate
@@ -177,7 +177,7 @@ def show(number: int, errors=None, typed=None, status=200):
         owner_users=owner_users, today=ops.local_today(g.tenant), manage=can("meetings.manage"),
         roster=ops.roster_by_group() if can("meetings.manage") else {},
         cancel_reason=ops.cancel_reason(meeting) if meeting.status == "cancelled" else "",
-        admin=bool(roles & {"street_admin", "county_admin", "platform_admin"}), has_gallery=_gallery(),
+        admin=bool(roles & ADMIN_ROLES), has_gallery=_gallery(),
         **_labels()), status
 
 
