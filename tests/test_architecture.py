@@ -84,7 +84,8 @@ def graph() -> dict[str, set[str]]:
     out = {}
     for mod, path in known.items():
         top, _late = imports(mod, path)
-        out[mod] = {t for t in top if t in known and t != mod}
+        # a module's own packages are imported before it whatever it says: not an arrow
+        out[mod] = {t for t in top if t in known and t != mod and not mod.startswith(t + ".")}
     return out
 
 
@@ -133,8 +134,9 @@ def test_modules_import_only_their_own_layer_or_lower_ones():
                     if package(a) != package(b) and RANK[package(b)] > RANK[package(a)])
     assert upward == []
     by_package: dict[str, set[str]] = {}
-    for a, targets in graph().items():
-        by_package.setdefault(package(a), set()).update(package(b) for b in targets if package(b) != package(a))
+    for a, targets in graph().items():  # `models` lists every table for the metadata: it is no room of its own
+        by_package.setdefault(package(a), set()).update(package(b) for b in targets
+                                                        if package(b) not in (package(a), "models"))
     assert cycles(by_package) == []
 
 

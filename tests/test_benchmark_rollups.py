@@ -27,6 +27,7 @@ from shangliang.meetings.models import Meeting, MeetingParticipant
 from shangliang.procedures.operations import publish
 from shangliang.roster.models import DutyShift, Person, Station
 from shangliang.tenants.operations import create_tenant
+from shangliang.topics import log as topic_log
 from shangliang.topics import operations as ops
 from support import naive_benchmarks as naive
 
@@ -49,7 +50,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     c = Clock(START)
-    monkeypatch.setattr(ops, "utcnow", c)
+    monkeypatch.setattr(topic_log, "utcnow", c)
     return c
 
 

@@ -26,6 +26,7 @@ from shangliang.meetings.models import Meeting, MeetingParticipant, MeetingTopic
 from shangliang.procedures.operations import current_version, publish
 from shangliang.roster.models import DutyShift, Person, Station
 from shangliang.tenants.models import Community
+from shangliang.topics import log as topic_log
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicCounter, TopicEvent
 
@@ -183,7 +184,7 @@ def check_side_rows(street, topics) -> None:
 @pytest.mark.parametrize("procedure", PROCEDURES, ids=[p.stem for p in PROCEDURES])
 def test_generated_logs_are_what_act_would_log(app, world, procedure, monkeypatch):
     clock = Clock(NOW)
-    monkeypatch.setattr(ops, "utcnow", clock)
+    monkeypatch.setattr(topic_log, "utcnow", clock)
     with app.app_context():
         street = street_with_roster(world, procedure)
         with tenant_context(street.id):

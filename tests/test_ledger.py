@@ -28,6 +28,7 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.meetings.models import Meeting, MeetingParticipant
 from shangliang.procedures.operations import publish
 from shangliang.roster.models import DutyShift, Person, Station
+from shangliang.topics import log as topic_log
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from test_browser import CHROMIUM, browser, live_server  # noqa: F401  (fixtures)
@@ -49,7 +50,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     c = Clock()
-    monkeypatch.setattr(ops, "utcnow", c)
+    monkeypatch.setattr(topic_log, "utcnow", c)
     return c
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -247,7 +248,8 @@ def test_a_rating_logged_before_levels_shows_with_its_level(app, client, street,
         key = uploaded_key(street.id)
     to_evaluation(app, street, key)
     # a 12345 callback the staff recorded before ratings had levels
-    monkeypatch.setitem(ops.HANDLERS, "rate", lambda topic, data, log: {"satisfied": True, "score": 4, "via": "12345"})
+    monkeypatch.setitem(ops.ACTIONS, "rate", replace(ops.ACTIONS["rate"], apply=lambda topic, data, log: {
+        "satisfied": True, "score": 4, "via": "12345"}))
     move(app, street, 1, ("rate", None, {}))
     html = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code,
                                                   "last4": "5678"}).get_data(as_text=True)

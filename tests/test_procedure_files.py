@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from shangliang.procedures.schema import ProcedureInvalid, parse
+from shangliang.topics import operations  # noqa: F401  (registers the transition kinds a procedure may use)
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "tenants" / "procedures"
 FILES = sorted(TEMPLATES.glob("*.yaml"))

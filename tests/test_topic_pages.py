@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -183,8 +184,8 @@ def test_a_rating_logged_before_levels_shows_with_its_level(app, staff, world, m
 
     at_rating(app, world)
     # what _rate logged before ratings had levels: only satisfied, score and channel
-    monkeypatch.setitem(ops.HANDLERS, "rate", lambda topic, data, log: {
-        "satisfied": data["satisfied"] == "true", "score": int(data["score"]), "via": data["via"]})
+    monkeypatch.setitem(ops.ACTIONS, "rate", replace(ops.ACTIONS["rate"], apply=lambda topic, data, log: {
+        "satisfied": data["satisfied"] == "true", "score": int(data["score"]), "via": data["via"]}))
     assert act(staff, "rate", satisfied="false", score="2", via="12345").status_code == 302
     html = page_of(staff)
     assert "不满意 · 问题未解决 · 评分 2 · 评价渠道 12345" in html and 'value="reopen"' in html

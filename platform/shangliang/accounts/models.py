@@ -13,6 +13,8 @@ from ..core.tenancy import TenantOwned
 ROLES = ("platform_admin", "county_admin", "street_admin", "staff", "member", "department")
 ROLE_LABELS = {"platform_admin": "平台管理员", "county_admin": "区县管理员", "street_admin": "街道管理员",
                "staff": "工作人员", "member": "政协委员", "department": "部门联络人"}
+# Administrators of a street, its county or the platform: they may do what a street's staff may.
+ADMIN_ROLES = frozenset({"platform_admin", "county_admin", "street_admin"})
 
 
 class User(UserMixin, Base):

@@ -12,6 +12,7 @@ from ..benchmarks.periods import of, parse
 from ..core.permissions import require
 from ..roster.duty import local_today
 from .base import answer, bp, found, operation
+from ..topics import ratings
 from .roster import street_api
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4"},
@@ -84,7 +85,7 @@ class ActivitySchema(Schema):
     topic_number = fields.Integer(allow_none=True)
     topic_title = fields.String(allow_none=True)
     invited = fields.Boolean()
-    level = fields.String(allow_none=True, metadata={"enum": ["very_satisfied", "satisfied", "basic", "unsatisfied"]})
+    level = fields.String(allow_none=True, metadata={"enum": list(ratings.LEVELS)})
     score = fields.Integer(allow_none=True)
     meeting_number = fields.Integer(allow_none=True)
     meeting_title = fields.String(allow_none=True)

@@ -3,7 +3,9 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..accounts.models import ROLES
-from ..topics.operations import RATING_LEVELS, mask_phone, rating_of
+from ..topics import ratings
+from ..topics.actions import ACTIONS
+from ..topics.people import mask_phone
 
 
 class ErrorDetail(Schema):
@@ -109,16 +111,19 @@ class TopicSchema(Schema):
         return bool(getattr(self, "handles", False))
 
 
+_LEVEL_NOTES = {ratings.BASIC: " (does not send the topic back)",
+                ratings.UNSATISFIED: " (offers `reopen`, 复盘, where the procedure has it)"}
+
+
 class RatingInputSchema(Schema):
-    """The `data` of a `rate` action (评单), for the document: `topics.operations` checks it."""
+    """The `data` of a `rate` action (评单), for the document: `topics.ratings.check` checks it."""
 
     class Meta:
         unknown = EXCLUDE  # other keys are ignored, not refused
 
-    level = fields.String(validate=validate.OneOf(RATING_LEVELS), metadata={
-        "description": "very_satisfied 非常满意, satisfied 满意, basic 基本满意 (does not send the topic back), "
-                       "unsatisfied 不满意 (offers `reopen`, 复盘, where the procedure has it); required unless "
-                       "`satisfied` is sent"})
+    level = fields.String(validate=validate.OneOf(ratings.LEVELS), metadata={
+        "description": ", ".join(f"{level} {ratings.LABELS[level]}{_LEVEL_NOTES.get(level, '')}"
+                                 for level in ratings.LEVELS) + "; required unless `satisfied` is sent"})
     satisfied = fields.Boolean(metadata={"deprecated": True,
                                          "description": "the old two-way rating: true is `satisfied`, false "
                                                         "`unsatisfied`; read only when `level` is absent"})
@@ -136,7 +141,7 @@ class RatingInputSchema(Schema):
 class RatingSchema(Schema):
     """A logged rating with every field, also for one logged before levels existed."""
 
-    level = fields.String(metadata={"enum": list(RATING_LEVELS)})
+    level = fields.String(metadata={"enum": list(ratings.LEVELS)})
     satisfied = fields.Boolean(metadata={"description": "every level but unsatisfied"})
     solved = fields.Boolean()
     valid = fields.Boolean()
@@ -163,7 +168,7 @@ class EventSchema(Schema):
         "description": "for a `rate` event, its rating with every field (older ratings have no level logged)"})
 
     def _rating(self, event):
-        return RatingSchema().dump(rating_of(event.data)) if event.action == "rate" else None
+        return RatingSchema().dump(ratings.rating_of(event.data)) if event.action == ratings.RATE else None
 
 
 class ActionSchema(Schema):
@@ -179,16 +184,14 @@ class TopicDetailSchema(TopicSchema):
 
 
 class TopicActionSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(
-        ("record", "attach", "consult", "sign", "rate", "claim", "invite", "comment", "advance", "reopen", "escalate",
-         "transfer", "close_out_of_scope", "close")))
+    action = fields.String(required=True, validate=validate.OneOf(tuple(ACTIONS)))  # the registry's kinds
     version = fields.Integer(required=True)
     to = fields.String(load_default=None, allow_none=True)
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
     data = fields.Dict(load_default=dict, metadata={
         "description": "the action's own fields, e.g. {\"reason\": …}; for `rate`, a RatingInput",
         "anyOf": [{"$ref": "#/components/schemas/RatingInput"}, {"type": "object"}],
-        "example": {"level": "basic", "solved": True, "score": 4, "via": "12345"}})
+        "example": {"level": ratings.BASIC, "solved": True, "score": 4, "via": "12345"}})
 
 
 TopicPage = page_schema(TopicSchema, "TopicPage")

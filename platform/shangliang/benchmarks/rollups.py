@@ -26,6 +26,7 @@ from ..roster.models import DutyShift, Person
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
 from .changes import all_months, changed_months
+from ..topics.ratings import LEVELS, RATE, SATISFIED_LEVELS, UNSATISFIED, level_sql, solved_sql, valid_sql
 from .models import Rollup, RollupState
 from .periods import Period, month_range, of
 from .sql import (count_where, hours_between, is_postgres, joined_values, local_time, month_number, within_month_days,
@@ -36,10 +37,9 @@ from .sql import (count_where, hours_between, is_postgres, joined_values, local_
 LAG = timedelta(minutes=15)
 CLOSING = ("close", "close_out_of_scope")
 LATER_PHASES = ("execution", "evaluation", "closure")
-RATING_ORDER = ("very_satisfied", "satisfied", "basic", "unsatisfied")
+RATED = tuple(f"rated_{level}" for level in SATISFIED_LEVELS)  # a count per level; unsatisfied is the rest
 COUNTS = ("collected", "response_due", "responded_on_time", "completion_due", "completed_on_time", "closed",
-          "closed_rated", "closed_reopened", "rated", "rated_solved", "rated_very_satisfied", "rated_satisfied",
-          "rated_basic", "consulted", "adopted", "meetings_held")
+          "closed_rated", "closed_reopened", "rated", "rated_solved", *RATED, "consulted", "adopted", "meetings_held")
 EXCLUSIONS = {"response": ("no_time_limit", "not_yet_due"),
               "completion": ("out_of_scope", "no_time_limit", "not_yet_due"),
               "rating": ("invalid",)}
@@ -90,12 +90,11 @@ class TopicFlags:
         leaves_intake = and_(E.phase_from == "intake", or_(E.phase_to.is_(None), E.phase_to != "intake"))
         # The topic's last rating, in one pass over its log: each rating packed after its seq, so the
         # greatest is the last (a join back to the rating's row misleads planners under RLS).
-        # Ratings logged before levels existed read as satisfied or not.
-        level = func.coalesce(E.data["level"].as_string(),
-                              case((E.data["satisfied"].as_boolean(), "satisfied"), else_="unsatisfied"))
-        packed = (E.seq * 16 + case(*[(level == name, i * 4) for i, name in enumerate(RATING_ORDER)], else_=12)
-                  + case((func.coalesce(E.data["solved"].as_boolean(), level != "unsatisfied"), 2), else_=0)
-                  + case((func.coalesce(E.data["valid"].as_boolean(), true()), 1), else_=0))
+        # The level's place in LEVELS takes two bits, solved and valid one each (topics/ratings.py reads them).
+        level = level_sql(E.data)
+        packed = (E.seq * 16 + case(*[(level == name, i * 4) for i, name in enumerate(LEVELS)],
+                                    else_=LEVELS.index(UNSATISFIED) * 4)
+                  + case((solved_sql(E.data, level), 2), else_=0) + case((valid_sql(E.data), 1), else_=0))
         per_topic = (
             select(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at,
                    func.coalesce(T.closed_as, "").label("closed_as"),
@@ -105,7 +104,7 @@ class TopicFlags:
                    func.min(case((E.action == "consult", E.seq))).label("consult_seq"),
                    func.max(case((and_(E.action == "advance", E.phase_to.in_(LATER_PHASES)), E.seq)))
                    .label("adopt_seq"),
-                   func.max(case((E.action == "rate", packed))).label("rating"))
+                   func.max(case((E.action == RATE, packed))).label("rating"))
             .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
             .where(T.tenant_id.in_(tenant_ids), within_months(months, tz, T.created_at))
             .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)
@@ -113,11 +112,11 @@ class TopicFlags:
         t = self.topic = per_topic.c
         self.from_ = per_topic
         bits = t.rating % 16
-        self.level = case(*[(bits // 4 == i, name) for i, name in enumerate(RATING_ORDER)], else_="unsatisfied")
+        self.level = case(*[(bits // 4 == i, name) for i, name in enumerate(LEVELS)], else_=UNSATISFIED)
         self.solved = (bits // 2) % 2 == 1
         has_rating = t.rating.is_not(None)
         valid = and_(has_rating, bits % 2 == 1)
-        rated = {name: and_(valid, bits // 4 == i) for i, name in enumerate(RATING_ORDER)}
+        rated = {f"rated_{name}": and_(valid, bits // 4 == i) for i, name in enumerate(LEVELS)}
         done, out_of_scope = t.closed_as == "done", t.closed_as == "out_of_scope"
         responded = t.responded_at.is_not(None)
         response_due = and_(t.response_due_at.is_not(None), or_(responded, t.response_due_at <= as_of))
@@ -132,8 +131,7 @@ class TopicFlags:
             "completed_on_time": and_(completion_due, done, t.closed_at <= t.deadline_at),
             "closed": done, "closed_rated": and_(done, valid), "closed_reopened": and_(done, t.reopened == 1),
             "rated": valid, "rated_solved": and_(valid, self.solved),
-            "rated_very_satisfied": rated["very_satisfied"], "rated_satisfied": rated["satisfied"],
-            "rated_basic": rated["basic"],
+            **{name: rated[name] for name in RATED},
             "consulted": consulted, "adopted": and_(consulted, t.adopt_seq > t.consult_seq),
             "x_response_no_time_limit": t.response_due_at.is_(None),
             "x_response_not_yet_due": and_(t.response_due_at.is_not(None), ~responded, t.response_due_at > as_of),

@@ -17,7 +17,7 @@ from . import charts, exports, periods, reports
 from . import drilldown as drill
 from . import operations as ops
 from ..topics.channels import CHANNELS
-from ..topics.operations import RATING_LABELS
+from ..topics.ratings import LABELS as RATING_LABELS
 from .measures import BY_KEY, MEASURES, PHASE_NOTE, POINT_LABELS
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/t/<slug>/benchmarks")

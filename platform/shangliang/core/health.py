@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from .db import db
 from .permissions import public
+from ..config import check_broker
 
 bp = Blueprint("health", __name__)
 
@@ -18,8 +19,6 @@ def _probe(fn) -> str:
 
 
 def _broker() -> None:
-    from ..config import check_broker
-
     url = current_app.config["SHANGLIANG"].broker_url
     if url:
         check_broker(url)

@@ -62,6 +62,7 @@ class JobRun(TenantOwned, Base):
 # ---------------------------------------------------------------- broker
 
 _actors: dict[str, dramatiq.Actor] = {}
+_periodic_tenants = None  # registered by tenants: the ids of the tenants periodic jobs run in
 _state = {"broker": None, "queue": "default", "engine": None, "send_after_commit": True}
 
 
@@ -262,10 +263,8 @@ class PeriodicLoop(threading.Thread):
 
     def tick(self) -> list[uuid.UUID]:
         """Writes the outbox rows for this round and returns their ids."""
-        from ..tenants.models import Tenant
-
         with Session(bind=_state["engine"]) as s:
-            tenants = list(s.scalars(select(Tenant.id).where(Tenant.kind == "street", Tenant.status == "active")))
+            tenants = _periodic_tenants(s)
             rows = [OutboxMessage(id=new_id(), tenant_id=tid, actor=actor.actor_name, args=[])
                     for actor in _periodic for tid in tenants]
             ids = [r.id for r in rows]
@@ -285,6 +284,12 @@ class PeriodicLoop(threading.Thread):
 
 
 _periodic: list[dramatiq.Actor] = []
+
+
+def periodic_tenants_from(finder) -> None:
+    """Tenants (above core) registers which tenants periodic jobs run in: `finder(session)` -> ids."""
+    global _periodic_tenants
+    _periodic_tenants = finder
 
 
 def periodic(actor: dramatiq.Actor) -> dramatiq.Actor:

@@ -16,7 +16,7 @@ from sqlalchemy import ForeignKey, Table, event, false, or_, text
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.sql import visitors
 
-from .db import Session as ScopedSession
+from .db import Base, Session as ScopedSession
 
 
 class TenantNotSet(RuntimeError):
@@ -125,8 +125,6 @@ def cross_tenant(tenant_ids, *, reason: str, actor_id: int | None, acting_tenant
 
 
 def tenant_models():
-    from .db import Base
-
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantOwned)]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from ..i18n import _
@@ -16,6 +15,15 @@ ERROR_TEXT = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限执行此操作", 404: "页面不存在，或您无权查看",
     405: "不支持此请求方式", 413: "提交的内容过大", 429: "请求过于频繁，请稍后再试", 500: "服务器出错了，请稍后再试",
 }
+
+
+_tenant_by_slug = None
+
+
+def find_tenants_with(finder) -> None:
+    """Tenants (above core) registers how a request's slug is looked up: `finder(slug)`."""
+    global _tenant_by_slug
+    _tenant_by_slug = finder
 
 
 def init_tenancy(app: Flask) -> None:
@@ -33,14 +41,12 @@ def init_tenancy(app: Flask) -> None:
     @app.before_request
     def resolve_tenant():
         """The one place a tenant is chosen for a request; everything after reads g.tenant."""
-        from ..tenants.models import Tenant
-
         uid = current_user.id if current_user.is_authenticated else None
         if uid is not None:  # even an error page about the tenant shows the user's own switcher
             g.scope_token = set_scope(Scope(None, (), uid, read_only=True))
         slug = g.pop("tenant_slug", None)
         if slug is not None:
-            tenant = Session.scalar(select(Tenant).where(Tenant.slug == slug))
+            tenant = _tenant_by_slug(slug)
             if tenant is None or tenant.status == "archived":
                 abort(404)
             g.tenant = tenant

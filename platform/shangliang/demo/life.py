@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from functools import lru_cache
 
-from ..topics.operations import acting_roles
+from ..procedures.evidence import EVIDENCE, FieldValues
+from ..topics.operations import ACTIONS, acting_roles
+from ..topics.ratings import SATISFIED_LEVELS, UNSATISFIED
 # Under their old private names, so that the body of `Life` reads as it did in one file.
 from .catalogue import CHANNELS, SURNAMES, pick_category as _pick_category, weighted as _weighted, \
     weighted_index as _weighted_index
@@ -17,7 +19,9 @@ NO_LIMIT = timedelta(hours=72)  # a step without a time limit still takes people
 MAX_EVENTS = 80  # a guard: no procedure needs more for one topic
 CONSULT_AFTER = timedelta(minutes=90)  # a meeting's agreement is logged on its topics after it
 ADMIN, MEMBER, RESIDENT = frozenset({"street_admin"}), frozenset({"member"}), frozenset({"resident"})
-LEVELS = ("very_satisfied", "satisfied", "basic")
+# By rating level but unsatisfied (best first): how likely, how often solved, the score given.
+LEVEL_WEIGHTS, SOLVED, SCORES = (0.5, 0.35, 0.15), dict(zip(SATISFIED_LEVELS, (0.98, 0.93, 0.7))), \
+    dict(zip(SATISFIED_LEVELS, (5, 4, 3)))
 FALLBACK_DEPARTMENTS = ("街道城管中心", "街道社会事务办公室", "街道综治中心", "区住建局")
 
 
@@ -150,7 +154,7 @@ class Life:
         if closing:
             self._evidence(step, t0, end, worker, consult_at)
             self.log("close", end, worker, frm=step["key"])
-            self.status, self.closed_as = "closed", "done"
+            self.status, self.closed_as = "closed", ACTIONS["close"].closes_as
             return
         if move["kind"] == "advance":
             rating = self._evidence(step, t0, end, worker, consult_at)
@@ -251,16 +255,15 @@ class Life:
         fields = [f for f in ev["fields"] if not self._value(f) or (f in ("outcome", "plan") and self.round > 1)]
         if fields:
             todo.append(("record", fields))
-        if not fields_only:
-            todo += [("photo", None)] * ev["photos"] + [("attachment", None)] * ev["attachments"]
-            todo += [(k, None) for flag, k in (("consultation_record", "consult"), ("signatures", "sign"),
-                                               ("rating", "rate")) if ev[flag]]
+        if not fields_only:  # the rest, as the evidence kinds supply it (fields are typed above)
+            todo += [item for kind in EVIDENCE.values() if not isinstance(kind, FieldValues)
+                     for item in kind.supplies(ev[kind.key])]
         rating = None
         for (what, arg), at in zip(todo, self._evidence_times(todo, t0, end, consult_at)):
             if what == "record":
                 self._record(arg, at, worker)
-            elif what in ("photo", "attachment"):
-                self.log("attach", at, worker, data=self.s.evidence_file(what, self.id, worker[0], at))
+            elif what == "attach":
+                self.log("attach", at, worker, data=self.s.evidence_file(arg, self.id, worker[0], at))
             elif what == "consult":
                 self.log("consult", at, worker, data={"agreement": self.cat.plan, "meeting_id": None})
             elif what == "sign":
@@ -316,12 +319,12 @@ class Life:
         (who may judge it invalid). Second rounds go better: the problem was worked again."""
         rnd = self.rnd
         good = self.p.satisfaction + (0.2 if self.round > 1 else 0)
-        level = LEVELS[_weighted_index(rnd, (0.5, 0.35, 0.15))] if rnd.random() < good else "unsatisfied"
-        solved = rnd.random() < {"very_satisfied": 0.98, "satisfied": 0.93, "basic": 0.7}.get(level, 0.12)
+        level = SATISFIED_LEVELS[_weighted_index(rnd, LEVEL_WEIGHTS)] if rnd.random() < good else UNSATISFIED
+        solved = rnd.random() < SOLVED.get(level, 0.12)
         actor = self._rater(step)
         by_resident = actor[1] == RESIDENT
-        score = {"very_satisfied": 5, "satisfied": 4, "basic": 3}.get(level, rnd.choice((1, 2)))
-        data = {"level": level, "satisfied": level != "unsatisfied", "solved": solved, "valid": True,
+        score = SCORES.get(level, rnd.choice((1, 2)))
+        data = {"level": level, "satisfied": level != UNSATISFIED, "solved": solved, "valid": True,
                 "score": score if rnd.random() < 0.7 else None,
                 "via": "portal" if by_resident else rnd.choice(("回访", "12345", "信箱"))}
         if not by_resident and rnd.random() < 0.03:
@@ -352,18 +355,19 @@ class Life:
             data = details = {"department": self._department()}
         elif kind == "close_out_of_scope":
             data = details = {"reason": "不属于本级协商范围，已告知居民向相关部门反映"}
-        self.round += kind == "reopen"  # the reopen is logged in its new round
+        effect = ACTIONS[kind]
+        self.round += effect.new_round  # the reopen is logged in its new round
         try:
             ev = self.log(kind, at, worker, frm=frm, to=target, data=data, comment=comment)
         except _Stop:
-            self.round -= kind == "reopen"
+            self.round -= effect.new_round
             raise
-        self.escalated |= kind == "escalate"
+        self.escalated |= effect.escalates
         if details:
             self.topic["details"] = {**self.topic["details"], **details}
         self.step, self.entered = self.s.by_key[target], ev["at"]
-        if kind == "close_out_of_scope":
-            self.status, self.closed_as = "closed", "out_of_scope"
+        if effect.closes_as:
+            self.status, self.closed_as = "closed", effect.closes_as
 
     def _last_rating(self) -> dict | None:
         visit = self.events[max(i for i, e in enumerate(self.events) if e["to_step"] is not None):]

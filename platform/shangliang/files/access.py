@@ -10,7 +10,7 @@ from ..core.db import db
 from ..core.errors import Refused
 from ..core.permissions import permissions_for
 from ..core.storage import current_storage
-from ..topics.operations import ADMIN_ROLES
+from ..accounts.models import ADMIN_ROLES
 from .models import Attachment
 from .owners import OWNERS, owner_kind
 

@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from ..benchmarks.measures import POINT_LABELS
 from ..core.db import utcnow
 from ..roster.operations import LEVEL_LABELS
-from ..topics.operations import RATING_LABELS
+from ..topics.ratings import LABELS as RATING_LABELS
 from .operations import KINDS, Activity, Entry, Ledger, scale_words, signed
 
 BOLD = Font(bold=True)

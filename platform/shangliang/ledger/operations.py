@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, false, func, or_, select, true
+from sqlalchemy import and_, case, distinct, false, func, or_, select
 
 from ..benchmarks.measures import DEFAULT_POINTS, POINT_LABELS
 from ..benchmarks.operations import settings_for_street
@@ -28,12 +28,12 @@ from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person, Station
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
+from ..topics.ratings import BASIC, RATE, counts_as_satisfied, level_sql, score_sql, valid_sql
 
 KINDS = tuple(DEFAULT_POINTS)  # claim, close, attend, convene, duty_kept, duty_missed, rated_…
 # A topic is led by whoever claimed it; members invited to it take part without leading it, so
 # its closing and its rating count for those who claimed it only.
 LED_BY = ("claim",)
-SATISFIED = ("very_satisfied", "satisfied")
 ORDER = {k: i for i, k in enumerate((*KINDS, "rated_basic"))}  # of a day's activities
 UNITS = {"claim": "件", "close": "件", "attend": "场", "convene": "场", "duty_kept": "次", "duty_missed": "次",
          "rated_satisfied": "件", "rated_unsatisfied": "件"}
@@ -98,16 +98,14 @@ def _closings(period: Period, tz: str):
 def _ratings(period: Period, tz: str):
     """Led topics whose last rating (the one that stands) was given in the period and is valid.
     Ratings logged before levels existed read as satisfied or not, as in the rollups."""
-    last = (select(E.tenant_id, E.topic_id, func.max(E.seq).label("seq")).where(E.action == "rate")
+    last = (select(E.tenant_id, E.topic_id, func.max(E.seq).label("seq")).where(E.action == RATE)
             .group_by(E.tenant_id, E.topic_id).subquery())
     lead = _leads()
-    level = func.coalesce(E.data["level"].as_string(),
-                          case((E.data["satisfied"].as_boolean(), "satisfied"), else_="unsatisfied"))
-    return (select(lead.c.person_id, E.tenant_id, E.topic_id, E.at, level.label("level"),
-                   E.data["score"].as_integer().label("score"))
+    return (select(lead.c.person_id, E.tenant_id, E.topic_id, E.at, level_sql(E.data).label("level"),
+                   score_sql(E.data).label("score"))
             .join(last, and_(last.c.tenant_id == E.tenant_id, last.c.topic_id == E.topic_id, last.c.seq == E.seq))
             .join(lead, _led(lead))
-            .where(func.coalesce(E.data["valid"].as_boolean(), true()), _window(E.at, period, tz)))
+            .where(valid_sql(E.data), _window(E.at, period, tz)))
 
 
 def _meetings(period: Period, tz: str):
@@ -227,9 +225,9 @@ def ledger(street: Tenant, period: Period, actor_id: int | None = None, scale: t
 def rating_kind(level: str, basic_counts: bool) -> str:
     """rated_satisfied or rated_unsatisfied; 基本满意 where it does not count as satisfied is
     rated_basic, listed and worth nothing."""
-    if level in SATISFIED or (level == "basic" and basic_counts):
+    if counts_as_satisfied(level, basic_counts):
         return "rated_satisfied"
-    return "rated_basic" if level == "basic" else "rated_unsatisfied"
+    return "rated_basic" if level == BASIC else "rated_unsatisfied"
 
 
 def _add_rating(entry: Entry | None, level: str, n: int, score_sum: int, score_n: int, basic: bool) -> None:

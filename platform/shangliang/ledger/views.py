@@ -19,7 +19,7 @@ from ..i18n import _, get_locale
 from ..roster.duty import local_today
 from ..roster.operations import LEVEL_LABELS
 from ..roster.views import street_only
-from ..topics.operations import RATING_LABELS
+from ..topics.ratings import LABELS as RATING_LABELS
 from . import operations as ops
 from .exports import WHAT, ledger_xlsx, member_xlsx
 

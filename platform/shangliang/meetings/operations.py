@@ -20,7 +20,7 @@ from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..files import operations as files_ops
 from ..tenants.models import Tenant
-from ..topics.operations import ADMIN_ROLES
+from ..accounts.models import ADMIN_ROLES
 from .checks import KIND_GROUP, MAX_PARTICIPANTS, MeetingInvalid, as_uuid, validate_meeting
 from .consultation import consult_state, linked_topics, meetings_of_topic, record_consultation, set_agreement
 from .minutes import add_minutes, current_revision, minutes

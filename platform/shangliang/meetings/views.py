@@ -10,7 +10,7 @@ from flask_login import current_user
 from jinja2 import TemplateNotFound
 from sqlalchemy import select
 
-from ..accounts.models import User
+from ..accounts.models import ADMIN_ROLES, User
 from ..core.db import db, utcnow
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -18,7 +18,7 @@ from ..core.permissions import can, require, roles_in
 from ..i18n import _
 from ..roster.models import Person, Station
 from ..topics.models import Topic
-from ..topics.operations import ADMIN_ROLES
+from ..topics.page import register_part
 from . import operations as ops
 from .models import FORMS, GROUPS, Meeting
 
@@ -163,6 +163,14 @@ def show(number: int, errors=None, typed=None, status=200):
         cancel_reason=ops.cancel_reason(meeting) if meeting.status == "cancelled" else "",
         admin=bool(roles & ADMIN_ROLES), has_gallery=_gallery(),
         **_labels()), status
+
+
+def topic_meetings(topic, log, roles, user_id) -> dict:
+    """The meetings that consulted the topic, on its page."""
+    return {"meetings": ops.meetings_of_topic(topic) if can("meetings.view") else []}
+
+
+register_part("meetings", topic_meetings)
 
 
 def _gallery() -> bool:

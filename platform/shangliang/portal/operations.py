@@ -20,6 +20,7 @@ from ..files.access import get as get_attachment
 from ..tenants.models import Tenant
 from ..tenants.operations import communities
 from ..topics import operations as topics
+from ..topics import ratings
 from ..topics.models import Topic, TopicEvent
 from .models import ThrottleHit
 
@@ -193,10 +194,10 @@ def public_view(topic: Topic) -> PublicView:
     timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
                 for e in log if e.to_step is not None or e.action in ("close", "rate", "consult")]
     visit = topics.this_visit(topic, log)
-    rating = topics.last_rating(visit)
-    rate_offered = any(a.kind == "rate" for a in topics.available_actions(topic, {"resident"}, None, log))
+    rating = ratings.last_rating(visit)
+    rate_offered = any(a.kind == ratings.RATE for a in topics.available_actions(topic, {"resident"}, None, log))
     return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None,
-                      topics.rating_of(rating) if rating is not None else None)
+                      ratings.rating_of(rating) if rating is not None else None)
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
@@ -215,7 +216,7 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
     comment = (form.get("comment") or "").strip()
     if len(comment) > 500:
         raise Refused("意见最多 500 个字", "comment", "validation_error")
-    topics.act(tenant, None, {"resident"}, topic, "rate", expected_version=topic.version, comment=comment,
+    topics.act(tenant, None, {"resident"}, topic, ratings.RATE, expected_version=topic.version, comment=comment,
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
                      "via": "portal"})
 

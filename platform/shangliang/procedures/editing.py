@@ -8,6 +8,7 @@ import copy
 import yaml
 
 from ..core.errors import Refused
+from .evidence import nothing_asked
 from .schema import ACTOR_ROLES, PHASES
 
 
@@ -66,8 +67,7 @@ def insert_step(defn: dict, after: str, *, key: str, zh: str, en: str, phase: st
     targets = [t["to"] for t in prev["transitions"] if t["kind"] == "advance"]
     prev["transitions"] = [t for t in prev["transitions"] if t["kind"] != "advance"] + [{"kind": "advance", "to": key}]
     new = {"key": key, "name": {"zh": (zh or "").strip(), "en": (en or "").strip()}, "description": "",
-           "phase": phase, "roles": list(roles) or ["staff"], "evidence": {"fields": [], "photos": 0, "attachments": 0,
-           "consultation_record": False, "signatures": False, "rating": False},
+           "phase": phase, "roles": list(roles) or ["staff"], "evidence": nothing_asked(),
            "transitions": [{"kind": "advance", "to": t} for t in targets]}
     index = out["steps"].index(prev)
     out["steps"].insert(index + 1, new)

@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from ..core.errors import Refused
 from ..audit.operations import record
 from ..core.db import db
+from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
+from .evidence import EVIDENCE
 from .models import ProcedureVersion
 from .schema import parse
 
@@ -69,8 +71,6 @@ def publish(tenant: Tenant, actor_id: int | None, text: str, note: str = "",
 def recommended(tenant: Tenant, actor_id: int | None) -> ProcedureVersion | None:
     """The procedure the street's county recommends: its county's newest version.
     Read through the audited escape, as every read of another tenant is."""
-    from ..core.tenancy import cross_tenant
-
     if not tenant.is_street or tenant.parent_id is None:
         return None
     with cross_tenant([tenant.parent_id], reason="county recommended procedure", actor_id=actor_id,
@@ -112,11 +112,8 @@ def _transitions(step) -> list[str]:
 
 def _evidence(step) -> str:
     ev = step["evidence"]
-    parts = [f"字段 {', '.join(ev['fields'])}" if ev["fields"] else ""]
-    parts += [f"照片 ≥{ev['photos']}" if ev["photos"] else "", f"附件 ≥{ev['attachments']}" if ev["attachments"] else ""]
-    parts += [label for flag, label in (("consultation_record", "协商记录"), ("signatures", "双方签字"),
-                                        ("rating", "满意度评价")) if ev[flag]]
-    return "；".join(p for p in parts if p) or "无"
+    asked = [k.requirement(ev.get(k.key)) for k in EVIDENCE.values() if k.asked(ev.get(k.key))]
+    return "；".join(asked) or "无"
 
 
 ASPECTS = (("name", "名称", lambda s: f"{s['name']['zh']} / {s['name']['en']}"),

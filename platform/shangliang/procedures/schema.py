@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections import deque
 
 import yaml
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from .evidence import EVIDENCE, FIELD_LABELS, FIELDS, schema_fields
+from .transitions import transition_kinds
 
 PHASES = ("intake", "triage", "deliberation", "execution", "evaluation", "closure")
+PHASE_LABELS = {"intake": "收集", "triage": "受理", "deliberation": "协商", "execution": "办理", "evaluation": "评价",
+                "closure": "办结"}
 # Who may act at a step: the membership roles, plus the resident (public portal, 12345 rating).
 ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", "resident")
-TRANSITIONS = ("advance", "reopen", "escalate", "transfer", "close_out_of_scope")
-FIELDS = ("category", "urgency", "community", "grid", "place", "description", "resident_name",
-          "resident_phone", "channel", "plan", "outcome", "summary", "reason", "department")
-FIELD_LABELS = {"category": "类别", "urgency": "紧急程度", "community": "社区", "grid": "网格", "place": "地点",
-                "description": "情况说明", "resident_name": "居民姓名", "resident_phone": "居民电话", "channel": "渠道",
-                "plan": "解决方案", "outcome": "协商结果", "summary": "总结", "reason": "理由", "department": "部门或单位"}
+__all__ = ["ACTOR_ROLES", "FIELDS", "FIELD_LABELS", "PHASES", "PHASE_LABELS", "ProcedureInvalid", "dump", "load",
+           "parse", "problems"]
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="须为小写字母开头的 1–40 位小写字母、数字或下划线")
 
 
@@ -39,36 +40,41 @@ class TimeLimit(Schema):
             raise ValidationError("须且只能填写 hours 或 working_days 之一", "hours")
 
 
-class Evidence(Schema):
-    """What must be on the topic before it may leave the step."""
+# What must be on the topic before it may leave the step: one field per evidence kind (evidence.py).
+Evidence = Schema.from_dict(schema_fields(), name="Evidence")
 
-    fields_ = fields.List(fields.String(validate=validate.OneOf(FIELDS)), data_key="fields", load_default=list)
-    photos = fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
-    attachments = fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
-    consultation_record = fields.Boolean(load_default=False)
-    signatures = fields.Boolean(load_default=False)  # both sides sign the agreement (商定即办)
-    rating = fields.Boolean(load_default=False)  # the resident's satisfaction rating (评单)
+
+def _only(flag: str) -> str:
+    """The kinds that may carry a setting, as a refusal names them: '复盘（reopen）'."""
+    return "、".join(f"{k.label}（{k.kind}）" for k in transition_kinds().values() if getattr(k.move, flag))
 
 
 class Transition(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(TRANSITIONS))
+    kind = fields.String(required=True)  # one of the registered transition kinds (transitions.py)
     to = fields.String(validate=KEY)  # a step key; escalate without `to` goes to the parent level
     max_rounds = fields.Integer(validate=validate.Range(min=1, max=20))  # reopen only
     # escalate only: up to the street's leadership (a community-level procedure) or to the county
     level = fields.String(validate=validate.OneOf(("street", "county")))
     name = fields.Nested(Names)  # how the action is labelled, if not the default
 
+    @validates("kind")
+    def known(self, value, **_kw):
+        validate.OneOf(tuple(transition_kinds()))(value)
+
     @validates_schema
     def shape(self, data, **_kw):
-        kind = data.get("kind")
-        if kind in ("advance", "reopen", "transfer", "close_out_of_scope") and not data.get("to"):
-            raise ValidationError(f"{kind} 须指明目标步骤", "to")
-        if kind == "reopen" and not data.get("max_rounds"):
-            raise ValidationError("复盘须限定最多轮数", "max_rounds")
-        if kind != "reopen" and "max_rounds" in data:
-            raise ValidationError("只有复盘（reopen）可以限定轮数", "max_rounds")
-        if kind != "escalate" and "level" in data:
-            raise ValidationError("只有提请（escalate）可以指定层级", "level")
+        kind = transition_kinds().get(data.get("kind"))
+        if kind is None:
+            return
+        move = kind.move
+        if move.to and not data.get("to"):
+            raise ValidationError(f"{kind.kind} 须指明目标步骤", "to")
+        if move.rounds and not data.get("max_rounds"):
+            raise ValidationError(f"{kind.label}须限定最多轮数", "max_rounds")
+        if not move.rounds and "max_rounds" in data:
+            raise ValidationError(f"只有{_only('rounds')}可以限定轮数", "max_rounds")
+        if move.level is None and "level" in data:
+            raise ValidationError(f"只有{_only('level')}可以指定层级", "level")
 
 
 class Step(Schema):
@@ -172,6 +178,7 @@ def problems(data: dict) -> list[tuple[str, str]]:
     if not closures:
         found.append(("steps", "没有办结（closure）阶段的步骤"))
     edges: dict[str, set[str]] = {k: set() for k in by_key}
+    kinds = transition_kinds()
     for s in steps:
         where = f"steps[{s['key']}]"
         for i, t in enumerate(s["transitions"]):
@@ -180,12 +187,11 @@ def problems(data: dict) -> list[tuple[str, str]]:
                 found.append((f"{where}.transitions[{i}].to", f"没有步骤 {target}"))
             elif target is not None:
                 edges[s["key"]].add(target)
-            if t["kind"] == "reopen" and not s["evidence"]["rating"]:
-                found.append((f"{where}.transitions[{i}]", "复盘只能出现在需要满意度评价的步骤"))
-            if t["kind"] == "close_out_of_scope" and target in by_key and by_key[target]["phase"] != "closure":
-                found.append((f"{where}.transitions[{i}].to", "不予受理须转到办结阶段的步骤"))
-        if s["phase"] == "closure" and any(t["kind"] == "advance" for t in s["transitions"]):
-            found.append((f"{where}.transitions", "办结步骤不能再推进"))
+            found += [(f"{where}.transitions[{i}]{spot}", message)
+                      for spot, message in _broken(s, t, by_key.get(target))]
+        stuck = [kinds[t["kind"]] for t in s["transitions"] if not kinds[t["kind"]].move.from_closure]
+        if s["phase"] == "closure" and stuck:
+            found.append((f"{where}.transitions", f"{PHASE_LABELS['closure']}步骤不能再{stuck[0].label}"))
         if s["phase"] != "closure" and not s["transitions"]:
             found.append((f"{where}.transitions", "非办结步骤须至少有一条去向"))
     reachable = _reach(steps[0]["key"], edges)
@@ -195,6 +201,17 @@ def problems(data: dict) -> list[tuple[str, str]]:
         elif closures and not (_reach(k, edges) & closures):
             found.append((f"steps[{k}]", "从此步骤无法到达办结"))
     return found
+
+
+def _broken(step: dict, t: dict, target: dict | None) -> list[tuple[str, str]]:
+    """The rules a transition's kind sets for where it stands and where it goes."""
+    kind = transition_kinds()[t["kind"]]
+    out = []
+    if kind.move.needs and not step["evidence"][kind.move.needs]:
+        out.append(("", f"{kind.label}只能出现在需要{EVIDENCE[kind.move.needs].label}的步骤"))
+    if kind.move.into and target is not None and target["phase"] != kind.move.into:
+        out.append((".to", f"{kind.label}须转到{PHASE_LABELS[kind.move.into]}阶段的步骤"))
+    return out
 
 
 def _reach(start: str, edges: dict[str, set[str]]) -> set[str]:

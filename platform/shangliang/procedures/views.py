@@ -3,15 +3,35 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..core.errors import Refused
-from ..core.db import db
+from ..core.lifecycle import Attempt
 from ..core.permissions import can, require
 from ..i18n import _
+from . import editing
 from . import operations as ops
-from .schema import ACTOR_ROLES, PHASES, ProcedureInvalid, parse
+from .evidence import EVIDENCE, FieldValues
+from .schema import ACTOR_ROLES, PHASE_LABELS, PHASES, ProcedureInvalid, parse
+from .transitions import TRANSITIONS
 
 bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
 MAX_TEXT = 100_000
+
+
+@bp.app_template_global()
+def evidence_words(evidence: dict) -> list[str]:
+    """What a step asks for besides field values, in words, for the flow diagram."""
+    return [_(words, **values) for words, values in
+            (k.shown(evidence.get(k.key)) for k in EVIDENCE.values()
+             if not isinstance(k, FieldValues) and k.asked(evidence.get(k.key)))]
+
+
+@bp.app_template_global()
+def transition_label(kind: str) -> str:
+    return _(TRANSITIONS[kind].label) if kind in TRANSITIONS else kind
+
+
+@bp.app_template_global()
+def phase_label(phase: str) -> str:
+    return _(PHASE_LABELS.get(phase, phase))
 
 
 def _context(**kw):
@@ -30,13 +50,11 @@ def index():
 @bp.post("/adopt")
 @require("procedure.manage")
 def adopt():
-    try:
+    with Attempt() as attempt:
         row = ops.adopt(g.tenant, current_user.id, request.form.get("template", ""))
-    except Refused as exc:
-        flash(_(exc.message), "error")
-        return redirect(url_for(".index"))
-    db.commit()
-    flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
+        flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
+    if attempt.refusal:
+        flash(_(attempt.refusal.message), "error")
     return redirect(url_for(".index"))
 
 
@@ -55,23 +73,21 @@ def edit():
             problems, status = [("text", _("内容过长（上限 {n} 字符）", n=MAX_TEXT))], 400
         else:
             try:
-                if request.form.get("action", "").startswith("form:"):
-                    text = _apply_form(text, request.form)
-                if request.form.get("action") == "publish":
-                    row = ops.publish(g.tenant, current_user.id, text, request.form.get("note", ""),
-                                      expected_number=base)
-                    db.commit()
-                    flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
-                    return redirect(url_for(".version", number=row.number))
-                preview = parse(text)
-                changes = ops.compare(current.definition, preview) if current else None
-            except ProcedureInvalid as exc:
-                db.rollback()
+                with Attempt("base") as attempt:  # a refused publication rolls back what it began
+                    if request.form.get("action", "").startswith("form:"):
+                        text = _apply_form(text, request.form)
+                    if request.form.get("action") == "publish":
+                        row = ops.publish(g.tenant, current_user.id, text, request.form.get("note", ""),
+                                          expected_number=base)
+                        flash(_("已发布第 {n} 版：{name}", n=row.number, name=row.name), "success")
+                        return redirect(url_for(".version", number=row.number))
+                    preview = parse(text)
+                    changes = ops.compare(current.definition, preview) if current else None
+                if attempt.refusal:
+                    problems, status = list(attempt.errors.items()), attempt.status
+            except ProcedureInvalid as exc:  # found before anything is written
                 problems, status = exc.problems, 400
                 preview = None
-            except Refused as exc:
-                db.rollback()
-                problems, status = [(exc.field or "base", _(exc.message))], 409 if exc.code == "conflict" else 400
     structured = None
     try:
         structured = parse(text) if text else None
@@ -84,8 +100,6 @@ def edit():
 
 def _apply_form(text: str, form) -> str:
     """The form editor: one structured change to the definition in the text box, back as YAML."""
-    from . import editing
-
     definition = parse(text)
     action = form["action"]
     if action == "form:steps":

@@ -13,12 +13,14 @@ from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require
 from ..i18n import _
+from ..topics.page import register_part
 from . import duty as duty_ops
 from . import imports, readers
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the import and reminder jobs)
 from .export import export_xlsx, template_xlsx
 from .models import PERSON_KINDS
+from .suggestions import suggest_members
 
 bp = Blueprint("roster", __name__, url_prefix="/t/<slug>/roster")
 duty_bp = Blueprint("duty", __name__, url_prefix="/t/<slug>/duty")
@@ -309,3 +311,12 @@ def remove(shift_id):
     shift = _shift_or_404(shift_id)
     return _done(lambda: duty_ops.remove(g.tenant, current_user.id, shift), _("已取消该班次"))
 
+
+def topic_suggestions(topic, log, roles, user_id) -> dict:
+    """At a step where members claim, the members best placed to, on the topic's page; None elsewhere."""
+    if topic.status != "open" or "member" not in topic.step["roles"] or not can("roster.view"):
+        return {"suggestions": None}
+    return {"suggestions": suggest_members(g.tenant, topic, log=log)}
+
+
+register_part("suggestions", topic_suggestions)

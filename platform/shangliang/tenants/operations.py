@@ -13,10 +13,12 @@ from sqlalchemy import case, func, or_, select, update
 from ..accounts.models import Membership, User
 from ..accounts.operations import ASSIGNABLE, add_membership
 from ..audit.operations import record
+from ..core import jobs
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..core.permissions import memberships_of
 from ..core.tenancy import cross_tenant, tenant_context
+from ..core.web import find_tenants_with
 from .models import Community, Invitation, Tenant
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
@@ -238,3 +240,17 @@ def set_status(tenant: Tenant, actor_id: int, action: str, note: str = "") -> No
     if tenant.parent_id is not None:
         with tenant_context(tenant.parent_id, actor_id):
             record(tenant.parent_id, actor_id, f"tenant.{action}", tenant.slug, detail)
+
+
+# ---------------------------------------------------------------- what core asks of tenants
+
+def by_slug(slug: str) -> Tenant | None:
+    return db.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def active_street_ids(session) -> list[int]:
+    return list(session.scalars(select(Tenant.id).where(Tenant.kind == "street", Tenant.status == "active")))
+
+
+find_tenants_with(by_slug)  # the request's tenant, by the slug of its path (core/web.py)
+jobs.periodic_tenants_from(active_street_ids)  # where the periodic jobs run (core/jobs.py)

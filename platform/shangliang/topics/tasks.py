@@ -8,7 +8,7 @@ from ..core.jobs import periodic, tenant_actor
 from ..notifications.operations import notify
 from ..tenants.models import Tenant
 from .models import Topic
-from .operations import claimants, events
+from .log import claimants, events
 
 BATCH = 500  # per run; the next tick takes the rest
 

@@ -8,13 +8,16 @@ from ..accounts.models import Membership, User
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
-from ..core.permissions import can, require, roles_in
+from ..core.permissions import require, roles_in
 from ..i18n import _
 from ..procedures.operations import current_version
-from ..files import operations as files_ops
 from . import operations as ops
+from . import ratings
+from .actions import event_label
 from .channels import CHANNELS
+from .intake import field_value
 from .models import Topic, TopicEvent
+from .page import parts
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
@@ -22,10 +25,12 @@ BOARD_CARDS = 20  # per step column; the list view pages through the rest
 
 
 @bp.record_once
-def _rating_helpers(state):
-    """Ratings are made and shown on staff pages and on the public portal alike."""
-    state.app.jinja_env.globals.update(rating_levels=ops.RATING_LEVELS, rating_of=ops.rating_of,
-                                       rating_label=lambda level: _(ops.RATING_LABELS.get(level, level)))
+def _helpers(state):
+    """Ratings are made and shown on staff pages and on the public portal alike; actions are
+    named from their registry."""
+    state.app.jinja_env.globals.update(rating_levels=ratings.LEVELS, rating_of=ratings.rating_of,
+                                       rating_label=lambda level: _(ratings.LABELS.get(level, level)),
+                                       action_label=lambda kind: _(event_label(kind)), field_value=field_value)
 
 
 def _filtered(stmt):
@@ -109,22 +114,6 @@ def _topic(number: int) -> Topic:
     return topic
 
 
-def _suggestions(topic, log):
-    """At a step where members claim, the members best placed to (roster/suggestions.py); None elsewhere."""
-    from ..roster.suggestions import suggest_members
-
-    if topic.status != "open" or "member" not in topic.step["roles"] or not can("roster.view"):
-        return None
-    return suggest_members(g.tenant, topic, log=log)
-
-
-def _files(topic, log) -> dict:
-    """The topic's photos and attachments, and those ready to be recorded as evidence."""
-    files = files_ops.gallery_items("topic", topic.id, roles_in(current_user, g.tenant), current_user.id)
-    recorded = {e.data.get("attachment_id") for e in log if e.action == "attach"}
-    return {"files": files, "unrecorded": [a for a in files if a.status == "ready" and str(a.id) not in recorded]}
-
-
 @bp.get("/<int:number>")
 @require("topics.view")
 def show(number: int, errors=None, status=200, typed=None):
@@ -134,13 +123,9 @@ def show(number: int, errors=None, status=200, typed=None):
     actions = ops.available_actions(topic, roles, current_user.id, log)
     invited = {e.data.get("user_id") for e in log if e.action == "invite"}
     people = dict(db.execute(select(User.id, User.display_name).where(User.id.in_(invited))).all()) if invited else {}
-    from ..meetings.operations import meetings_of_topic
-
     return render_template("topics/show.html", topic=topic, log=log, actions=actions, errors=errors or {},
-                           typed=typed or {},
-                           meetings=meetings_of_topic(topic) if can("meetings.view") else [],
-                           suggestions=_suggestions(topic, log),
-                           people=people, download_url=_download_url, **_files(topic, log),
+                           typed=typed or {}, people=people, download_url=_download_url,
+                           **parts(topic, log, roles, current_user.id),
                            handles=ops.handles(topic, roles, current_user.id, log), channels=CHANNELS,
                            missing=ops.missing_evidence(topic, ops.this_visit(topic, log))
                            if topic.status == "open" else []), status
