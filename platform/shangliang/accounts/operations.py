@@ -1,11 +1,12 @@
-"""Sign-in, sessions, memberships and API tokens. Plain functions: tenant and actor in, rows out."""
+"""Sign-in, sessions, memberships and API tokens. Plain functions: tenant and actor in, rows out.
+
+A `tenant` here is a `tenants.models.Tenant`, left unannotated: tenants sit above accounts."""
 from __future__ import annotations
 
 import hashlib
 import re
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, func, or_, select, update
 
@@ -16,9 +17,6 @@ from ..core.errors import Refused
 from ..core.permissions import load_memberships_with
 from .models import ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
-
-if TYPE_CHECKING:  # a type only: tenants sit above accounts
-    from ..tenants.models import Tenant
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -125,7 +123,7 @@ ASSIGNABLE = {
 }
 
 
-def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str, via: str | None = None) -> Membership:
+def add_membership(tenant, actor_id: int | None, user: User, role: str, via: str | None = None) -> Membership:
     """`via` names what acted when no person did (an API token), for the audit log."""
     if role not in ROLES or role not in ASSIGNABLE[tenant.kind]:
         raise Refused("此处不能分配该角色", "role")
@@ -138,7 +136,7 @@ def add_membership(tenant: Tenant, actor_id: int | None, user: User, role: str, 
     return m
 
 
-def remove_membership(tenant: Tenant, actor_id: int | None, user_id: int, role: str) -> None:
+def remove_membership(tenant, actor_id: int | None, user_id: int, role: str) -> None:
     m = db.get(Membership, {"tenant_id": tenant.id, "user_id": user_id, "role": role})
     if m is None:
         raise Refused("没有这个成员", "user_id", "not_found")
@@ -150,7 +148,7 @@ def remove_membership(tenant: Tenant, actor_id: int | None, user_id: int, role: 
 
 # ---------------------------------------------------------------- API tokens
 
-def create_api_token(tenant: Tenant, actor_id: int | None, name: str, role: str) -> tuple[ApiToken, str]:
+def create_api_token(tenant, actor_id: int | None, name: str, role: str) -> tuple[ApiToken, str]:
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise Refused("请填写 1–100 个字符的名称", "name")
@@ -164,7 +162,7 @@ def create_api_token(tenant: Tenant, actor_id: int | None, name: str, role: str)
     return row, f"{TOKEN_PREFIX}{row.id.hex}_{secret}"
 
 
-def revoke_api_token(tenant: Tenant, actor_id: int | None, token: ApiToken) -> None:
+def revoke_api_token(tenant, actor_id: int | None, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         record(tenant.id, actor_id, "api_token.revoke", token.name, {"token_id": str(token.id)})
