@@ -9,8 +9,8 @@ import os
 import openpyxl
 import pytest
 
-from test_benchmark_pages import PERIOD, PHONE, RESIDENT, story  # noqa: F401  (story: a fixture)
-from test_benchmark_rollups import clock  # noqa: F401  (a fixture)
+from support.benchmark_story import (PERIOD, PHONE, RESIDENT, clock, config, story, told, world,  # noqa: F401
+                                     writes)  # (fixtures: one story per module)
 from test_browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
 
 if not os.path.exists(CHROMIUM):
@@ -21,7 +21,8 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"benchmarks-{name}.png"), full_page=True)
 
 
-def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_server, browser, story, tmp_path):
+def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_server, browser, story, tmp_path,
+                                                                      writes):
     base, county = live_server, story["county"]
     a, b, c, d = story["streets"]
     admin = sign_in(browser, base, story["admin"])

@@ -34,7 +34,7 @@ def topic(app, world):
     from shangliang.core.tenancy import tenant_context
     from shangliang.procedures.operations import publish
     from shangliang.topics.operations import create_topic
-    from test_procedures import SMALL
+    from support.procedures import SMALL
 
     with app.app_context(), tenant_context(world.yanshan.id):
         publish(world.yanshan, None, SMALL)

@@ -417,7 +417,7 @@ def test_a_worker_killed_mid_photo_loses_nothing_and_the_next_worker_does_it_onc
         from shangliang.core.tenancy import tenant_context
         from shangliang.procedures.operations import publish
         from shangliang.topics.operations import create_topic
-        from test_procedures import SMALL
+        from support.procedures import SMALL
 
         with tenant_context(world.yanshan.id):
             publish(world.yanshan, None, SMALL)

@@ -31,7 +31,7 @@ from shangliang.roster.models import DutyShift, Person, Station
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from test_browser import CHROMIUM, browser, live_server  # noqa: F401  (fixtures)
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 STAFF = {"staff", "street_admin"}
 UTC = timezone.utc

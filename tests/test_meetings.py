@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from conftest import csrf_token
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 ROSTER = [("member", "李委员", "律师事务所"), ("member", "赵委员", None), ("community_secretary", "王书记", "燕子山社区"),
           ("grid_worker", "孙网格员", None), ("department_contact", "钱科长", "城管中心"),

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import csrf_token, uploaded_key
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 FORM = {"title": "3 号楼楼道灯坏了", "description": "晚上回家看不见台阶，老人容易摔倒。", "place": "立功小区 3 号楼",
         "resident_name": "王大妈", "resident_phone": "138 1234 5678"}

@@ -13,7 +13,7 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 PEOPLE = 12
 

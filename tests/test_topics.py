@@ -11,7 +11,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 PROCEDURES = sorted((Path(__file__).resolve().parents[1] / "tenants" / "procedures").glob("*.yaml"))
 ALL_ROLES = {"street_admin", "staff", "member", "department", "resident", "county_admin"}

@@ -1,0 +1,114 @@
+"""Databases of a module's own, for data that is expensive to build and is built once per module.
+
+conftest's `config` gives every test the session's database, emptied at its start (services) or
+a fresh copy of the migrated SQLite template (embedded); data built once for a module would be
+wiped by the next test. Here a module gets a database of its own, copied from a migrated
+template (PostgreSQL: CREATE DATABASE … TEMPLATE, a file copy; SQLite: the template file), and a
+test that changes the module's data gets a copy of the module's database in the same way.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from conftest import APP_ROLE, PG_ADMIN, PG_HOST, REDIS_URL, RUN_ID, SERVICES, migrate
+from shangliang.config import Config
+
+_template: dict = {}
+
+
+def services_config(request, instance: Path, database: str) -> Config:
+    """The services' Config (conftest's `config`), on `database`."""
+    s3 = request.getfixturevalue("s3_server")
+    return Config(instance_path=instance, database_url=f"postgresql+psycopg://{APP_ROLE}@{PG_HOST}:5432/{database}",
+                  database_admin_url=f"{PG_ADMIN}/{database}", secret_key="s" * 48, env="development",
+                  broker_url=REDIS_URL, broker_namespace=f"shangliang-test-{RUN_ID}", s3=dict(s3),
+                  jobs_queue=f"test-{RUN_ID}-{uuid.uuid4().hex[:8]}")
+
+
+def embedded_config(instance: Path) -> Config:
+    url = f"sqlite:///{instance / 'shangliang.db'}"
+    return Config(instance_path=instance, database_url=url, database_admin_url=url, secret_key="s" * 48,
+                  env="development")
+
+
+def _admin():
+    return create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
+
+
+def _pg_template(request) -> str:
+    """A migrated database nobody connects to, the template of every module's: made once per run.
+    (The session's own database cannot be the template: it is in use and holds the last test's rows.)"""
+    if "name" not in _template:
+        request.getfixturevalue("pg_database")  # the role the app connects as
+        name = f"shangliang_test_{RUN_ID}_template"
+        engine = _admin()
+        with engine.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        migrate(f"{PG_ADMIN}/{name}", f"postgresql+psycopg://{APP_ROLE}@{PG_HOST}:5432/{name}", Path("/tmp"))
+        _template["name"] = name
+        request.config.add_cleanup(lambda: _drop(name))
+    return _template["name"]
+
+
+def _create_from(template: str, name: str, deadline: float = 30.0) -> None:
+    """CREATE DATABASE … TEMPLATE needs the template to have no connections: a connection being
+    returned by the previous test's engine may still be closing, so wait for it."""
+    engine = _admin()
+    give_up = time.monotonic() + deadline
+    try:
+        while True:
+            try:
+                with engine.connect() as c:
+                    c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+                return
+            except OperationalError as exc:
+                if "being accessed by other users" not in str(exc) or time.monotonic() > give_up:
+                    raise
+                time.sleep(0.05)
+    finally:
+        engine.dispose()
+
+
+def _drop(name: str) -> None:
+    engine = _admin()
+    with engine.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _database_of(config: Config) -> str:
+    return config.database_url.rsplit("/", 1)[1]
+
+
+def own_database(request, instance: Path) -> Config:
+    """A Config on a new, empty, migrated database of the caller's own, dropped when the
+    requesting fixture ends."""
+    instance.mkdir(parents=True, exist_ok=True)
+    if SERVICES:
+        name = f"shangliang_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        _create_from(_pg_template(request), name)
+        request.addfinalizer(lambda: _drop(name))
+        return services_config(request, instance, name)
+    shutil.copy(request.getfixturevalue("sqlite_template"), instance / "shangliang.db")
+    return embedded_config(instance)
+
+
+def copy_of(request, config: Config, instance: Path) -> Config:
+    """A Config on a copy of `config`'s database and stored files, for a test that changes them.
+    Every engine on the original must have been disposed (conftest's `app` does at its end)."""
+    if SERVICES:
+        instance.mkdir(parents=True, exist_ok=True)
+        name = f"shangliang_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        _create_from(_database_of(config), name)
+        request.addfinalizer(lambda: _drop(name))
+        return services_config(request, instance, name)
+    # the files (objects/) with the database: the story's attachments point at them
+    shutil.copytree(config.instance_path, instance, dirs_exist_ok=True)
+    return embedded_config(instance)
