@@ -23,8 +23,10 @@ from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import create_tenant
-from support.benchmark_story import (PERIOD, PHONE, PLACE, RESIDENT, SAT, clock, config, login_for,  # noqa: F401
-                                     story, told, topics, world, writes)  # (fixtures: one story per module)
+# fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
+from support.benchmark_story import (PERIOD, PHONE, PLACE, RESIDENT, SAT, built, clock, login_for,  # noqa: F401
+                                     story, topics)
+from support.databases import config, world, writes  # noqa: F401
 
 
 class Rows(HTMLParser):

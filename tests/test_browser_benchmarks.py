@@ -9,8 +9,9 @@ import os
 import openpyxl
 import pytest
 
-from support.benchmark_story import (PERIOD, PHONE, RESIDENT, clock, config, story, told, world,  # noqa: F401
-                                     writes)  # (fixtures: one story per module)
+# fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
+from support.benchmark_story import PERIOD, PHONE, RESIDENT, built, clock, story  # noqa: F401
+from support.databases import config, world, writes  # noqa: F401
 from test_browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
 
 if not os.path.exists(CHROMIUM):

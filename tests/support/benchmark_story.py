@@ -1,28 +1,24 @@
 """A county with a story, for the benchmarking pages: told once per module, on a database of the
 module's own (support/databases.py).
 
-A test module takes `story` (and `config`, `world`, `clock`, `writes`) from here. Tests read the
-shared story; a test that changes anything asks for `writes` as well and runs on a copy of the
-story's database, so that no test sees what another one did."""
+A test module takes `story`, `clock` and `built` from here, and `config`, `world` and `writes`
+from support/databases.py. Tests read the shared story; a test that changes anything asks for
+`writes` as well and runs on a copy of the story's database, so that no test sees another's."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import World
 from factories import EVERYONE, act, login, serial, supply
 from factories import county as county_of
-from shangliang import create_app
 from shangliang.benchmarks import operations as bops
 from shangliang.benchmarks import rollups
-from shangliang.config import Config
-from shangliang.core.db import Session, db
+from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.topics import operations as ops
 from support.clock import BEFORE, Clock
-from support.databases import copy_of, own_database
+from support.databases import Built, build_once
 
 PERIOD = "2026-01"
 PLACE, RESIDENT, PHONE = "幸福里3号楼2单元", "王秀英", "13912345678"
@@ -94,55 +90,25 @@ def tell(world, clock) -> dict:
             "street_admin": street_admin, "states": streets}
 
 
-@dataclasses.dataclass
-class Told:
-    config: Config
-    world: World
-    story: dict
-    now: datetime
-
-
 @pytest.fixture(scope="module")
-def told(request, tmp_path_factory) -> Told:
-    config = own_database(request, tmp_path_factory.mktemp("story"))
-    app = create_app(config)
-    clock = Clock(BEFORE)
-    with pytest.MonkeyPatch.context() as patch, app.app_context():
-        patch.setattr(ops, "utcnow", clock)
-        world = World()
-        story = tell(world, clock)
-    Session.remove()
-    app.extensions["engine"].dispose()  # the database may now be copied
-    return Told(config, world, story, clock.now)
+def built(request, tmp_path_factory) -> Built:
+    def build(world):
+        clock = Clock(BEFORE)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ops, "utcnow", clock)
+            return {"story": tell(world, clock), "now": clock.now}
+
+    return build_once(request, tmp_path_factory, build)
 
 
 @pytest.fixture
-def writes():
-    """Asked for by a test that changes the story's data: it gets a copy of its own."""
-
-
-@pytest.fixture
-def config(request, tmp_path, told) -> Config:
-    """conftest's `app` and everything on it (clients, jobs) run on the story's database, or on a
-    copy of it for a test that writes."""
-    if "writes" in request.fixturenames:
-        return copy_of(request, told.config, tmp_path / "instance")
-    return told.config
-
-
-@pytest.fixture
-def world(told) -> World:
-    return told.world
-
-
-@pytest.fixture
-def clock(monkeypatch, told) -> Clock:
+def clock(monkeypatch, built) -> Clock:
     """Where the story left the clock, as a test after it would find it."""
-    c = Clock(told.now)
+    c = Clock(built.data["now"])
     monkeypatch.setattr(ops, "utcnow", c)
     return c
 
 
 @pytest.fixture
-def story(told, clock) -> dict:
-    return told.story
+def story(built, clock) -> dict:
+    return built.data["story"]

@@ -8,16 +8,21 @@ test that changes the module's data gets a copy of the module's database in the 
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import Any, Callable
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from conftest import APP_ROLE, PG_ADMIN, PG_HOST, REDIS_URL, RUN_ID, SERVICES, migrate
+from conftest import APP_ROLE, PG_ADMIN, PG_HOST, REDIS_URL, RUN_ID, SERVICES, World, migrate
+from shangliang import create_app
 from shangliang.config import Config
+from shangliang.core.db import Session, db
 
 _template: dict = {}
 
@@ -112,3 +117,49 @@ def copy_of(request, config: Config, instance: Path) -> Config:
     # the files (objects/) with the database: the story's attachments point at them
     shutil.copytree(config.instance_path, instance, dirs_exist_ok=True)
     return embedded_config(instance)
+
+
+# ---------------------------------------------------------------- data built once per module
+
+@dataclasses.dataclass
+class Built:
+    """What a module's `built` fixture made once: its database (config), conftest's World on it,
+    and the module's own data. `shared`: tests read it in place unless they ask for `writes`;
+    otherwise every test gets a copy."""
+    config: Config
+    world: World
+    data: Any
+    shared: bool = True
+
+
+def build_once(request, tmp_path_factory, build: Callable[[World], Any], shared: bool = True) -> Built:
+    """For a module's `built` fixture (scope="module"): conftest's World and `build(world)`, in an
+    app context of their own, on a database of the module's own."""
+    config = own_database(request, tmp_path_factory.mktemp("built"))
+    app = create_app(config)
+    with app.app_context():
+        world = World()
+        data = build(world)
+        db.commit()
+    Session.remove()
+    app.extensions["engine"].dispose()  # the database may now be copied
+    return Built(config, world, data, shared)
+
+
+@pytest.fixture
+def writes():
+    """Asked for by a test that changes a shared `built`: it gets a copy of its own."""
+
+
+@pytest.fixture
+def config(request, tmp_path, built) -> Config:
+    """In a module with a `built` fixture, conftest's `app` and everything on it (clients, jobs,
+    the live server) run on the module's database, or on a copy of it for a test that writes."""
+    if not built.shared or "writes" in request.fixturenames:
+        return copy_of(request, built.config, tmp_path / "instance")
+    return built.config
+
+
+@pytest.fixture
+def world(built) -> World:
+    return built.world
