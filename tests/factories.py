@@ -176,3 +176,26 @@ def meeting(street, title: str = "议事会", starts_at: str = "2025-05-20 14:30
             "participants": [row(c, True) for c in conveners] + [row(p, False) for p in participants], **fields}
     with tenant_context(street.id):
         return meetings.create_meeting(street, None, data)
+
+
+def work_item(street, meeting, title: str = "换灯", owner_name: str = "责任人", due_on=None, **fields):
+    """An item on the meeting's work list, due today unless said otherwise."""
+    with tenant_context(street.id):
+        due = due_on or meetings.local_today(street)
+        return meetings.add_work_item(street, None, meeting, {"title": title, "owner_name": owner_name,
+                                                             "due_on": due.isoformat(), **fields})
+
+
+def attend(street, meeting, people):
+    """The roster people who attended; everyone else invited did not."""
+    wanted = {p.id for p in people}
+    with tenant_context(street.id):
+        present = [str(row.id) for row in meetings.participants(meeting) if row.person_id in wanted]
+        meetings.set_attendance(street, None, meeting, present, expected_version=meeting.version)
+
+
+def hold(street, meeting, minutes: str = "议定事项"):
+    """Minutes recorded, then the meeting marked held."""
+    with tenant_context(street.id):
+        meetings.add_minutes(street, None, meeting, minutes, base_revision=meetings.current_revision(meeting))
+        meetings.set_status(street, None, meeting, "held", expected_version=meeting.version)

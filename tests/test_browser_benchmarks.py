@@ -11,8 +11,8 @@ import pytest
 
 # fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
 from support.benchmark_story import PERIOD, PHONE, RESIDENT, built, clock, story  # noqa: F401
+from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
 from support.databases import config, world, writes  # noqa: F401
-from test_browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")

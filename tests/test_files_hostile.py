@@ -18,8 +18,8 @@ from conftest import World, csrf_token, login
 from support import samples
 from support.procs import Proc, wait_for
 from support.procs import app_env as _app_env
+from support.files import empty_store, objects, row, stored, topic  # noqa: F401  (fixtures)
 from support.uploads import post_to_storage, request_form, upload
-from test_files import empty_store, objects, row, stored, topic  # noqa: F401  (fixtures)
 
 SCRIPT = Path(__file__).resolve().parent / "support" / "files_worker.py"
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"This program cannot be run in DOS mode"

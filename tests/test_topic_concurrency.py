@@ -1,8 +1,6 @@
 """Many people at once: one advance wins, and the claim limit holds (real parallelism on PostgreSQL)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -13,9 +11,8 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic
+from support.parallel import PEOPLE, in_parallel
 from support.procedures import SMALL
-
-PEOPLE = 12
 
 
 @pytest.fixture
@@ -37,27 +34,6 @@ def topic_at_consultation(app, world):
             members.append(u.id)
         db.commit()
         return topic.number, members
-
-
-def in_parallel(app, world, work):
-    """Run work(i) in PEOPLE threads released together; returns what each returned."""
-    gate = threading.Barrier(PEOPLE)
-    results = [None] * PEOPLE
-
-    def run(i):
-        with app.app_context(), tenant_context(world.yanshan.id):
-            gate.wait()
-            try:
-                results[i] = work(i)
-            finally:
-                db.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(PEOPLE)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def load(number):

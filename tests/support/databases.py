@@ -152,14 +152,25 @@ def writes():
 
 
 @pytest.fixture
+def fresh():
+    """Asked for by a test that must not see the module's `built` data: it gets a new database
+    with conftest's World alone on it, as conftest would give it."""
+
+
+@pytest.fixture
 def config(request, tmp_path, built) -> Config:
     """In a module with a `built` fixture, conftest's `app` and everything on it (clients, jobs,
     the live server) run on the module's database, or on a copy of it for a test that writes."""
+    if "fresh" in request.fixturenames:
+        return own_database(request, tmp_path / "instance")
     if not built.shared or "writes" in request.fixturenames:
         return copy_of(request, built.config, tmp_path / "instance")
     return built.config
 
 
 @pytest.fixture
-def world(built) -> World:
+def world(request, built) -> World:
+    if "fresh" in request.fixturenames:
+        with request.getfixturevalue("app").app_context():
+            return World()
     return built.world
