@@ -11,12 +11,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from unittest import mock
 
+from sqlalchemy import select
+
 from conftest import PASSWORD, uploaded_key
 from shangliang.accounts.operations import add_membership, create_user
+from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.meetings import operations as meetings
 from shangliang.procedures.operations import adopt, publish
+from shangliang.roster import duty
 from shangliang.roster import operations as roster
+from shangliang.roster.models import DutyShift
 from shangliang.tenants.operations import create_tenant
 from shangliang.topics import operations as topics
 from support.procedures import SMALL
@@ -199,3 +204,15 @@ def hold(street, meeting, minutes: str = "议定事项"):
     with tenant_context(street.id):
         meetings.add_minutes(street, None, meeting, minutes, base_revision=meetings.current_revision(meeting))
         meetings.set_status(street, None, meeting, "held", expected_version=meeting.version)
+
+
+# ---------------------------------------------------------------- duty
+
+def shift(street, station, person, day, status: str = "planned"):
+    """A member on duty at the station that day, kept or missed once the day has come."""
+    with tenant_context(street.id):
+        duty.assign(street, None, str(station.id), [str(person.id)], [day.isoformat()])
+        row = db.scalar(select(DutyShift).where(DutyShift.person_id == person.id, DutyShift.day == day))
+        if status != "planned":
+            duty.mark(street, None, row, status)
+        return row

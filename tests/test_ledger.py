@@ -26,7 +26,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.roster import operations as roster
-from shangliang.roster.models import DutyShift, Person, Station
+from shangliang.roster.models import Person, Station
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
@@ -71,15 +71,11 @@ def rating(level, score=None, valid=True):
     return data if valid else {**data, "invalid_reason": "打错电话"}
 
 
-def member(street, name, login=True, active=True, username=None):
+def member(street, name, login=True, username=None):
     fields = {"sector": "经济界", "level": "street"}
     if login:
-        _user, person = factories.member(street, name, username or f"ledger-{name}", **fields)
-    else:
-        person = factories.person(street, "member", name, **fields)
-    if not active:
-        roster.set_active(street, None, person, False)
-    return person
+        return factories.member(street, name, username or f"ledger-{name}", **fields)[1]
+    return factories.person(street, "member", name, **fields)
 
 
 def meeting(street, when, status, people):
@@ -109,8 +105,7 @@ def tell_history(world, clock) -> dict:
         factories.procedure(street)
         people = {n: member(street, n) for n in "ABC"}
         people["D"] = member(street, "D", login=False)
-        people["E"] = member(street, "E", active=False)
-        people["F"] = member(street, "F", active=False)
+        people["E"], people["F"] = member(street, "E"), member(street, "F")
         grid = factories.person(street, "grid_worker", "网格员", grid="1 网格")
         uid = {n: p.user_id for n, p in people.items()}
         claim = {"roles": {"member"}}
@@ -169,14 +164,13 @@ def tell_history(world, clock) -> dict:
                 [(P["A"], True, True), (P["D"], False, True), (P["B"], False, False), (grid, False, True)])
         meeting(street, datetime(2025, 3, 20, 2), "planned", [(P["C"], False, True)])
         meeting(street, datetime(2025, 5, 15, 2), "held", [(P["D"], True, None)])
-        station = Station(tenant_id=street.id, name="燕子山e站", kind="grid_station")
-        db.add(station)
-        db.flush()
+        station = factories.station(street, "燕子山e站", "grid_station")
         for who, day, status in (("D", date(2025, 3, 5), "kept"), ("D", date(2025, 3, 6), "missed"),
                                  ("C", date(2025, 3, 7), "planned"), ("B", date(2025, 5, 2), "kept"),
                                  ("E", date(2025, 3, 5), "kept")):
-            db.add(DutyShift(tenant_id=street.id, station_id=station.id, day=day, person_id=P[who].id,
-                             status=status))
+            factories.shift(street, station, P[who], day, status)
+        for who in "EF":  # deactivated after their shifts (a deactivated member is put on duty no more)
+            roster.set_active(street, None, P[who], False)
         db.commit()
         return {n: p.id for n, p in people.items()}
 
@@ -477,19 +471,16 @@ def test_the_api_gives_the_ledger_and_a_members_activities(app, world, clock, cl
 def grow(app, world, n):
     """n more members, each with a claim of the same topic, a meeting attended and a kept shift."""
     with app.app_context(), tenant_context(world.yanshan.id):
-        station = db.scalar(select(Station))
-        if station is None:
-            station = Station(tenant_id=world.yanshan.id, name="e站", kind="grid_station")
-            db.add(station)
+        station = db.scalar(select(Station)) or factories.station(world.yanshan)
         topic = db.scalar(select(Topic)) or new_topic(world.yanshan, "批量议题")
         db.flush()
         start = db.query(Person).count()
         people = [member(world.yanshan, f"委员{start + i}", username=f"ledger-bulk-{start + i}") for i in range(n)]
         for i, person in enumerate(people):
+            # claimed, all of them: more than a topic's claim limit lets act() record, so written as the log
             db.add(TopicEvent(tenant_id=world.yanshan.id, topic_id=topic.id, seq=1000 + start + i, action="claim",
                               round=1, actor_id=person.user_id, at=datetime(2025, 3, 3, tzinfo=UTC)))
-            db.add(DutyShift(tenant_id=world.yanshan.id, station_id=station.id, day=date(2025, 3, 4),
-                             person_id=person.id, status="kept"))
+            factories.shift(world.yanshan, station, person, date(2025, 3, 4), "kept")
         meeting(world.yanshan, datetime(2025, 3, 10), "held", [(p, p is people[0], True) for p in people])
         db.commit()
 
