@@ -147,13 +147,19 @@ def supply(street, topic, missing, user_id: int | None = None, rating=None, role
             act(street, topic, "rate", user_id, roles, rating or {"level": "satisfied", "solved": True, "valid": True})
 
 
-def advance(street, topic, user_id: int | None = None, roles=EVERYONE, rating=None):
-    """To the next step (or closed, at the last), its evidence supplied first."""
+def advance(street, topic, user_id: int | None = None, roles=EVERYONE, rating=None, toward: str | None = None):
+    """To the next step (or closed, at the last), its evidence supplied first; to `toward` when a
+    way leads there from here (a transfer to the department's step, say)."""
     with tenant_context(street.id):
-        offered = {a.kind: a for a in topics.available_actions(topic, set(roles), user_id)}
-    step = offered.get("close") or offered["advance"]
+        offered = [a for a in topics.available_actions(topic, set(roles), user_id)
+                   if a.kind in ("advance", "transfer", "close")]
+    step = next((a for a in offered if toward and a.to == toward), None) \
+        or next((a for a in offered if a.kind in ("close", "advance")), None)
+    if step is None:
+        raise AssertionError(f"nothing leads on from {topic.step_key} ({topic.status}) for {sorted(roles)}")
     supply(street, topic, step.missing, user_id, rating, roles)
-    return act(street, topic, step.kind, user_id, roles, to=step.to)
+    data = {"department": "城管中心"} if step.kind == "transfer" else None
+    return act(street, topic, step.kind, user_id, roles, data, to=step.to)
 
 
 def topic_at(street, step_key: str, user_id: int | None = None, roles=EVERYONE, **intake):
@@ -163,7 +169,7 @@ def topic_at(street, step_key: str, user_id: int | None = None, roles=EVERYONE, 
     for _ in range(20):
         if topic.step_key == step_key:
             return topic
-        advance(street, topic, user_id, roles)
+        advance(street, topic, user_id, roles, toward=step_key)
     raise AssertionError(f"{step_key} is not on the way: stuck at {topic.step_key}")
 
 

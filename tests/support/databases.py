@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from sqlalchemy import create_engine, text
+from flask import current_app
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as OrmSession
 
 from conftest import APP_ROLE, PG_ADMIN, PG_HOST, REDIS_URL, RUN_ID, SERVICES, World, migrate
 from shangliang import create_app
+from shangliang.accounts.models import User
 from shangliang.config import Config
 from shangliang.core.db import Session, db
+from shangliang.core.jobs import OutboxMessage, relay
+from shangliang.tenants.models import Tenant
 
 _template: dict = {}
 
@@ -92,14 +97,14 @@ def _database_of(config: Config) -> str:
     return config.database_url.rsplit("/", 1)[1]
 
 
-def own_database(request, instance: Path) -> Config:
+def own_database(request, instance: Path, cleanup: Callable | None = None) -> Config:
     """A Config on a new, empty, migrated database of the caller's own, dropped when the
-    requesting fixture ends."""
+    requesting fixture ends (or by `cleanup`, which takes the function that drops it)."""
     instance.mkdir(parents=True, exist_ok=True)
     if SERVICES:
         name = f"shangliang_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
         _create_from(_pg_template(request), name)
-        request.addfinalizer(lambda: _drop(name))
+        (cleanup or request.addfinalizer)(lambda: _drop(name))
         return services_config(request, instance, name)
     shutil.copy(request.getfixturevalue("sqlite_template"), instance / "shangliang.db")
     return embedded_config(instance)
@@ -174,3 +179,56 @@ def world(request, built) -> World:
         with request.getfixturevalue("app").app_context():
             return World()
     return built.world
+
+
+# ---------------------------------------------------------------- conftest's World, built once per run
+
+_world: dict = {}
+
+
+def _world_template(request) -> Config:
+    """A database holding conftest's World, built the first time a test asks for one. Its files
+    live under the session's base temp dir, its PostgreSQL copy is dropped at the run's end."""
+    if "config" not in _world:
+        instance = request.getfixturevalue("tmp_path_factory").mktemp("world")
+        config = own_database(request, instance, cleanup=request.config.add_cleanup)
+        app = create_app(config)
+        with app.app_context():
+            World()
+        Session.remove()
+        app.extensions["engine"].dispose()
+        _unsend(config)
+        _world["config"] = config
+    return _world["config"]
+
+
+def _unsend(config: Config) -> None:
+    """The World's jobs (welcome notices) went to the template's broker: mark them unsent, so that
+    each copy sends them to its own test's broker, as building the World there would."""
+    engine = create_engine(config.database_admin_url)
+    with engine.begin() as c:
+        c.execute(update(OutboxMessage).values(sent_at=None))
+    engine.dispose()
+
+
+def world_copy(request, tmp_path: Path) -> Config:
+    """For conftest's `config` when the test asks for `world`: a copy of the World's database
+    (a file copy, or CREATE DATABASE … TEMPLATE), instead of emptying one and building it again."""
+    return copy_of(request, _world_template(request), tmp_path / "instance")
+
+
+def loaded_world() -> World:
+    """conftest's World as a copy of the template database holds it (call in an app context)."""
+    world = World.__new__(World)
+    tenants = {t.slug: t for t in db.scalars(select(Tenant))}
+    world.platform, world.lixia, world.chengguan = tenants["platform"], tenants["lixia"], tenants["chengguan"]
+    world.yanshan, world.langshan, world.guangwumen = tenants["yanshan"], tenants["langshan"], tenants["guangwumen"]
+    world.users = {u.username: u for u in db.scalars(select(User))}
+    world.operator = world.users["operator"]
+    world.users_by_id = {u.id: name for name, u in world.users.items()}
+    db.commit()
+    with OrmSession(bind=current_app.extensions["engine"]) as s:
+        pending = list(s.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))))
+    if pending:  # (relay() without ids sweeps the whole backlog)
+        relay(pending)
+    return world
