@@ -132,7 +132,7 @@ def hotline(app, world):
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
     from shangliang.procedures.operations import publish
-    from test_procedures import SMALL
+    from support.procedures import SMALL
 
     with app.app_context(), tenant_context(world.yanshan.id):
         publish(world.yanshan, None, SMALL)

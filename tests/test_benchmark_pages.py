@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, csrf_token
-from shangliang.accounts.operations import add_membership, create_api_token, create_user
+from conftest import csrf_token
+from shangliang.accounts.operations import create_api_token
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
 from shangliang.benchmarks import rollups
@@ -25,84 +23,10 @@ from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import create_tenant
-from shangliang.topics import operations as ops
-from test_benchmark_rollups import EVERYONE, act, clock, evidence, make_county  # noqa: F401  (clock: a fixture)
-
-PERIOD = "2026-01"
-PLACE, RESIDENT, PHONE = "幸福里3号楼2单元", "王秀英", "13912345678"
-SAT = {"level": "satisfied", "solved": True, "valid": True}
-VERY = {"level": "very_satisfied", "solved": True, "valid": True}
-UNSAT = {"level": "unsatisfied", "solved": False, "valid": True}
-_serial = itertools.count()
-
-
-# ---------------------------------------------------------------- a county with a story
-
-def raise_topic(state, title="楼道灯不亮"):
-    street, user_id = state["tenant"], state["people"][0][0]
-    return ops.create_topic(street, user_id, {"title": title, "channel": "wechat", "category": "市政",
-                                              "resident_name": RESIDENT, "resident_phone": PHONE})
-
-
-def see_through(state, topic, clock, rating):
-    """From intake to its close, two hours a step, each step's evidence first."""
-    street, user_id = state["tenant"], state["people"][0][0]
-    while topic.status == "open":
-        clock.now += timedelta(hours=2)
-        offered = {a.kind: a for a in ops.available_actions(topic, EVERYONE, user_id)}
-        step = offered.get("close") or offered["advance"]
-        if "field:place" in step.missing:
-            act(street, topic, user_id, "record", {"place": PLACE})
-        evidence(street, topic, user_id, [m for m in step.missing if m != "field:place"], rating)
-        act(street, topic, user_id, step.kind, to=step.to)
-
-
-def topics(state, clock, ratings):
-    with tenant_context(state["tenant"].id):
-        for rating in ratings:
-            see_through(state, raise_topic(state), clock, rating)
-        db.commit()
-
-
-def login_for(tenant, role, prefix):
-    user = create_user(f"{prefix}{next(_serial)}", f"{tenant.name}管理员", PASSWORD)
-    with tenant_context(tenant.id):
-        add_membership(tenant, None, user, role)
-        db.commit()
-    return user.username
-
-
-@pytest.fixture
-def story(app, world, clock):
-    """Four streets on three procedures. December 2025: A and B score 100 (tied first), D 30.
-    January 2026: D scores 100 (↑2); A and B 76.7 each (tied second, ↓1); C has one topic only,
-    below the county's minimum of 2: shown, not ranked."""
-    with app.app_context():
-        county, streets = make_county(world, 4, ["qibu_dingdan", "tiyi_banping", "sanji_liangti_yizhuan",
-                                                 "qibu_dingdan"])
-        a, b, c, d = streets
-        clock.now = datetime(2025, 12, 20, 1, 0, tzinfo=timezone.utc)
-        for s in (a, b):
-            topics(s, clock, [SAT, SAT])
-        topics(d, clock, [UNSAT, UNSAT])
-        clock.now = datetime(2026, 1, 10, 1, 0, tzinfo=timezone.utc)
-        for s in (a, b):
-            topics(s, clock, [SAT, VERY, UNSAT])
-        topics(c, clock, [SAT])
-        topics(d, clock, [SAT, VERY])
-        with tenant_context(county.id):
-            form = {**{f"weight_{k}": str(v) for k, v in bops.DEFAULT_SETTINGS["weights"].items()},
-                    "min_topics": "2", "measures": bops.DEFAULT_SETTINGS["measures"],
-                    **{f"points_{k}": str(v) for k, v in bops.DEFAULT_POINTS.items()}}
-            bops.save_settings(county, None, form)
-            db.commit()
-        clock.now = datetime(2026, 1, 25, 1, 0, tzinfo=timezone.utc)
-        rollups.rebuild(clock.now, tenant_ids=[s["tenant"].id for s in streets], acting_tenant_id=world.platform.id,
-                        commit=db.commit)
-        admin = login_for(county, "county_admin", "bca")
-        street_admin = login_for(a["tenant"], "street_admin", "bsa")
-        return {"county": county, "streets": [s["tenant"] for s in streets], "admin": admin,
-                "street_admin": street_admin, "states": streets}
+# fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
+from support.benchmark_story import (PERIOD, PHONE, PLACE, RESIDENT, SAT, built, clock, login_for,  # noqa: F401
+                                     story, topics)
+from support.databases import config, world, writes  # noqa: F401
 
 
 class Rows(HTMLParser):
@@ -168,7 +92,7 @@ def test_the_county_page_ranks_streets_with_ties_changes_and_those_not_ranked(st
     assert f'/t/{county.slug}/benchmarks/streets/{a.slug}?period={PERIOD}&amp;measure=satisfaction_rate' in html
 
 
-def test_the_platform_compares_counties_the_same_way(story, as_user, app, world):
+def test_the_platform_compares_counties_the_same_way(story, as_user, app, world, writes):
     county = story["county"]
     client = as_user("operator")
     html = page(client, f"/t/platform/benchmarks/?period={PERIOD}")
@@ -191,7 +115,7 @@ def test_the_platform_compares_counties_the_same_way(story, as_user, app, world)
     assert "/streets/" not in html  # a county's streets are drilled into from the county's page
 
 
-def test_empty_states_say_why_there_is_nothing(app, world, as_user, story):
+def test_empty_states_say_why_there_is_nothing(app, world, as_user, story, writes):
     client = as_user(story["admin"])
     html = page(client, f"/t/{story['county'].slug}/benchmarks/?period=2024-03")
     assert "2024年3月还没有议题数据" in html and "每 10 分钟刷新一次" in html
@@ -242,7 +166,7 @@ def settings_form(token, **changes):
     return {k: v for k, v in form.items() if v is not None}
 
 
-def test_settings_are_refused_with_every_field_named_and_what_was_typed_kept(story, as_user):
+def test_settings_are_refused_with_every_field_named_and_what_was_typed_kept(story, as_user, writes):
     county = story["county"]
     client = as_user(story["admin"])
     url = f"/t/{county.slug}/benchmarks/settings"
@@ -286,7 +210,8 @@ def test_only_county_and_platform_administrators_change_settings_or_publish(stor
 
 # ---------------------------------------------------------------- publishing
 
-def test_a_publication_stays_as_published_after_the_weights_and_the_data_change(story, as_user, app, world, clock):
+def test_a_publication_stays_as_published_after_the_weights_and_the_data_change(story, as_user, app, world, clock,
+                                                                                writes):
     county, (a, b, c, d) = story["county"], story["streets"]
     client = as_user(story["admin"])
     resp = client.post(f"/t/{county.slug}/benchmarks/publish",
@@ -302,8 +227,7 @@ def test_a_publication_stays_as_published_after_the_weights_and_the_data_change(
                                    weight_satisfaction_rate="0", basic_counts="on"))
     with app.app_context():  # C gets enough topics to be ranked, all of them satisfied
         topics(story["states"][2], clock, [SAT, SAT])
-        rollups.rebuild(clock.now, tenant_ids=[s.id for s in story["streets"]], acting_tenant_id=world.platform.id,
-                        commit=db.commit)
+        rollups.rebuild(clock.now, tenant_ids=[s.id for s in story["streets"]], acting_tenant_id=world.platform.id, commit=db.commit)
     live = Rows(page(client, f"/t/{county.slug}/benchmarks/?period={PERIOD}")).tables[0]
     assert live[0][5:] == ["响应率 权重 100%"] and next(r for r in live if c.name in r)[0] == "1 并列"
 
@@ -377,7 +301,7 @@ def test_a_street_exports_its_own_standing(story, as_user):
 
 # ---------------------------------------------------------------- a street's view
 
-def test_a_street_sees_its_figures_against_quartiles_and_no_other_names_unless_shown(story, as_user, app):
+def test_a_street_sees_its_figures_against_quartiles_and_no_other_names_unless_shown(story, as_user, app, writes):
     county, (a, b, c, d) = story["county"], story["streets"]
     client = as_user(story["street_admin"])
     html = page(client, f"/t/{a.slug}/benchmarks/?period={PERIOD}")
@@ -401,7 +325,7 @@ def test_a_street_sees_its_figures_against_quartiles_and_no_other_names_unless_s
 
 # ---------------------------------------------------------------- drill-down
 
-def test_the_drill_down_lists_the_topics_masked_and_is_audited(story, as_user, app):
+def test_the_drill_down_lists_the_topics_masked_and_is_audited(story, as_user, app, writes):
     county, (a, b, c, d) = story["county"], story["streets"]
     client = as_user(story["admin"])
     html = page(client, f"/t/{county.slug}/benchmarks/streets/{a.slug}?period={PERIOD}&measure=satisfaction_rate")
@@ -464,7 +388,7 @@ def token_for(app, tenant, role):
     return {"Authorization": f"Bearer {secret}"}
 
 
-def test_the_api_reads_rankings_and_standings_publishes_and_sets(story, app, client):
+def test_the_api_reads_rankings_and_standings_publishes_and_sets(story, app, client, writes):
     county, (a, b, c, d) = story["county"], story["streets"]
     auth = token_for(app, county, "county_admin")
     base = f"/api/v1/t/{county.slug}/benchmarks"
@@ -522,7 +446,7 @@ def test_the_openapi_document_describes_benchmarking(client):
 
 # ---------------------------------------------------------------- isolation and cost
 
-def test_another_tenants_people_get_404_on_every_benchmarking_url(story, as_user, app, client):
+def test_another_tenants_people_get_404_on_every_benchmarking_url(story, as_user, app, client, writes):
     county, a = story["county"], story["streets"][0]
     urls = [f"/t/{county.slug}/benchmarks/", f"/t/{county.slug}/benchmarks/settings",
             f"/t/{county.slug}/benchmarks/chart.svg?measure=collected", f"/t/{county.slug}/benchmarks/export.xlsx",
@@ -561,7 +485,8 @@ def seed_streets(app, county, n, offset):
                 db.commit()
 
 
-def test_the_county_page_costs_the_same_queries_at_10_and_40_streets(app, world, as_user, query_counter):
+def test_the_county_page_costs_the_same_queries_at_10_and_40_streets(app, world, as_user, query_counter,
+                                                                     writes):
     with app.app_context():
         county = create_tenant(None, kind="county", slug="qcount", name="计数区")
         db.commit()

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from factories import act
+from factories import county as county_of
 from shangliang.core.errors import Refused
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
@@ -18,7 +20,7 @@ from shangliang.core.db import db, utcnow
 from shangliang.core.jobs import enqueue
 from shangliang.core.tenancy import tenant_context
 from shangliang.topics import operations as ops
-from test_benchmark_rollups import act, make_county
+from support.clock import BEFORE
 
 
 def fig(collected=20, responded=18, due=20, solved=15, rated=16, very=6, satisfied=6, basic=2):
@@ -85,11 +87,12 @@ def test_settings_are_checked_field_by_field_and_kept(app, world):
 
 def test_the_periodic_job_rolls_up_the_street_then_its_county(app, world, run_jobs):
     with app.app_context():
-        county, streets = make_county(world, 2, ["qibu_dingdan", "tiyi_banping"])
+        county, streets = county_of(2, ["qibu_dingdan", "tiyi_banping"], changed_at=BEFORE)
+        db.commit()
         for s in streets:
             with tenant_context(s["tenant"].id):
                 topic = ops.create_topic(s["tenant"], s["people"][0][0], {"title": "路灯不亮", "channel": "wechat"})
-                act(s["tenant"], topic, s["people"][0][0], "claim")
+                act(s["tenant"], topic, "claim", s["people"][0][0])
                 db.commit()
                 created = topic.created_at  # the topic's month, not the clock's when the test looks
         for s in streets:
@@ -111,7 +114,8 @@ def test_the_periodic_job_rolls_up_the_street_then_its_county(app, world, run_jo
 
 def test_published_rankings_keep_their_figures_and_words(app, world):
     with app.app_context():
-        county, streets = make_county(world, 2, ["qibu_dingdan", "qibu_dingdan"])
+        county, streets = county_of(2, ["qibu_dingdan", "qibu_dingdan"], changed_at=BEFORE)
+        db.commit()
         for s in streets:
             with tenant_context(s["tenant"].id):
                 created = ops.create_topic(s["tenant"], None, {"title": "井盖松动", "channel": "wechat"}).created_at
@@ -154,7 +158,8 @@ def test_publishing_at_the_same_moment_numbers_each_once(app, world):
     from shangliang.benchmarks.models import PublishedRanking
 
     with app.app_context():
-        county, streets = make_county(world, 1, ["qibu_dingdan"])
+        county, streets = county_of(1, ["qibu_dingdan"], changed_at=BEFORE)
+        db.commit()
         with tenant_context(streets[0]["tenant"].id):
             created = ops.create_topic(streets[0]["tenant"], None, {"title": "井盖松动", "channel": "wechat"}).created_at
             db.commit()

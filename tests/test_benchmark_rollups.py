@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,93 +15,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from conftest import PASSWORD, uploaded_key
-from shangliang.accounts.operations import add_membership, create_user
+from factories import EVERYONE, act, supply
+from factories import county as county_of
 from shangliang.benchmarks import rollups
 from shangliang.benchmarks.models import Rollup
 from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.meetings.models import Meeting, MeetingParticipant
-from shangliang.procedures.operations import publish
-from shangliang.roster.models import DutyShift, Person, Station
-from shangliang.tenants.operations import create_tenant
-from shangliang.topics import log as topic_log
+from shangliang.roster.models import DutyShift
 from shangliang.topics import operations as ops
 from support import naive_benchmarks as naive
+from support.clock import BEFORE, START, clock  # noqa: F401  (clock: a fixture)
 
-PROCEDURES = Path(__file__).resolve().parents[1] / "tenants" / "procedures"
-STREET_PROCEDURES = ("qibu_dingdan", "tiyi_banping", "sanji_liangti_yizhuan")
-EVERYONE = {"street_admin", "staff", "member", "department", "resident"}
-START = datetime(2025, 12, 20, 1, 0, tzinfo=timezone.utc)
 LEVELS = ("very_satisfied", "satisfied", "basic", "unsatisfied")
 _serial = itertools.count()
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock(START)
-    monkeypatch.setattr(topic_log, "utcnow", c)
-    return c
-
-
-def make_county(world, n_streets=2, procedures=None):
-    """A fresh county with streets on different procedures, each with two members with logins."""
-    tag = next(_serial)
-    procedures = procedures or [STREET_PROCEDURES[(tag + i) % 3] for i in range(n_streets)]
-    county = create_tenant(None, kind="county", slug=f"bc{tag}", name=f"对标区{tag}")
-    streets = []
-    for i in range(n_streets):
-        street = create_tenant(None, kind="street", slug=f"bs{tag}x{i}", name=f"对标街道{tag}-{i}", parent=county,
-                               households=1000 + i)
-        with tenant_context(street.id):
-            publish(street, None, (PROCEDURES / f"{procedures[i]}.yaml").read_text("utf-8"))
-            people = []
-            for j in range(2):
-                user = create_user(f"bm{tag}x{i}x{j}", f"委员{j}", PASSWORD)
-                add_membership(street, None, user, "member")
-                # Changed before the story starts (the clock is fake; the default would be today).
-                person = Person(tenant_id=street.id, kind="member", name=f"委员{j}", user_id=user.id,
-                                updated_at=START - timedelta(days=1))
-                db.add(person)
-                people.append((user.id, person))
-            db.add(Person(tenant_id=street.id, kind="grid_worker", name="网格员", updated_at=START))
-            station = Station(tenant_id=street.id, name="e站", kind="grid_station")
-            db.add(station)
-            db.flush()
-        streets.append({"tenant": street, "people": people, "station": station, "topics": []})
-    db.commit()
-    return county, streets
-
-
-def evidence(street, topic, user_id, missing, rating):
-    """Do whatever the step still asks for before the topic may leave it."""
-    for item in missing:
-        kind, _, rest = item.partition(":")
-        if kind == "field":
-            act(street, topic, user_id, "record", {rest: {"urgency": "normal", "channel": "wechat"}.get(rest, "有")})
-        elif kind in ("photos", "attachments"):
-            for _ in range(int(rest)):
-                act(street, topic, user_id, "attach", {"key": uploaded_key(street.id),
-                                                        "kind": "photo" if kind == "photos" else "attachment"})
-        elif kind == "consultation_record":
-            act(street, topic, user_id, "consult", {"agreement": "同意"})
-        elif kind == "signatures":
-            act(street, topic, user_id, "sign", {"resident_signature": "居民", "staff_signature": "干部"})
-        elif kind == "rating":
-            act(street, topic, user_id, "rate", rating)
-
-
-def act(street, topic, user_id, kind, data=None, to=None):
-    return ops.act(street, user_id, EVERYONE, topic, kind, expected_version=topic.version, to=to, data=data or {})
 
 
 def rating_from(level, solved, valid):
@@ -128,12 +55,12 @@ def play(street_state, choice, rating, member):
     if a.kind == "close_out_of_scope" and choice % 3:  # rarer than going on
         a = next((x for x in offered if x.kind == "advance"), a)
     if a.kind in ("advance", "close"):
-        evidence(street, topic, user_id, a.missing, rating)
+        supply(street, topic, a.missing, user_id, rating)
     data = {"invite": {"user_id": street_state["people"][1 - member][0]}, "rate": rating,
             "transfer": {"department": "城管"}, "close_out_of_scope": {"reason": "不属于受理范围"}}.get(a.kind, {})
     if a.kind == "invite" and data["user_id"] in ops.claimants(ops.events(topic)):
         return
-    act(street, topic, user_id, a.kind, data, to=a.to)
+    act(street, topic, a.kind, user_id, data=data, to=a.to)
 
 
 def side_activity(street_state, which, clock, member):
@@ -199,7 +126,8 @@ def test_incremental_rollups_equal_a_naive_computation(app, world, clock, script
     with app.app_context():
         db.rollback()  # an earlier example that failed must not leave its transaction open
         clock.now = START
-        county, streets = make_county(world)
+        county, streets = county_of(changed_at=BEFORE)
+        db.commit()
         for what, s, choice, member, level, solved, valid, hours, roll in script:
             state = streets[s]
             with tenant_context(state["tenant"].id):
@@ -229,7 +157,8 @@ def test_incremental_rollups_equal_a_naive_computation(app, world, clock, script
 
 def test_a_new_transition_rewrites_only_its_month_and_what_holds_it(app, world, clock):
     with app.app_context():
-        county, streets = make_county(world, 1, ["qibu_dingdan"])  # members act at its first step
+        county, streets = county_of(1, ["qibu_dingdan"], changed_at=BEFORE)  # members act at its first step
+        db.commit()
         street, (user_id, _p) = streets[0]["tenant"], streets[0]["people"][0]
         with tenant_context(street.id):
             old = ops.create_topic(street, user_id, {"title": "一月的议题", "channel": "wechat"})
@@ -246,14 +175,14 @@ def test_a_new_transition_rewrites_only_its_month_and_what_holds_it(app, world, 
             db.commit()
         clock.now += timedelta(hours=1)
         with tenant_context(street.id):
-            act(street, old, user_id, "comment")
+            act(street, old, "comment", user_id)
             db.commit()
             changed = rollups.refresh(street, clock.now)
             db.commit()
         assert [p.key for p in changed] == ["2025-12", "2025-Q4", "2025"]  # the month the topic came in
         clock.now += rollups.LAG + timedelta(minutes=1)
         with tenant_context(street.id):
-            act(street, old, user_id, "claim")
+            act(street, old, "claim", user_id)
             db.commit()
             changed = rollups.refresh(street, clock.now)
         # …and a claim also counts for member participation in the month it was made

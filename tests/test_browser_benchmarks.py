@@ -9,9 +9,10 @@ import os
 import openpyxl
 import pytest
 
-from test_benchmark_pages import PERIOD, PHONE, RESIDENT, story  # noqa: F401  (story: a fixture)
-from test_benchmark_rollups import clock  # noqa: F401  (a fixture)
-from test_browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+# fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
+from support.benchmark_story import PERIOD, PHONE, RESIDENT, built, clock, story  # noqa: F401
+from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.databases import config, world, writes  # noqa: F401
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -21,7 +22,8 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"benchmarks-{name}.png"), full_page=True)
 
 
-def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_server, browser, story, tmp_path):
+def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_server, browser, story, tmp_path,
+                                                                      writes):
     base, county = live_server, story["county"]
     a, b, c, d = story["streets"]
     admin = sign_in(browser, base, story["admin"])

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from support import samples
-from test_browser import SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
-from test_meetings import street  # noqa: F401  (fixture: 燕山街道, topic #1 at 商单, which takes a consultation record)
+from support.browser import SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.databases import config, world  # noqa: F401  (fixtures: on the street's database)
+from support.meeting_street import built, street  # noqa: F401  (燕山街道, topic #1 at 商单, takes a consultation record)
 
 ROSTER = """类别,姓名,电话,界别,专长,级别,社区,网格,单位或部门,登录账号
 政协委员,李明华,13905310101,经济界,物业、停车管理,街道级,燕子山社区,,,

@@ -12,63 +12,18 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from sqlalchemy import select
 
+import factories
 from conftest import SERVICES, csrf_token
 from support import samples
+from support.files import empty_store, objects, row, stored, topic  # noqa: F401  (fixtures)
 from support.uploads import post_to_storage, request_form, upload
 
 PREFIX = "/t/yanshan/files"
 
 
-@pytest.fixture(autouse=True)
-def empty_store(app):
-    """Services mode shares one bucket across tests while tenant ids restart at 1."""
-    store = app.extensions["storage"]
-    for key in list(store.list_keys("tenants/")):
-        store.delete(key)
-
-
-@pytest.fixture
-def topic(app, world):
-    """An open topic in 燕山街道, at a step where staff may attach evidence."""
-    from shangliang.core.db import db
-    from shangliang.core.tenancy import tenant_context
-    from shangliang.procedures.operations import publish
-    from shangliang.topics.operations import create_topic
-    from test_procedures import SMALL
-
-    with app.app_context(), tenant_context(world.yanshan.id):
-        publish(world.yanshan, None, SMALL)
-        t = create_topic(world.yanshan, None, {"title": "楼道灯坏了", "channel": "wechat"})
-        db.commit()
-        return t
-
-
 @pytest.fixture
 def staff(as_user, world):
     return as_user("yanshan-staff")
-
-
-def row(app, world, attachment_id, tenant=None):
-    from shangliang.core.db import db
-    from shangliang.core.tenancy import tenant_context
-    from shangliang.files.models import Attachment
-
-    with app.app_context(), tenant_context((tenant or world.yanshan).id):
-        att = db.scalar(select(Attachment).where(Attachment.id == uuid.UUID(str(attachment_id))))
-        db.expunge(att)
-        return att
-
-
-def objects(app, tenant) -> list[str]:
-    from shangliang.core.storage import tenant_prefix
-
-    with app.app_context():
-        return list(app.extensions["storage"].list_keys(tenant_prefix(tenant.id)))
-
-
-def stored(app, key) -> bytes:
-    with app.app_context():
-        return app.extensions["storage"].get(key)
 
 
 def follow(client, resp):
@@ -388,20 +343,13 @@ def test_a_refused_file_says_why_and_cannot_be_evidence(app, world, staff, topic
 # ---------------------------------------------------------------- meetings and work items
 
 def test_a_meeting_and_a_work_item_have_galleries_too(app, world, staff, run_jobs):
-    from datetime import date
-
     from shangliang.core.db import db, utcnow
     from shangliang.core.tenancy import tenant_context
     from shangliang.files.operations import attachments_of
-    from shangliang.meetings.models import Meeting, WorkItem
 
-    with app.app_context(), tenant_context(world.yanshan.id):
-        meeting = Meeting(tenant_id=world.yanshan.id, number=1, title="楼道灯议事会", form="on_site",
-                          starts_at=utcnow())
-        db.add(meeting)
-        db.flush()
-        item = WorkItem(tenant_id=world.yanshan.id, meeting_id=meeting.id, title="换灯", due_on=date.today())
-        db.add(item)
+    with app.app_context():
+        meeting = factories.meeting(world.yanshan, "楼道灯议事会", utcnow())
+        item = factories.work_item(world.yanshan, meeting, "换灯")
         db.commit()
         meeting_id, item_id = meeting.id, item.id
     a = upload(staff, "yanshan", "meeting", meeting_id, samples.photo(colour="navy"), "会场.jpg")

@@ -18,8 +18,8 @@ from conftest import World, csrf_token, login
 from support import samples
 from support.procs import Proc, wait_for
 from support.procs import app_env as _app_env
+from support.files import empty_store, objects, row, stored, topic  # noqa: F401  (fixtures)
 from support.uploads import post_to_storage, request_form, upload
-from test_files import empty_store, objects, row, stored, topic  # noqa: F401  (fixtures)
 
 SCRIPT = Path(__file__).resolve().parent / "support" / "files_worker.py"
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"This program cannot be run in DOS mode"
@@ -417,7 +417,7 @@ def test_a_worker_killed_mid_photo_loses_nothing_and_the_next_worker_does_it_onc
         from shangliang.core.tenancy import tenant_context
         from shangliang.procedures.operations import publish
         from shangliang.topics.operations import create_topic
-        from test_procedures import SMALL
+        from support.procedures import SMALL
 
         with tenant_context(world.yanshan.id):
             publish(world.yanshan, None, SMALL)

@@ -1,4 +1,4 @@
-"""The generated history (benchmarks/history.py, history_store.py) follows each built-in procedure
+"""The generated history (demo/history.py, demo/history_store.py) follows each built-in procedure
 as act() would: every event's steps and canonical phases are the procedure's, each step is left
 only with the evidence it asks for and by a role that acts there, replaying a log gives its
 topic's columns, intake fixes the deadlines `add_time_limit`/`procedure_deadline` give; meetings,
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+import factories
 from conftest import PASSWORD
 from shangliang.accounts.operations import add_membership, create_user
 from shangliang.demo.history import Profile
@@ -24,24 +25,18 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.files.models import Attachment
 from shangliang.meetings.models import Meeting, MeetingParticipant, MeetingTopic
 from shangliang.procedures.operations import current_version, publish
-from shangliang.roster.models import DutyShift, Person, Station
+from shangliang.roster.models import DutyShift, Person
 from shangliang.tenants.models import Community
 from shangliang.topics import log as topic_log
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicCounter, TopicEvent
+from support.clock import Clock
+from support.databases import build_once, config, world, writes  # noqa: F401  (fixtures: the year, once per procedure)
 
 PROCEDURES = sorted((Path(__file__).resolve().parents[1] / "tenants" / "procedures").glob("*.yaml"))
 NOW = datetime(2026, 6, 17, 6, 30, tzinfo=timezone.utc)
 # Branchy on purpose: every transition a procedure has should turn up in a year.
 PROFILE = Profile(monthly=7, out_of_scope=0.12, transfer=0.4, escalate=0.3, satisfaction=0.6, stall=0.05, invite=0.4)
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 def street_with_roster(world, procedure: Path):
@@ -52,16 +47,29 @@ def street_with_roster(world, procedure: Path):
     with tenant_context(street.id):
         publish(street, None, procedure.read_text("utf-8"))
         add_membership(street, None, second, "member")
-        for user, specialties in ((world.users["yanshan-member"], ["物业"]), (second, ["养老", "供暖"])):
-            db.add(Person(tenant_id=street.id, kind="member", name=user.display_name, user_id=user.id,
-                          specialties=specialties))
-        db.add(Person(tenant_id=street.id, kind="community_secretary", name="周红", community="燕子山社区"))
-        db.add(Person(tenant_id=street.id, kind="department_contact", name="郑磊", organisation="街道城管中心"))
-        db.add(Station(tenant_id=street.id, name="燕子山议事室", kind="meeting_room", community="燕子山社区"))
+        # (no operation adds communities to a street that exists: the console makes them with the street)
         for i, (name, grids) in enumerate((("燕子山社区", ["1 网格", "2 网格"]), ("立功社区", ["5 网格"])), start=1):
             db.add(Community(tenant_id=street.id, name=name, grids=grids, position=i))
+        for user, specialties in ((world.users["yanshan-member"], ["物业"]), (second, ["养老", "供暖"])):
+            factories.person(street, "member", user.display_name, username=user.username, specialties=specialties)
+        factories.person(street, "community_secretary", "周红", community="燕子山社区")
+        factories.person(street, "department_contact", "郑磊", organisation="街道城管中心")
+        factories.station(street, "燕子山议事室", "meeting_room", community="燕子山社区")
         db.commit()
     return street
+
+
+@pytest.fixture(scope="module", params=PROCEDURES, ids=[p.stem for p in PROCEDURES])
+def built(request, tmp_path_factory):
+    """A year generated for yanshan on each procedure, once; the test that changes it gets a copy."""
+    def build(world):
+        street = street_with_roster(world, request.param)
+        with tenant_context(street.id):
+            done = generate(street, PROFILE, now=NOW)
+            db.commit()
+        return {"street": street, "done": done}
+
+    return build_once(request, tmp_path_factory, build)
 
 
 def missing(step: dict, visit: list, topic: Topic) -> list[str]:
@@ -125,13 +133,10 @@ def check_log(topic: Topic, log: list, steps: dict, tz: str) -> None:
                                                             else "done")
 
 
-@pytest.mark.parametrize("procedure", PROCEDURES, ids=[p.stem for p in PROCEDURES])
-def test_generated_topics_follow_the_procedure_and_replay_to_their_state(app, world, procedure):
+def test_generated_topics_follow_the_procedure_and_replay_to_their_state(app, world, built, writes):
     with app.app_context():
-        street = street_with_roster(world, procedure)
+        street, done = built.data["street"], built.data["done"]
         with tenant_context(street.id):
-            done = generate(street, PROFILE, now=NOW)
-            db.commit()
             version = current_version(street)
             steps = {s["key"]: s for s in version.steps}
             topics = list(db.scalars(select(Topic).order_by(Topic.number)))
@@ -181,15 +186,13 @@ def check_side_rows(street, topics) -> None:
     assert all(s.day < monday and s.person_id in members for s in shifts)
 
 
-@pytest.mark.parametrize("procedure", PROCEDURES, ids=[p.stem for p in PROCEDURES])
-def test_generated_logs_are_what_act_would_log(app, world, procedure, monkeypatch):
+def test_generated_logs_are_what_act_would_log(app, world, built, monkeypatch):
+    """(What act() logs is flushed, never committed: the generated year stays as it was.)"""
     clock = Clock(NOW)
     monkeypatch.setattr(topic_log, "utcnow", clock)
     with app.app_context():
-        street = street_with_roster(world, procedure)
+        street = built.data["street"]
         with tenant_context(street.id):
-            generate(street, PROFILE, now=NOW)
-            db.commit()
             admin = world.users["yanshan-admin"].id
             roles = {admin: {"street_admin"}, None: {"resident"}}
             roles |= {p.user_id: {"member"} for p in db.scalars(select(Person).where(Person.user_id.is_not(None)))}

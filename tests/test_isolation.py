@@ -64,7 +64,7 @@ def victim(app, world):
     from conftest import uploaded_key
     from shangliang.core.db import utcnow
     from shangliang.transfer.models import TenantExport
-    from test_procedures import SMALL
+    from support.procedures import SMALL
 
     with app.app_context(), tenant_context(world.guangwumen.id):
         token, _secret = create_api_token(world.guangwumen, None, "hotline", "staff")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import itertools
 import uuid
 from datetime import date, datetime, timezone
 
@@ -15,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from conftest import PASSWORD
-from shangliang.accounts.operations import add_membership, create_api_token, create_user
+import factories
+from shangliang.accounts.operations import create_api_token
 from shangliang.ledger import operations as ledger_ops
 from shangliang.benchmarks import rollups
 from shangliang.benchmarks.measures import DEFAULT_POINTS, DEFAULT_SETTINGS
@@ -25,33 +24,20 @@ from shangliang.benchmarks.operations import save_settings
 from shangliang.benchmarks.periods import parse
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
-from shangliang.meetings.models import Meeting, MeetingParticipant
 from shangliang.procedures.operations import publish
-from shangliang.roster.models import DutyShift, Person, Station
-from shangliang.topics import log as topic_log
+from shangliang.roster import operations as roster
+from shangliang.roster.models import Person, Station
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
-from test_browser import CHROMIUM, browser, live_server  # noqa: F401  (fixtures)
-from test_procedures import SMALL
+from shangliang.topics import log as topic_log  # topics read the time through log.clock()
+from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.clock import Clock
+# fixtures: the history, told once for the module (a copy for a test that writes, none for a fresh one)
+from support.databases import build_once, config, fresh, world, writes  # noqa: F401
+from support.procedures import SMALL
 
 STAFF = {"staff", "street_admin"}
 UTC = timezone.utc
-_numbers = itertools.count(100)
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr(topic_log, "utcnow", c)
-    return c
 
 
 # ---------------------------------------------------------------- the history
@@ -61,7 +47,7 @@ def at(clock, when: datetime):
 
 
 def act(street, topic, kind, user_id=None, roles=STAFF, data=None, to=None):
-    return ops.act(street, user_id, roles, topic, kind, expected_version=topic.version, to=to, data=data or {})
+    return factories.act(street, topic, kind, user_id, roles, data, to)
 
 
 def consult_and_advance(street, topic):
@@ -76,8 +62,7 @@ def close(street, topic):
 
 
 def new_topic(street, title):
-    topic = ops.create_topic(street, None, {"title": title, "channel": "wechat", "category": "市政",
-                                            "description": "说明"})
+    topic = factories.raise_topic(street, None, title=title, category="市政", description="说明")
     act(street, topic, "advance", to="shang")
     return topic
 
@@ -87,30 +72,26 @@ def rating(level, score=None, valid=True):
     return data if valid else {**data, "invalid_reason": "打错电话"}
 
 
-def member(street, name, login=True, active=True, username=None):
-    user = None
+def member(street, name, login=True, username=None):
+    fields = {"sector": "经济界", "level": "street"}
     if login:
-        user = create_user(username or f"ledger-{name}", name, PASSWORD)
-        add_membership(street, None, user, "member")
-    person = Person(tenant_id=street.id, kind="member", name=name, user_id=user.id if user else None,
-                    sector="经济界", level="street", active=active)
-    db.add(person)
-    db.flush()
-    return person
+        return factories.member(street, name, username or f"ledger-{name}", **fields)[1]
+    return factories.person(street, "member", name, **fields)
 
 
 def meeting(street, when, status, people):
-    m = Meeting(tenant_id=street.id, number=next(_numbers), title=f"议事会{when:%m%d}", form="on_site",
-                starts_at=when.replace(tzinfo=UTC), status=status)
-    db.add(m)
-    db.flush()
-    for person, convener, attended in people:
-        db.add(MeetingParticipant(tenant_id=street.id, meeting_id=m.id, person_id=person.id, name=person.name,
-                                  group="member", convener=convener, attended=attended))
+    """people: (person, convener, attended: True, False or None when attendance is not recorded)."""
+    m = factories.meeting(street, f"议事会{when:%m%d}", when.replace(tzinfo=UTC),
+                          conveners=[p for p, convener, _a in people if convener] or ["召集人"],  # one must call it
+                          participants=[p for p, convener, _a in people if not convener])
+    if any(attended is not None for _p, _c, attended in people):
+        factories.attend(street, m, [p for p, _c, attended in people if attended])
+    if status == "held":
+        factories.hold(street, m)
     return m
 
 
-def history(world, clock) -> dict:
+def tell_history(world, clock) -> dict:
     """燕山街道 in March, April and May 2025 (Asia/Shanghai, UTC+8):
 
     A claims #1 (closed, rated 满意 5 in March) and #2, invites B to #2; #2 is rated 不满意 in
@@ -122,14 +103,11 @@ def history(world, clock) -> dict:
     2 May; E, deactivated, kept 5 March; F, deactivated, did nothing. D has no login."""
     street = world.yanshan
     with tenant_context(street.id):
-        publish(street, None, SMALL)
+        factories.procedure(street)
         people = {n: member(street, n) for n in "ABC"}
         people["D"] = member(street, "D", login=False)
-        people["E"] = member(street, "E", active=False)
-        people["F"] = member(street, "F", active=False)
-        grid = Person(tenant_id=street.id, kind="grid_worker", name="网格员")
-        db.add(grid)
-        db.flush()
+        people["E"], people["F"] = member(street, "E"), member(street, "F")
+        grid = factories.person(street, "grid_worker", "网格员", grid="1 网格")
         uid = {n: p.user_id for n, p in people.items()}
         claim = {"roles": {"member"}}
 
@@ -187,16 +165,41 @@ def history(world, clock) -> dict:
                 [(P["A"], True, True), (P["D"], False, True), (P["B"], False, False), (grid, False, True)])
         meeting(street, datetime(2025, 3, 20, 2), "planned", [(P["C"], False, True)])
         meeting(street, datetime(2025, 5, 15, 2), "held", [(P["D"], True, None)])
-        station = Station(tenant_id=street.id, name="燕子山e站", kind="grid_station")
-        db.add(station)
-        db.flush()
+        station = factories.station(street, "燕子山e站", "grid_station")
         for who, day, status in (("D", date(2025, 3, 5), "kept"), ("D", date(2025, 3, 6), "missed"),
                                  ("C", date(2025, 3, 7), "planned"), ("B", date(2025, 5, 2), "kept"),
                                  ("E", date(2025, 3, 5), "kept")):
-            db.add(DutyShift(tenant_id=street.id, station_id=station.id, day=day, person_id=P[who].id,
-                             status=status))
+            factories.shift(street, station, P[who], day, status)
+        for who in "EF":  # deactivated after their shifts (a deactivated member is put on duty no more)
+            roster.set_active(street, None, P[who], False)
         db.commit()
         return {n: p.id for n, p in people.items()}
+
+
+@pytest.fixture(scope="module")
+def built(request, tmp_path_factory):
+    """The history, told once for the module; a test that changes it gets a copy (`writes`)."""
+    def build(world):
+        clock = Clock(datetime(2025, 3, 1, 2, 0, tzinfo=UTC))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(topic_log, "utcnow", clock)
+            return {"ids": tell_history(world, clock), "now": clock.now}
+
+    return build_once(request, tmp_path_factory, build)
+
+
+@pytest.fixture
+def clock(monkeypatch, built):
+    """Where the history left the clock."""
+    c = Clock(built.data["now"])
+    monkeypatch.setattr(topic_log, "utcnow", c)
+    return c
+
+
+@pytest.fixture
+def history(built, clock) -> dict:
+    """The roster's person ids by name (A…F)."""
+    return built.data["ids"]
 
 
 def counts(entry) -> dict:
@@ -224,9 +227,8 @@ def county_scale(world):
 
 # ---------------------------------------------------------------- counts and points
 
-def test_every_count_and_the_points_on_the_default_scale(app, world, clock):
+def test_every_count_and_the_points_on_the_default_scale(app, world, clock, history):
     with app.app_context():
-        history(world, clock)
         march, book = book_of(world, "2025-03")
         assert book.scale == DEFAULT_POINTS and not book.basic_counts
         assert {n: counts(e) for n, e in march.items()} == {
@@ -269,9 +271,8 @@ def test_every_count_and_the_points_on_the_default_scale(app, world, clock):
         assert halves == {n: e.points for n, e in year.items()}
 
 
-def test_the_county_sets_the_points_and_whether_basic_counts(app, world, clock):
+def test_the_county_sets_the_points_and_whether_basic_counts(app, world, clock, history, writes):
     with app.app_context():
-        history(world, clock)
         county_scale(world)
         year, book = book_of(world, "2025")
         assert book.scale["close"] == 5 and book.basic_counts
@@ -283,9 +284,9 @@ def test_the_county_sets_the_points_and_whether_basic_counts(app, world, clock):
         assert ranked == ["A", "C", "B", "D", "E"]  # D and E tie at 1: by name
 
 
-def test_a_members_activities_add_up_to_their_line(app, world, clock):
+def test_a_members_activities_add_up_to_their_line(app, world, clock, history):
+    ids = history
     with app.app_context():
-        ids = history(world, clock)
         for period in ("2025-03", "2025-05", "2025"):
             lines, _book = book_of(world, period)
             with tenant_context(world.yanshan.id):
@@ -307,9 +308,8 @@ def test_a_members_activities_add_up_to_their_line(app, world, clock):
         assert march[1].level == "satisfied" and march[1].score == 5 and march[0].time == "10:00"
 
 
-def test_the_ledger_and_the_participation_measure_agree(app, world, clock):
+def test_the_ledger_and_the_participation_measure_agree(app, world, clock, history, writes):
     with app.app_context():
-        history(world, clock)
         rollups.rebuild(datetime(2025, 6, 30, tzinfo=UTC), tenant_ids=[world.yanshan.id],
                         acting_tenant_id=world.platform.id, commit=db.commit)
         for period in ("2025-03", "2025-04", "2025-05", "2025-Q1", "2025-Q2", "2025"):
@@ -322,7 +322,7 @@ def test_the_ledger_and_the_participation_measure_agree(app, world, clock):
             assert set(row.active_members) == active, period
 
 
-def test_a_street_without_members_or_activity_has_an_empty_ledger(app, world):
+def test_a_street_without_members_or_activity_has_an_empty_ledger(app, world, fresh):
     with app.app_context():
         lines, book = book_of(world, "2025")
         assert lines == {} and (book.members_total, book.members_active) == (0, 0)
@@ -330,9 +330,8 @@ def test_a_street_without_members_or_activity_has_an_empty_ledger(app, world):
 
 # ---------------------------------------------------------------- pages and exports
 
-def test_the_page_lists_every_member_with_the_scale_in_words(app, world, clock, as_user):
-    with app.app_context():
-        ids = history(world, clock)
+def test_the_page_lists_every_member_with_the_scale_in_words(app, world, clock, as_user, history):
+    ids = history
     client = as_user("yanshan-staff")
     html = client.get("/t/yanshan/ledger/?period=2025").get_data(as_text=True)
     assert "2025年" in html and "在册委员" in html
@@ -356,14 +355,13 @@ def test_the_page_lists_every_member_with_the_scale_in_words(app, world, clock, 
     assert "Claimed a topic" in english and "Meeting convened" in english
 
 
-def test_empty_roster_says_so(app, world, as_user):
+def test_empty_roster_says_so(app, world, as_user, fresh):
     html = as_user("yanshan-admin").get("/t/yanshan/ledger/").get_data(as_text=True)
     assert "名册上还没有政协委员" in html and "去名册添加委员" in html and "导出 Excel" not in html
 
 
-def test_the_street_export_opens_with_every_member_and_the_rules(app, world, clock, as_user):
+def test_the_street_export_opens_with_every_member_and_the_rules(app, world, clock, as_user, history, writes):
     with app.app_context():
-        history(world, clock)
         county_scale(world)
     admin = as_user("yanshan-admin")
     bad = admin.get("/t/yanshan/ledger/export.xlsx?period=2025-Q9")
@@ -386,9 +384,8 @@ def test_the_street_export_opens_with_every_member_and_the_rules(app, world, clo
     assert any("基本满意”按县（区）设置计入满意" in str(r[2]) for r in about)
 
 
-def test_a_members_export_has_a_summary_and_every_activity(app, world, clock, as_user):
-    with app.app_context():
-        ids = history(world, clock)
+def test_a_members_export_has_a_summary_and_every_activity(app, world, clock, as_user, history):
+    ids = history
     resp = as_user("yanshan-admin").get(f"/t/yanshan/ledger/{ids['C']}.xlsx?period=2025")
     assert resp.status_code == 200
     wb = load_workbook(io.BytesIO(resp.data))
@@ -420,9 +417,8 @@ def test_a_members_export_has_a_summary_and_every_activity(app, world, clock, as
 
 # ---------------------------------------------------------------- who sees what
 
-def test_a_member_sees_their_own_entry_only(app, world, clock, as_user):
-    with app.app_context():
-        ids = history(world, clock)
+def test_a_member_sees_their_own_entry_only(app, world, clock, as_user, history):
+    ids = history
     alone = as_user("yanshan-member")  # a member whose login is on no roster line
     page = alone.get("/t/yanshan/ledger/")
     assert page.status_code == 200 and "还没有关联名册上的委员" in page.get_data(as_text=True)
@@ -442,9 +438,9 @@ def test_a_member_sees_their_own_entry_only(app, world, clock, as_user):
     assert as_user("lixia-admin").get("/t/lixia/ledger/").status_code == 403  # a county keeps no roster
 
 
-def test_the_api_gives_the_ledger_and_a_members_activities(app, world, clock, client):
+def test_the_api_gives_the_ledger_and_a_members_activities(app, world, clock, client, history, writes):
+    ids = history
     with app.app_context():
-        ids = history(world, clock)
         county_scale(world)
         with tenant_context(world.yanshan.id):
             _t, secret = create_api_token(world.yanshan, None, "review", "staff")
@@ -476,24 +472,21 @@ def test_the_api_gives_the_ledger_and_a_members_activities(app, world, clock, cl
 def grow(app, world, n):
     """n more members, each with a claim of the same topic, a meeting attended and a kept shift."""
     with app.app_context(), tenant_context(world.yanshan.id):
-        station = db.scalar(select(Station))
-        if station is None:
-            station = Station(tenant_id=world.yanshan.id, name="e站", kind="grid_station")
-            db.add(station)
+        station = db.scalar(select(Station)) or factories.station(world.yanshan)
         topic = db.scalar(select(Topic)) or new_topic(world.yanshan, "批量议题")
         db.flush()
         start = db.query(Person).count()
         people = [member(world.yanshan, f"委员{start + i}", username=f"ledger-bulk-{start + i}") for i in range(n)]
         for i, person in enumerate(people):
+            # claimed, all of them: more than a topic's claim limit lets act() record, so written as the log
             db.add(TopicEvent(tenant_id=world.yanshan.id, topic_id=topic.id, seq=1000 + start + i, action="claim",
                               round=1, actor_id=person.user_id, at=datetime(2025, 3, 3, tzinfo=UTC)))
-            db.add(DutyShift(tenant_id=world.yanshan.id, station_id=station.id, day=date(2025, 3, 4),
-                             person_id=person.id, status="kept"))
-        meeting(world.yanshan, datetime(2025, 3, 10), "held", [(p, False, True) for p in people])
+            factories.shift(world.yanshan, station, person, date(2025, 3, 4), "kept")
+        meeting(world.yanshan, datetime(2025, 3, 10), "held", [(p, p is people[0], True) for p in people])
         db.commit()
 
 
-def test_the_page_costs_the_same_at_5_and_50_members(app, world, as_user, query_counter):
+def test_the_page_costs_the_same_at_5_and_50_members(app, world, as_user, query_counter, fresh):
     with app.app_context(), tenant_context(world.yanshan.id):
         publish(world.yanshan, None, SMALL)
         db.commit()
@@ -521,11 +514,8 @@ def test_the_page_costs_the_same_at_5_and_50_members(app, world, as_user, query_
 # ---------------------------------------------------------------- in a browser
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true", reason="no chromium")
-def test_the_ledger_in_a_browser(app, world, clock, live_server, browser):
-    from test_browser import SHOTS, sign_in
-
-    with app.app_context():
-        ids = history(world, clock)
+def test_the_ledger_in_a_browser(app, world, clock, live_server, browser, history):
+    ids = history
     admin = sign_in(browser, live_server, "yanshan-admin")
     admin.goto(f"{live_server}/t/yanshan/")
     admin.click("nav.tenantnav >> text=履职档案")

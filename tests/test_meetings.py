@@ -9,51 +9,20 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+import factories
 from conftest import csrf_token
-from test_procedures import SMALL
-
-ROSTER = [("member", "李委员", "律师事务所"), ("member", "赵委员", None), ("community_secretary", "王书记", "燕子山社区"),
-          ("grid_worker", "孙网格员", None), ("department_contact", "钱科长", "城管中心"),
-          ("resident_rep", "周大姐", None), ("partner", "物业公司", "鑫源物业")]
-
-
-@pytest.fixture
-def street(app, world):
-    """燕山街道 with a procedure whose 商单 step asks for a consultation record, a topic at that step
-    (#1) and one still at intake (#2), and a roster."""
-    from shangliang.core.db import db
-    from shangliang.core.tenancy import tenant_context
-    from shangliang.procedures.operations import publish
-    from shangliang.roster.models import Person
-    from shangliang.topics.operations import create_topic
-
-    with app.app_context(), tenant_context(world.yanshan.id):
-        publish(world.yanshan, None, SMALL)
-        for title in ("3 号楼楼道灯不亮", "小区停车难"):
-            create_topic(world.yanshan, None, {"title": title, "channel": "wechat"})
-        people = {}
-        for kind, name, org in ROSTER:
-            p = Person(tenant_id=world.yanshan.id, kind=kind, name=name, organisation=org)
-            db.add(p)
-            people[name] = p
-        people["钱科长"].user_id = world.users["yanshan-member"].id  # an owner with a login
-        db.commit()
-        ids = {name: str(p.id) for name, p in people.items()}
-    move(app, world.yanshan, 1, ("record", None, {"category": "公共设施", "description": "楼道灯坏了"}),
-         ("advance", "shang", {}))
-    return ids
-
+from support.databases import config, world  # noqa: F401  (fixtures: the street, copied for each test)
+from support.meeting_street import built, street  # noqa: F401
 
 def move(app, tenant, number, *steps):
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
     from shangliang.topics.models import Topic
-    from shangliang.topics.operations import act
 
     with app.app_context(), tenant_context(tenant.id):
         for kind, to, data in steps:
             topic = db.scalar(select(Topic).where(Topic.number == number))
-            act(tenant, None, {"street_admin"}, topic, kind, expected_version=topic.version, to=to, data=data)
+            factories.act(tenant, topic, kind, roles={"street_admin"}, data=data, to=to)
             db.commit()
 
 
@@ -580,7 +549,7 @@ def test_meetings_created_at_the_same_time_get_their_own_numbers(app, world, str
     from shangliang.core.errors import Refused
     from shangliang.core.db import db
     from shangliang.meetings.operations import create_meeting
-    from test_topic_concurrency import PEOPLE, in_parallel
+    from support.parallel import PEOPLE, in_parallel
 
     def call(i):
         try:

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
+import factories
 from conftest import csrf_token, uploaded_key
-from test_procedures import SMALL
 
 FORM = {"title": "3 号楼楼道灯坏了", "description": "晚上回家看不见台阶，老人容易摔倒。", "place": "立功小区 3 号楼",
         "resident_name": "王大妈", "resident_phone": "138 1234 5678"}
@@ -18,13 +18,11 @@ FORM = {"title": "3 号楼楼道灯坏了", "description": "晚上回家看不�
 def street(app, world, monkeypatch):
     """yanshan with a small procedure; forms may be sent at once unless a test says otherwise."""
     from shangliang.core.db import db
-    from shangliang.core.tenancy import tenant_context
     from shangliang.portal import operations
-    from shangliang.procedures.operations import publish
 
     monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 0)
-    with app.app_context(), tenant_context(world.yanshan.id):
-        publish(world.yanshan, None, SMALL)
+    with app.app_context():
+        factories.procedure(world.yanshan)
         db.commit()
     return world.yanshan
 

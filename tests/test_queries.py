@@ -58,7 +58,7 @@ def test_operator_pages_cost_the_same_at_10_and_200_tenants(app, as_user, world,
 def test_topic_pages_cost_the_same_at_10_and_200_topics(app, as_user, world, query_counter):
     from shangliang.procedures.operations import publish
     from shangliang.topics.operations import act, create_topic
-    from test_procedures import SMALL
+    from support.procedures import SMALL
 
     def add_topics(n):
         with app.app_context(), tenant_context(world.yanshan.id):

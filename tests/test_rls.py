@@ -12,9 +12,9 @@ TENANT_TABLES = sorted(m.__tablename__ for m in tenant_models())
 
 
 @pytest.fixture
-def app_engine(pg_database, world):
-    """Raw connections as the application role, two at most, like a small pool."""
-    engine = create_engine(pg_database["app_url"], pool_size=2, max_overflow=0)
+def app_engine(config, world):
+    """Raw connections as the application role to the test's database, two at most, like a small pool."""
+    engine = create_engine(config.database_url, pool_size=2, max_overflow=0)
     yield engine
     engine.dispose()
 
@@ -23,8 +23,8 @@ def _set(conn, tenant_ids):
     conn.execute(text("SELECT set_config('app.tenant_ids', :v, true)"), {"v": ",".join(map(str, tenant_ids))})
 
 
-def test_every_tenant_table_has_rows_to_hide(app, world, pg_database):
-    admin = create_engine(pg_database["admin_url"])
+def test_every_tenant_table_has_rows_to_hide(app, world, config):
+    admin = create_engine(config.database_admin_url)
     with admin.connect() as c:  # the owner is a superuser here: it sees everything
         for table in ("memberships", "audit_log", "job_outbox"):
             assert c.scalar(text(f"SELECT count(DISTINCT tenant_id) FROM {table}")) >= 2, table

@@ -1,63 +1,28 @@
 """Many people at once: one advance wins, and the claim limit holds (real parallelism on PostgreSQL)."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
-from shangliang.accounts.operations import add_membership
+import factories
 from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
-from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic
-from test_procedures import SMALL
-
-PEOPLE = 12
+from support.parallel import PEOPLE, in_parallel
 
 
 @pytest.fixture
 def topic_at_consultation(app, world):
     """A topic at 商单 (members and staff act there) and twelve members of the street."""
-    from shangliang.accounts.models import User
-
-    with app.app_context(), tenant_context(world.yanshan.id):
-        publish(world.yanshan, None, SMALL)
-        topic = ops.create_topic(world.yanshan, None, {"title": "停车难", "channel": "wechat",
-                                                       "category": "交通", "description": "小区停车位不足"})
-        ops.act(world.yanshan, None, {"staff"}, topic, "advance", expected_version=topic.version, to="shang")
-        members = []
-        for i in range(PEOPLE):
-            u = User(username=f"parallel-{i}", display_name=f"委员{i}", password_hash="x")
-            db.add(u)
-            db.flush()
-            add_membership(world.yanshan, None, u, "member")
-            members.append(u.id)
+    with app.app_context():
+        factories.procedure(world.yanshan)
+        topic = factories.raise_topic(world.yanshan, title="停车难", category="交通", description="小区停车位不足")
+        factories.act(world.yanshan, topic, "advance", roles={"staff"}, to="shang")
+        members = [factories.login(world.yanshan, "member", f"parallel-{i}", f"委员{i}").id for i in range(PEOPLE)]
         db.commit()
         return topic.number, members
-
-
-def in_parallel(app, world, work):
-    """Run work(i) in PEOPLE threads released together; returns what each returned."""
-    gate = threading.Barrier(PEOPLE)
-    results = [None] * PEOPLE
-
-    def run(i):
-        with app.app_context(), tenant_context(world.yanshan.id):
-            gate.wait()
-            try:
-                results[i] = work(i)
-            finally:
-                db.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(PEOPLE)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def load(number):

@@ -139,7 +139,7 @@ def at_rating(app, world):
     from shangliang.core.tenancy import tenant_context
     from shangliang.procedures.operations import publish
     from shangliang.topics import operations as ops
-    from test_procedures import SMALL
+    from support.procedures import SMALL
 
     with app.app_context(), tenant_context(world.yanshan.id):
         publish(world.yanshan, None, SMALL)

@@ -15,7 +15,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 FILES = sorted((Path(__file__).resolve().parents[1] / "tenants" / "procedures").glob("*.yaml"))
 TEXTS = {p.stem: p.read_text("utf-8") for p in FILES} | {"small": SMALL}

@@ -5,13 +5,14 @@ from pathlib import Path
 
 import pytest
 
+import factories
 from conftest import uploaded_key
 from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
-from test_procedures import SMALL
+from support.procedures import SMALL
 
 PROCEDURES = sorted((Path(__file__).resolve().parents[1] / "tenants" / "procedures").glob("*.yaml"))
 ALL_ROLES = {"street_admin", "staff", "member", "department", "resident", "county_admin"}
@@ -35,12 +36,11 @@ def new_topic(street, text=SMALL, **extra):
 
     if current_version(street) is None or text != SMALL:
         publish(street, None, text)
-    return ops.create_topic(street, None, {**INTAKE, **extra})
+    return factories.raise_topic(street, None, **{**INTAKE, **extra})
 
 
 def do(street, topic, action, roles=ALL_ROLES, user=None, to=None, comment="", **data):
-    return ops.act(street, user, set(roles), topic, action, expected_version=topic.version, to=to,
-                   comment=comment, data=data)
+    return factories.act(street, topic, action, user, roles, data, to, comment)
 
 
 def satisfy(street, topic, user):

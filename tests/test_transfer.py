@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
-from conftest import APP_ROLE, PG_ADMIN, PG_HOST, RUN_ID, SERVICES, csrf_token, migrate, uploaded_key
+from conftest import SERVICES, csrf_token, uploaded_key
 from shangliang.accounts.models import User
 from shangliang.core.errors import Refused
 from shangliang.audit.models import AuditLog
@@ -35,6 +35,7 @@ from shangliang.transfer import archive, export, restore
 from shangliang.transfer.restore import restore_tenant
 from shangliang.transfer.models import TenantExport
 from shangliang.transfer.tasks import export_tenant
+from support.databases import own_database
 
 
 def import_tenant(*args, **kwargs):
@@ -145,21 +146,15 @@ def other_installation(request, tmp_path):
 
     instance = tmp_path / "other"
     instance.mkdir()
-    name = None
     if SERVICES:
         import boto3
 
         s3 = dict(request.getfixturevalue("s3_server"), bucket=f"shangliang-other-{uuid.uuid4().hex[:8]}")
         boto3.client("s3", endpoint_url=s3["endpoint_url"], region_name="us-east-1", aws_access_key_id="test",
                      aws_secret_access_key="test").create_bucket(Bucket=s3["bucket"])
-        name = f"shangliang_other_{RUN_ID}_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(f"{PG_ADMIN}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        admin_url, app_url = f"{PG_ADMIN}/{name}", f"postgresql+psycopg://{APP_ROLE}@{PG_HOST}:5432/{name}"
-        migrate(admin_url, app_url, instance)
-        cfg = Config(instance_path=instance, database_url=app_url, database_admin_url=admin_url,
-                     secret_key="o" * 48, env="development", s3=s3)
+        database = own_database(request, instance)  # a copy of the migrated template, dropped after the test
+        cfg = Config(instance_path=instance, database_url=database.database_url,
+                     database_admin_url=database.database_admin_url, secret_key="o" * 48, env="development", s3=s3)
     else:
         shutil.copy(request.getfixturevalue("sqlite_template"), instance / "shangliang.db")
         url = f"sqlite:///{instance / 'shangliang.db'}"
@@ -170,10 +165,6 @@ def other_installation(request, tmp_path):
     finally:
         Session.remove()
         other.extensions["engine"].dispose()
-        if name:
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 # ---------------------------------------------------------------- the round trip

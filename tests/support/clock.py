@@ -1,0 +1,27 @@
+"""The fake clock the benchmark stories are told on: topics' events are stamped with it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shangliang.topics import operations as ops
+from shangliang.topics import log as topic_log  # topics read the time through log.clock()
+
+START = datetime(2025, 12, 20, 1, 0, tzinfo=timezone.utc)
+BEFORE = START - timedelta(days=1)  # the roster is changed before the story starts
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock(START)
+    monkeypatch.setattr(topic_log, "utcnow", c)
+    return c
