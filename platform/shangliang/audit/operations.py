@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from flask import has_request_context, request
-from sqlalchemy.orm import Session
 
-from ..core.db import db
+from ..core.db import db, own_transaction
 from ..core.tenancy import record_escapes_with, tenant_context
 from .models import AuditLog
 
@@ -26,10 +25,9 @@ def record_escape(acting_tenant_id, actor_id, reason, tenant_ids, ip=None) -> No
     """Cross-tenant reads are logged in a transaction of their own, before the read."""
     if acting_tenant_id is None:
         raise ValueError("a cross-tenant read needs an acting tenant to be audited in")
-    with tenant_context(acting_tenant_id), Session(bind=db.get_bind()) as s:
+    with tenant_context(acting_tenant_id), own_transaction() as s:
         s.add(AuditLog(tenant_id=acting_tenant_id, actor_id=actor_id, action="cross_tenant.read",
                        target=reason, detail={"tenants": list(tenant_ids)}, ip=ip or client_ip()))
-        s.commit()
 
 
 record_escapes_with(record_escape)
