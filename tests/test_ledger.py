@@ -31,7 +31,7 @@ from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
 from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
-from support.clock import Clock
+from support.clock import Clock, stopped_at
 # fixtures: the history, told once for the module (a copy for a test that writes, none for a fresh one)
 from support.databases import build_once, config, fresh, world, writes  # noqa: F401
 from support.procedures import SMALL
@@ -191,9 +191,7 @@ def built(request, tmp_path_factory):
 @pytest.fixture
 def clock(monkeypatch, built):
     """Where the history left the clock."""
-    c = Clock(built.data["now"])
-    monkeypatch.setattr(topic_log, "utcnow", c)
-    return c
+    return stopped_at(monkeypatch, built.data["now"])
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.topics import operations as ops
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
-from support.clock import BEFORE, Clock
+from support.clock import BEFORE, Clock, stopped_at
 from support.databases import Built, build_once
 
 PERIOD = "2026-01"
@@ -105,9 +105,7 @@ def built(request, tmp_path_factory) -> Built:
 @pytest.fixture
 def clock(monkeypatch, built) -> Clock:
     """Where the story left the clock, as a test after it would find it."""
-    c = Clock(built.data["now"])
-    monkeypatch.setattr(topic_log, "utcnow", c)
-    return c
+    return stopped_at(monkeypatch, built.data["now"])
 
 
 @pytest.fixture

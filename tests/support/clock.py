@@ -20,8 +20,13 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock(START)
+def stopped_at(monkeypatch, now) -> Clock:
+    """A clock standing at `now` that topics stamp their events with (until the test ends)."""
+    c = Clock(now)
     monkeypatch.setattr(topic_log, "utcnow", c)
     return c
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return stopped_at(monkeypatch, START)
