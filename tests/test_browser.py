@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -25,7 +25,10 @@ def do(page, action, shot=None, files=None, choose=None, **fields):
         form.locator("input[type=file]").set_input_files(files)
     form.locator("button").click()
     page.wait_for_load_state()
-    assert "已记录" in page.content(), f"{action}: {page.locator('.flash-error').all_inner_texts()}"
+    try:
+        shows(page, "已记录")
+    except AssertionError as refused:
+        raise AssertionError(f"{action}: {page.locator('.flash-error').all_inner_texts()}") from refused
     if shot:
         page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
 
@@ -57,10 +60,10 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     admin.fill("#text", text.replace("time_limit: {working_days: 3}    # assumption", "time_limit: {working_days: 4}    # assumption", 1))
     admin.fill("#note", "接单时限改为 4 个工作日")
     admin.click("button[value=preview]")
-    assert "预览：七步订单" in admin.content()
+    shows(admin, "预览：七步订单")
     admin.screenshot(path=str(SHOTS / "01-procedure-preview.png"), full_page=True)
     admin.click("button[value=publish]")
-    assert "已发布第 1 版" in admin.content()
+    shows(admin, "已发布第 1 版")
     admin.screenshot(path=str(SHOTS / "02-procedure-published.png"), full_page=True)
 
     staff = sign_in(browser, base, "yanshan-staff")
@@ -71,7 +74,7 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     staff.fill("#resident_phone", "13812341234")
     staff.fill("#description", "楼道里没有天然气管道，老人做饭不方便")
     staff.click("form.form button.primary")
-    assert "已登记议题 #1" in staff.content()
+    shows(staff, "已登记议题 #1")
     staff.screenshot(path=str(SHOTS / "03-topic-recorded.png"), full_page=True)
 
     do(staff, "record", grid="3 网格")
@@ -97,25 +100,24 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     rate_form.locator("input[name=solved][value=true]").check()
     rate_form.locator("input[name=valid]").check()  # marked invalid, but no reason: refused, nothing lost
     rate_form.locator("button").click()
-    assert "请说明评价无效的原因" in staff.content()
+    shows(staff, "请说明评价无效的原因")
     rate_form.screenshot(path=str(SHOTS / "08b-rate-form-refused.png"))
     assert rate_form.locator("input[name=level][value=basic]").is_checked()
     rate_form.locator("input[name=valid]").uncheck()
     do(staff, "rate", "08c-rated", choose={"level": "basic", "solved": "true"}, via="12345")
-    assert "基本满意 · 问题已解决 · 评价渠道 12345" in staff.content()
+    shows(staff, "基本满意 · 问题已解决 · 评价渠道 12345")
     assert staff.locator("form.action-form:has(input[name=action][value=reopen])").count() == 0
     do(staff, "advance", "09-pingdan-done")                                   # 评单 → 收单
     do(staff, "record", summary="管道已通，居民满意")
     do(staff, "close", "10-shoudan-closed")                                   # 收单: closed
-    html = staff.content()
-    assert "已办结" in html and "13812341234" in html
+    shows(staff, "已办结", "13812341234")
 
     member.goto(f"{base}/t/yanshan/topics/1")
-    assert "13812341234" in member.content()  # the member took it up, so handles it and sees the phone
+    shows(member, "13812341234")  # the member took it up, so handles it and sees the phone
     staff.goto(f"{base}/t/yanshan/topics/?status=closed")
-    assert "立功小区天然气安装" in staff.content()
+    shows(staff, "立功小区天然气安装")
     staff.screenshot(path=str(SHOTS / "11-board-closed.png"), full_page=True)
 
     admin.goto(f"{base}/t/yanshan/files/")  # the street's files: usage against the quota, every file
-    assert "现场.jpg" in admin.content() and "与已有文件相同，只存一份" in admin.content()
+    shows(admin, "现场.jpg", "与已有文件相同，只存一份")
     admin.screenshot(path=str(SHOTS / "12-files-quota.png"), full_page=True)

@@ -11,7 +11,7 @@ import pytest
 
 # fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
 from support.benchmark_story import PERIOD, PHONE, RESIDENT, built, clock, story  # noqa: F401
-from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.databases import config, world, writes  # noqa: F401
 
 if not os.path.exists(CHROMIUM):
@@ -41,22 +41,21 @@ def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_serve
     admin.click("text=对标设置")
     admin.fill("#weight_response_rate", "50")
     admin.click("button:has-text('保存设置')")
-    assert "各项权重之和须为 100%，现在是 120%" in admin.content()
+    shows(admin, "各项权重之和须为 100%，现在是 120%")
     assert admin.input_value("#weight_response_rate") == "50"
     shot(admin, "settings-refused")
     admin.fill("#weight_resolution_rate", "25")
     admin.fill("#weight_satisfaction_rate", "25")
     admin.click("button:has-text('保存设置')")
-    assert "已保存对标设置" in admin.content()
+    shows(admin, "已保存对标设置")
     admin.goto(f"{base}/t/{county.slug}/benchmarks/?period={PERIOD}")
     assert "权重 50%" in admin.locator("table.bench-table").first.inner_text()
     shot(admin, "county-reweighted")
 
     # a figure leads to the topics behind it, without residents' names or phone numbers
     admin.locator(f"table.bench-table >> tr:has-text('{a.name}') >> a[href*='measure=satisfaction_rate']").first.click()
-    admin.wait_for_load_state()
+    shows(admin, f"{a.name} · 满意率", "✗ 未计入")
     html = admin.content()
-    assert f"{a.name} · 满意率" in html and "✗ 未计入" in html
     assert RESIDENT not in html and PHONE not in html
     shot(admin, "drilldown")
 
@@ -79,7 +78,7 @@ def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_serve
     # publishing, then the page as printed: no menus or buttons, the tables and charts kept
     admin.fill("#title", "一月对标通报")
     admin.click("button:has-text('发布2026年1月排名')")
-    assert "已发布第 1 号排名：一月对标通报" in admin.content()
+    shows(admin, "已发布第 1 号排名：一月对标通报")
     shot(admin, "publication")
     admin.goto(f"{base}/t/{county.slug}/benchmarks/?period={PERIOD}")
     admin.emulate_media(media="print")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from support import samples
-from support.browser import SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.browser import SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.databases import config, world  # noqa: F401  (fixtures: on the street's database)
 from support.meeting_street import built, street  # noqa: F401  (燕山街道, topic #1 at 商单, takes a consultation record)
 
@@ -105,7 +105,7 @@ def test_roster_duty_meeting_photos_minutes_and_the_topic_moves_on(live_server, 
     assert staff.is_checked("input[name=topics][value='1']")
     shot(staff, "3-meeting-form")
     submitted(staff, "form.meeting-form button.primary")
-    assert "已创建议事会 #1" in staff.content()
+    shows(staff, "已创建议事会 #1")
     facts = staff.inner_text(".facts")
     assert "李明华、陈红" in facts or "陈红、李明华" in facts
 
@@ -142,11 +142,11 @@ def test_roster_duty_meeting_photos_minutes_and_the_topic_moves_on(live_server, 
     staff.fill("#agreement-1", "物业三天内更换楼道灯，费用由公共维修基金支出")
     staff.click("#topic-1 button[value=record]")
     staff.wait_for_load_state()
-    assert "已记入议题 #1 的协商记录" in staff.content()
+    shows(staff, "已记入议题 #1 的协商记录")
     staff.goto(f"{base}/t/yanshan/topics/1")
     assert staff.inner_text(".steps-bar li.current") == "商单"
     submitted(staff, "form.action-form:has(input[name=to][value=ping]) button")
-    assert "已记录" in staff.content()
+    shows(staff, "已记录")
     assert staff.inner_text(".steps-bar li.current") == "评单"  # the topic moved on
     assert "3 号楼楼道灯议事会" in staff.inner_text("#meetings")
     shot(staff, "6-topic-moved-on")

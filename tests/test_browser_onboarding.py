@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from conftest import PASSWORD, uploaded_key
 from shangliang.portal import operations as portal
-from support.browser import SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.browser import SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 
 
 def shot(page, name):
@@ -68,7 +68,7 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     county.fill("#invite_note", "王主任")
     shot(county, "20-county-new-street")
     county.click("button.primary")
-    assert "已创建 兴文街道" in county.content()
+    shows(county, "已创建 兴文街道")
     link = county.inner_text("#invite-link")
     shot(county, "21-street-created-invite-link")
 
@@ -81,7 +81,7 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     admin.fill("#password2", PASSWORD)
     shot(admin, "22-accept-invitation")
     admin.click("button.primary")
-    assert "欢迎加入兴文街道" in admin.content()
+    shows(admin, "欢迎加入兴文街道")
 
     # The brand: a refused colour first, then a good one with a logo; preview, then publish.
     admin.goto(f"{base}/t/xingwen/manage/brand/")
@@ -94,22 +94,22 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     admin.fill("#stations", "兴文社区协商议事厅 | 兴文社区党群服务中心二楼 | 每月 15 日 9:00–11:30")
     admin.set_input_files("#logo", str(logo_file(tmp_path)))
     admin.click("text=保存并预览")
-    assert "对比度" in admin.content() and "4.5:1" in admin.content()
+    shows(admin, "对比度", "4.5:1")
     shot(admin, "23-brand-low-contrast-refused")
     admin.fill("#primary_colour", "#0b5d3b")
     admin.set_input_files("#logo", str(logo_file(tmp_path)))  # a refused form keeps text, not files
     admin.click("text=保存并预览")
-    assert "尚未发布" in admin.content() and "月月说事" in admin.content()
+    shows(admin, "尚未发布", "月月说事")
     shot(admin, "24-brand-preview-portal")
     admin.click(".preview-tabs >> text=工作页面")
     shot(admin, "25-brand-preview-staff")
     admin.click("text=发布此版本")
-    assert "已发布第 1 版品牌" in admin.content()
+    shows(admin, "已发布第 1 版品牌")
 
     # The public portal in its brand; a resident raises a topic and gets a receipt code.
     resident = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     resident.goto(f"{base}/t/xingwen/")
-    assert "月月说事" in resident.content() and "0534-2345678" in resident.content()
+    shows(resident, "月月说事", "0534-2345678")
     assert resident.locator(".portal-logo").evaluate("img => img.naturalWidth") == 240
     shot(resident, "26-portal-branded")
     resident.click(".portal-nav >> text=我要点单")
@@ -128,7 +128,7 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     resident.fill("#code", code)
     resident.fill("#last4", "5678")
     resident.click("form button.primary")
-    assert "3 号楼楼道灯坏了" in resident.content()
+    shows(resident, "3 号楼楼道灯坏了")
     shot(resident, "28-follow")
 
     # Later, at the evaluation step, the resident rates the result.
@@ -137,7 +137,7 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     resident.fill("#code", code)
     resident.fill("#last4", "5678")
     resident.click("form button.primary")
-    assert "3 号楼楼道灯已全部更换为声控灯" in resident.content()
+    shows(resident, "3 号楼楼道灯已全部更换为声控灯")
     resident.check("input[name=solved][value=true]")
     resident.check("input[name=score][value='5']")
     resident.fill("#comment", "很及时，谢谢")
@@ -150,7 +150,7 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     resident.check("input[name=level][value=very_satisfied]")
     shot(resident, "29-rate")
     resident.click("text=提交评价")
-    assert "感谢您的评价" in resident.content() and "非常满意 · 问题已解决 · 5 / 5" in resident.content()
+    shows(resident, "感谢您的评价", "非常满意 · 问题已解决 · 5 / 5")
     shot(resident, "30-rated")
 
     # The county sees the new street in its console, with its activity.

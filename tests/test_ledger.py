@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from datetime import date, datetime, timezone
 
@@ -30,7 +31,7 @@ from shangliang.roster.models import Person, Station
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
-from support.browser import CHROMIUM, SHOTS, browser, live_server, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.clock import Clock, stopped_at
 # fixtures: the history, told once for the module (a copy for a test that writes, none for a fresh one)
 from support.databases import build_once, config, fresh, world, writes  # noqa: F401
@@ -517,14 +518,14 @@ def test_the_ledger_in_a_browser(app, world, clock, live_server, browser, histor
     admin = sign_in(browser, live_server, "yanshan-admin")
     admin.goto(f"{live_server}/t/yanshan/")
     admin.click("nav.tenantnav >> text=履职档案")
-    assert "本期有履职的委员" in admin.content()  # this year: nothing yet, every member listed with zeros
+    shows(admin, "本期有履职的委员")  # this year: nothing yet, every member listed with zeros
     admin.click("nav.ledger-period >> text=‹")  # the year before: 2025
-    admin.wait_for_load_state()
+    admin.wait_for_url(re.compile(r"period=2025$"))
     assert admin.locator("table.ledger-table tbody tr").count() == 5
     admin.screenshot(path=str(SHOTS / "ledger-street.png"), full_page=True)
     admin.click("table.ledger-table >> text=A")
-    admin.wait_for_load_state()
-    assert "路灯不亮" in admin.content() and admin.url.endswith(f"/ledger/{ids['A']}?period=2025")
+    shows(admin, "路灯不亮")
+    assert admin.url.endswith(f"/ledger/{ids['A']}?period=2025")
     admin.screenshot(path=str(SHOTS / "ledger-member.png"), full_page=True)
     with admin.expect_download() as download:
         admin.click("text=导出 Excel")
@@ -533,5 +534,6 @@ def test_the_ledger_in_a_browser(app, world, clock, live_server, browser, histor
     own = sign_in(browser, live_server, "ledger-C")
     own.set_viewport_size({"width": 390, "height": 844})
     own.goto(f"{live_server}/t/yanshan/ledger/?period=2025-Q2")
-    assert own.url.endswith(f"/ledger/{ids['C']}?period=2025-Q2") and "停车难" in own.content()
+    shows(own, "停车难")
+    assert own.url.endswith(f"/ledger/{ids['C']}?period=2025-Q2")
     own.screenshot(path=str(SHOTS / "ledger-own-phone.png"), full_page=True)

@@ -44,3 +44,13 @@ def sign_in(browser, base, username):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     return page
+
+
+def shows(page, *texts):
+    """Wait until the page's text holds each of `texts`. A click that submits a form returns once
+    the navigation has started, so reading `page.content()` right after it may read a document
+    that is still empty; Playwright's expect retries until the new page shows the text."""
+    from playwright.sync_api import expect
+
+    for text in texts:
+        expect(page.locator("body")).to_contain_text(text, timeout=15_000)
