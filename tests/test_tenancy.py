@@ -31,6 +31,28 @@ def test_a_tenant_sees_only_its_rows(ctx, world):
         assert set(ids) <= {world.yanshan.id}
 
 
+def test_one_statement_run_in_each_scope_sees_that_scope_only(ctx, world):
+    """The scope's criteria are cached with the compiled statement (a lambda whose tenant ids are a
+    tracked parameter): the same statement, run in scope after scope, never keeps the first ids,
+    the empty scope stays empty, and a joined subquery is scoped in every run."""
+    from shangliang.tenants.models import Tenant
+
+    stmt = select(Membership).where(Membership.user_id.in_(select(Membership.user_id)))
+    seen = {}
+    for tenant in (world.yanshan, world.guangwumen, world.yanshan):
+        with tenant_context(tenant.id):
+            seen.setdefault(tenant.id, []).append({(m.tenant_id, m.user_id) for m in db.scalars(stmt)})
+    assert seen[world.yanshan.id][0] == seen[world.yanshan.id][1]
+    assert {t for t, _ in seen[world.yanshan.id][0]} == {world.yanshan.id}
+    assert {t for t, _ in seen[world.guangwumen.id][0]} == {world.guangwumen.id}
+    with cross_tenant([world.yanshan.id, world.guangwumen.id], reason="test", actor_id=None, acting_tenant_id=world.lixia.id):
+        both = {(m.tenant_id, m.user_id) for m in db.scalars(stmt)}
+    assert both == seen[world.yanshan.id][0] | seen[world.guangwumen.id][0]
+    with cross_tenant([], reason="test", actor_id=None, acting_tenant_id=world.lixia.id):
+        assert db.scalars(stmt).all() == []
+        assert db.scalars(select(Tenant.id)).all()  # tenants themselves are not tenant-owned
+
+
 def test_plain_sql_the_filter_cannot_reach_is_refused_not_leaked(ctx, world):
     """extract() and arithmetic on it drop the ORM's annotations, so the loader criteria never see
     the table: such a statement on a tenant-owned table fails closed. A subquery of ORM rows under

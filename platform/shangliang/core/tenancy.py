@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextvars
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, Table, event, false, or_, text
@@ -128,12 +129,30 @@ def tenant_models():
     return [m.class_ for m in Base.registry.mappers if issubclass(m.class_, TenantOwned)]
 
 
-def _criteria(cls, scope: Scope, own_rows: bool):
-    crit = cls.tenant_id.in_(scope.readable) if scope.readable else false()
-    col = cls.__visible_to_user__
-    if own_rows and col and scope.user_id is not None:
-        crit = or_(crit, getattr(cls, col) == scope.user_id)
-    return crit
+# The options are immutable and reusable, so each scope's are built once per process.
+@lru_cache(maxsize=1024)
+def _scope_option(readable: tuple[int, ...]):
+    """The one option that confines every tenant-owned model a statement reaches (its entities,
+    joins, subqueries, relationship loads) to `readable`. Given for the mixin as a lambda, it is
+    one option instead of one per model, and SQLAlchemy caches the compiled statement with the
+    tenant ids as a tracked bound parameter, so building it costs the same for any scope."""
+    if not readable:
+        return with_loader_criteria(TenantOwned, lambda cls: false(), include_aliases=True)
+    return with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id.in_(readable), include_aliases=True)
+
+
+@lru_cache(maxsize=1024)
+def _own_rows_options(readable: tuple[int, ...], user_id: int | None, _models: int):
+    """A person listing their memberships: the scope's rows, or the user's own rows of a model
+    that names its user column. One option per model, as the rule differs by model; `_models`
+    (how many are mapped) keys the cache, so a model mapped later is never left unfiltered."""
+    def criteria(cls):
+        crit = cls.tenant_id.in_(readable) if readable else false()
+        col = cls.__visible_to_user__
+        if col and user_id is not None:
+            crit = or_(crit, getattr(cls, col) == user_id)
+        return crit
+    return tuple(with_loader_criteria(cls, criteria(cls), include_aliases=True) for cls in tenant_models())
 
 
 def _orm_enabled(statement) -> bool:
@@ -162,12 +181,11 @@ def _filter_tenant_rows(state: ORMExecuteState) -> None:
     if scope is None:
         if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
             raise TenantNotSet("tenant-owned rows queried with no tenant set")
-        # Anything reached indirectly (joins, subqueries) still sees nothing.
-        opts = [with_loader_criteria(cls, false(), include_aliases=True) for cls in tenant_models()]
+        opts = [_scope_option(())]  # anything reached indirectly (joins, subqueries) still sees nothing
+    elif state.execution_options.get("own_rows"):
+        opts = _own_rows_options(scope.readable, scope.user_id, len(Base.registry.mappers))
     else:
-        own = bool(state.execution_options.get("own_rows"))
-        opts = [with_loader_criteria(cls, _criteria(cls, scope, own), include_aliases=True)
-                for cls in tenant_models()]
+        opts = [_scope_option(scope.readable)]
     state.update_execution_options(_tenant_filtered=True)
     state.statement = state.statement.options(*opts)
 
