@@ -80,3 +80,30 @@ def test_topic_pages_cost_the_same_at_10_and_200_topics(app, as_user, world, que
     add_topics(190)
     large = {url: statements(query_counter, client, url) for url in pages}
     assert small == large
+
+
+def test_a_page_reads_the_published_brand_once_per_version_and_a_one_street_menu_from_the_request(
+        app, as_user, world, query_counter):
+    """The fixed cost of a page: a published brand version never changes, so it is read once per
+    process; publishing another is seen on the next page. A person of one street gets the
+    switcher from the tenant the request already read."""
+    from test_brand import brand_form, save
+
+    save(app, world.yanshan, brand_form(brand_name="第一版"), publish=True)
+    resident, staff = app.test_client(), as_user("yanshan-staff")
+
+    def brand_reads(client, url):
+        with query_counter() as stmts:
+            html = client.get(url).get_data(as_text=True)
+        switcher = sum("FROM tenants" in s and "CASE" in s for s in stmts)  # visible_tenants' ordering
+        return sum("brand_versions" in s for s in stmts), switcher, html
+
+    reads, _, html = brand_reads(resident, "/t/yanshan/")
+    assert "第一版" in html and reads <= 1
+    assert brand_reads(resident, "/t/yanshan/")[0] == 0
+    reads, switcher, html = brand_reads(staff, "/t/yanshan/manage/")
+    assert reads == 0 and switcher == 0 and "燕山街道" in html
+    assert brand_reads(as_user("lixia-admin"), "/t/yanshan/manage/")[1] == 1  # a county admin's list is read
+    save(app, world.yanshan, brand_form(brand_name="第二版"), publish=True)
+    reads, _, html = brand_reads(resident, "/t/yanshan/")
+    assert "第二版" in html and "第一版" not in html and reads == 1

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from flask import g, has_app_context, url_for
 from sqlalchemy import select
 
+from ..core.caches import cached
 from ..core.db import db
 from ..tenants.models import Tenant
 from .colours import DEFAULT_ACCENT, DEFAULT_PRIMARY, DEFAULT_TEXT, MIN_CONTRAST, PAGE_BACKGROUND, contrast_ratio
@@ -63,12 +64,18 @@ def brand_of(tenant: Tenant, row: BrandVersion, *, preview: bool = False) -> Bra
 
 
 def current_brand(tenant: Tenant) -> Brand:
-    """The published brand of `tenant`, or the default look derived from it."""
-    if tenant.brand_number is not None:
-        row = db.scalar(select(BrandVersion).where(BrandVersion.number == tenant.brand_number))
-        if row is not None:
-            return brand_of(tenant, row)
-    return default_brand(tenant)
+    """The published brand of `tenant`, or the default look derived from it. A version never
+    changes once written and publishing points the tenant at another number, so the brand is
+    read once per process for each (tenant, number)."""
+    if tenant.brand_number is None:
+        return default_brand(tenant)
+    key = (tenant.id, tenant.slug, tenant.brand_number, tenant.created_at)
+    return cached("brand", key, lambda: _published(tenant))
+
+
+def _published(tenant: Tenant) -> Brand:
+    row = db.scalar(select(BrandVersion).where(BrandVersion.number == tenant.brand_number))
+    return brand_of(tenant, row) if row is not None else default_brand(tenant)
 
 
 def request_brand() -> Brand | None:

@@ -68,9 +68,15 @@ def permissions_for(roles) -> set[str]:
 def can(permission: str, tenant=None, user=None) -> bool:
     if permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
-    roles = g.get("api_roles") if user is None and g.get("api_roles") is not None else \
-        roles_in(user or current_user, tenant or g.get("tenant"))
-    return permission in permissions_for(roles)
+    if user is None and g.get("api_roles") is not None:
+        return permission in permissions_for(g.api_roles)
+    user, tenant = user or current_user, tenant or g.get("tenant")
+    # A page asks a dozen times (the menu alone); the answer holds for the request.
+    cache = g.setdefault("_permissions", {})
+    key = (getattr(user, "id", None), getattr(tenant, "id", None))
+    if key not in cache:
+        cache[key] = frozenset(permissions_for(roles_in(user, tenant)))
+    return permission in cache[key]
 
 
 class TenantSuspended(Forbidden):

@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask import g
 from sqlalchemy import case, func, or_, select, update
 
 from ..accounts.models import Membership, User
@@ -103,6 +104,10 @@ def visible_tenants(user, limit: int = SWITCHER_LIMIT) -> list[Tenant]:
     through the paginated tenants page), so the list stays short at any size.
     """
     pairs = memberships_of(user)
+    current = g.get("tenant")
+    if current is not None and {t for t, _ in pairs} == {current.id} \
+            and not any(r in ("platform_admin", "county_admin") for _, r in pairs):
+        return [current]  # most people belong to one street: the tenant this request already read
     if any(r == "platform_admin" for _, r in pairs):
         q = select(Tenant).where(Tenant.kind != "street", Tenant.status != "archived")
     else:
