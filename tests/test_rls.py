@@ -117,3 +117,36 @@ def test_app_role_may_not_rewrite_the_audit_log(app_engine, world):
         _set(conn, [world.yanshan.id])
         with pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_the_session_tells_the_database_each_scope_before_it_is_read(ctx, world):
+    """The scope is written into the transaction when a statement needs it, not at every change:
+    whatever the path (a cross-tenant read and back, a scope entered and left with nothing read,
+    a savepoint rolled back after a change, a flush), the database holds the scope of the
+    statement it runs."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import cross_tenant, tenant_context
+    from shangliang.notifications.models import Notification
+
+    def held():
+        return db.execute(text("SELECT current_setting('app.tenant_ids', true)")).scalar()
+
+    a, b = world.yanshan.id, world.guangwumen.id
+    with tenant_context(a):
+        assert held() == str(a)
+        with tenant_context(b):
+            pass  # nothing read: nothing written
+        assert held() == str(a)
+        with cross_tenant([a, b], reason="test", actor_id=None, acting_tenant_id=a):
+            assert held() == f"{min(a, b)},{max(a, b)}"
+        assert held() == str(a)
+        savepoint = db.begin_nested()
+        with tenant_context(b):
+            assert held() == str(b)
+            savepoint.rollback()  # undoes the set_config made after the savepoint
+            assert held() == str(b)
+        assert held() == str(a)
+        with tenant_context(b):
+            db.add(Notification(user_id=world.users["nobody"].id, kind="x", title="写在广武门"))
+        assert held() == str(a)  # the row was flushed (and checked by the policy) in b's scope
+    db.rollback()

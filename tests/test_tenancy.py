@@ -114,6 +114,27 @@ def test_cross_tenant_escape_is_read_only_and_audited(ctx, world):
     assert [(a.target, a.detail["tenants"]) for a in logged] == [("test dashboard", list(ids))]
 
 
+def test_a_request_audits_its_reads_of_the_same_tenants_once(app, world):
+    """A page that reads its county's streets three times writes one audit row, not three; reading
+    a tenant not read before in the request is audited again, and so is the next request."""
+    admin = world.users["lixia-admin"].id
+    a, b = world.yanshan.id, world.langshan.id
+
+    def read(ids, reason):
+        with cross_tenant(ids, reason=reason, actor_id=admin, acting_tenant_id=world.lixia.id):
+            db.scalars(select(Membership)).all()
+
+    for _request in range(2):
+        with app.test_request_context(), tenant_context(world.lixia.id):
+            read([a], "settings")
+            read([a], "standing")
+            read([a, b], "trend")
+            read([b], "again")
+    with app.app_context(), tenant_context(world.lixia.id):
+        logged = db.scalars(select(AuditLog).where(AuditLog.action == "cross_tenant.read").order_by(AuditLog.at)).all()
+        assert [(x.target, x.detail["tenants"]) for x in logged] == [("settings", [a]), ("trend", sorted([a, b]))] * 2
+
+
 def test_own_memberships_are_visible_only_when_asked_for(ctx, world):
     admin = world.users["lixia-admin"]
     with tenant_context(world.yanshan.id, admin.id):

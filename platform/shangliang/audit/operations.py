@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from ..core.db import db, own_transaction
 from ..core.tenancy import record_escapes_with, tenant_context
@@ -25,6 +25,13 @@ def record_escape(acting_tenant_id, actor_id, reason, tenant_ids, ip=None) -> No
     """Cross-tenant reads are logged in a transaction of their own, before the read."""
     if acting_tenant_id is None:
         raise ValueError("a cross-tenant read needs an acting tenant to be audited in")
+    if has_request_context():
+        # A page that reads the same tenants several times (a street's 对标: settings, standing,
+        # trend) is one read of them: audited once per request, by its first reason.
+        seen = g.setdefault("_audited_reads", {}).setdefault((acting_tenant_id, actor_id), set())
+        if set(tenant_ids) <= seen:
+            return
+        seen.update(tenant_ids)
     with tenant_context(acting_tenant_id), own_transaction() as s:
         s.add(AuditLog(tenant_id=acting_tenant_id, actor_id=actor_id, action="cross_tenant.read",
                        target=reason, detail={"tenants": list(tenant_ids)}, ip=ip or client_ip()))

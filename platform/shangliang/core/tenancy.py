@@ -64,14 +64,11 @@ def current_tenant_id() -> int | None:
 
 
 def set_scope(scope: Scope | None) -> contextvars.Token:
-    token = _scope.set(scope)
-    _sync_open_transaction()
-    return token
+    return _scope.set(scope)  # the open transaction learns it before its next statement
 
 
 def reset_scope(token: contextvars.Token) -> None:
     _scope.reset(token)
-    _sync_open_transaction()
 
 
 @contextmanager
@@ -166,6 +163,7 @@ def _reads_tenant_tables(statement) -> bool:
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_tenant_rows(state: ORMExecuteState) -> None:
+    _scope_written(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.execution_options.get("_tenant_filtered"):
@@ -192,6 +190,7 @@ def _filter_tenant_rows(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
+    _scope_written(session)
     scope = _scope.get()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if not isinstance(obj, TenantOwned):
@@ -208,19 +207,44 @@ def _check_tenant_writes(session: Session, _ctx, _instances) -> None:
 
 
 _SET_SCOPE = text("SELECT set_config('app.tenant_ids', :ids, true), set_config('app.user_id', :uid, true)")
+_WRITTEN = "tenancy.written_scope"  # session.info: the scope this transaction's connection holds
+_NOT_NEEDED = object()  # not PostgreSQL (no row-level security to tell), or no transaction yet
+_UNKNOWN = object()  # after a savepoint ends
 
 
-def _write_scope(connection) -> None:
+def _write_scope(session, connection) -> None:
     scope = _scope.get()
     ids = ",".join(str(i) for i in scope.readable) if scope else ""
     uid = str(scope.user_id) if scope and scope.user_id is not None else ""
     connection.execute(_SET_SCOPE, {"ids": ids, "uid": uid})
+    session.info[_WRITTEN] = scope
 
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, _transaction, connection) -> None:
     if connection.dialect.name == "postgresql":
-        _write_scope(connection)
+        _write_scope(session, connection)
+    else:
+        session.info[_WRITTEN] = _NOT_NEEDED
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)  # the next transaction writes its scope as it begins
+    elif transaction.nested and session.info.get(_WRITTEN, _NOT_NEEDED) is not _NOT_NEEDED:
+        # ROLLBACK TO SAVEPOINT also undoes a set_config made after the savepoint: write it again.
+        session.info[_WRITTEN] = _UNKNOWN
+
+
+def _scope_written(session) -> None:
+    """Before a statement or a flush: the transaction holds the current scope. Written when it
+    changed since, not at every change: a cross-tenant read and its return cost one write each,
+    and scopes entered and left with no statement between cost nothing."""
+    written = session.info.get(_WRITTEN, _NOT_NEEDED)
+    if written is _NOT_NEEDED or written == _scope.get():
+        return  # not PostgreSQL, no transaction yet (its start writes the scope), or unchanged
+    _write_scope(session, session.connection())
 
 
 def _flush_pending() -> None:
@@ -228,12 +252,3 @@ def _flush_pending() -> None:
         session = ScopedSession()
         if session.new or session.dirty or session.deleted:
             session.flush()
-
-
-def _sync_open_transaction() -> None:
-    """The scope changed while the thread's session may hold an open transaction."""
-    if not ScopedSession.registry.has():
-        return
-    session = ScopedSession()
-    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        _write_scope(session.connection())
