@@ -484,6 +484,27 @@ def test_healthz_reports_storage(client):
     assert resp.get_json()["checks"]["storage"] == "ok"
 
 
+def test_two_health_checks_at_once_both_pass(tmp_path, monkeypatch):
+    """Under load a worker's threads check the folder at the same moment: one check's probe file
+    must not be the other's (both wrote `.probe`, one removed it, the other's removal failed and
+    /healthz answered 503 to 2-4% of requests). Here the second check runs entirely between the
+    first one's write and its removal, as a thread switch would make it."""
+    store = FileStorage(tmp_path / "objects", "secret")
+    other = FileStorage(tmp_path / "objects", "secret")
+    write = type(tmp_path).write_bytes
+    inside = []
+
+    def write_then_let_the_other_check(path, data):
+        write(path, data)
+        if not inside:
+            inside.append(path)
+            other.check()
+
+    monkeypatch.setattr(type(tmp_path), "write_bytes", write_then_let_the_other_check)
+    store.check()
+    assert inside and not any((tmp_path / "objects").iterdir())  # both probes gone, nothing left
+
+
 def test_healthz_reports_broken_storage(app, client, monkeypatch):
     store = app.extensions["storage"]
     if isinstance(store, FileStorage):

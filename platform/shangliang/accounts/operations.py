@@ -92,10 +92,10 @@ def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
 def load_session(token: str | None) -> User | None:
     if not token:
         return None
-    row = db.get(AuthSession, _sha256(token))
-    if row is None or row.created_at < utcnow() - SESSION_LIFETIME:
-        return None
-    user = db.get(User, row.user_id)
+    # One statement on every signed-in request: the session and its user together.
+    user = db.scalar(select(User).join(AuthSession, AuthSession.user_id == User.id)
+                     .where(AuthSession.token_hash == _sha256(token),
+                            AuthSession.created_at >= utcnow() - SESSION_LIFETIME))
     return user if user and user.is_active_account else None
 
 

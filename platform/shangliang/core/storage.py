@@ -166,7 +166,8 @@ class FileStorage(Storage):
 
     def check(self):
         self.root.mkdir(parents=True, exist_ok=True)
-        probe = self.root / ".probe"
+        # A probe of its own: checks run at once in a worker's threads (/healthz under load).
+        probe = self.root / f".probe-{uuid.uuid4().hex}"
         probe.write_bytes(b"ok")
         probe.unlink()
 
