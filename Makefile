@@ -7,7 +7,7 @@ export SHANGLIANG_INSTANCE ?= $(CURDIR)/instance
 # A test process per core; a file's tests stay together, so module-scoped fixtures are built once.
 PARALLEL ?= -n auto --dist loadfile
 
-.PHONY: demo test test-services install lock bench clean browser
+.PHONY: demo test test-services install lock bench clean browser wrk
 
 $(BIN)/shangliang: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
@@ -38,11 +38,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
-bench: install
+# The HTTP load generator of bench/pages.py, from Debian.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq wrk >/dev/null)
+
+bench: install wrk
 	$(BIN)/python bench/tenant_create.py
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/pages.py
 
 lock:
 	$(BIN)/pip freeze --exclude-editable > requirements.lock
