@@ -132,6 +132,8 @@ def test_the_session_tells_the_database_each_scope_before_it_is_read(ctx, world)
         return db.execute(text("SELECT current_setting('app.tenant_ids', true)")).scalar()
 
     a, b = world.yanshan.id, world.guangwumen.id
+    db.rollback()
+    assert held() in ("", None)  # no scope: a new transaction holds none without being told
     with tenant_context(a):
         assert held() == str(a)
         with tenant_context(b):
@@ -150,3 +152,16 @@ def test_the_session_tells_the_database_each_scope_before_it_is_read(ctx, world)
             db.add(Notification(user_id=world.users["nobody"].id, kind="x", title="写在广武门"))
         assert held() == str(a)  # the row was flushed (and checked by the policy) in b's scope
     db.rollback()
+
+
+def test_a_signed_in_page_tells_the_database_its_scope_once(world, as_user, query_counter):
+    """The fixed cost of a page on PostgreSQL: the session and the tenant are read before any
+    scope is set (neither is tenant-owned), so the scope is written once, before the first
+    statement that needs it, and a new transaction needs no write to start with none."""
+    client = as_user("yanshan-admin")
+    client.get("/t/yanshan/notifications/")
+    with query_counter() as stmts:
+        assert client.get("/t/yanshan/notifications/").status_code == 200
+    writes = [i for i, s in enumerate(stmts) if "set_config" in s]
+    assert len(writes) == 1, stmts
+    assert not any("memberships" in s for s in stmts[:writes[0]])  # told before the first tenant-owned read

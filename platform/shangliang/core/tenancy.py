@@ -222,10 +222,14 @@ def _write_scope(session, connection) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session, _transaction, connection) -> None:
-    if connection.dialect.name == "postgresql":
-        _write_scope(session, connection)
-    else:
+    if connection.dialect.name != "postgresql":
         session.info[_WRITTEN] = _NOT_NEEDED
+    elif _scope.get() is None:
+        # The settings are transaction-local, so a new transaction starts with none: no tenant
+        # is readable already. (A request's first statement, reading the session, is such.)
+        session.info[_WRITTEN] = None
+    else:
+        _write_scope(session, connection)
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -42,11 +42,13 @@ def init_tenancy(app: Flask) -> None:
     def resolve_tenant():
         """The one place a tenant is chosen for a request; everything after reads g.tenant."""
         uid = current_user.id if current_user.is_authenticated else None
+        slug = g.pop("tenant_slug", None)
+        # Tenants are not tenant-owned: looked up before any scope is set, the request tells the
+        # database its scope once, before the first statement that needs it.
+        tenant = _tenant_by_slug(slug) if slug is not None else None
         if uid is not None:  # even an error page about the tenant shows the user's own switcher
             g.scope_token = set_scope(Scope(None, (), uid, read_only=True))
-        slug = g.pop("tenant_slug", None)
         if slug is not None:
-            tenant = _tenant_by_slug(slug)
             if tenant is None or tenant.status == "archived":
                 abort(404)
             g.tenant = tenant
