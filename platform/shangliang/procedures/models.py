@@ -22,7 +22,8 @@ class ProcedureVersion(TenantOwned, Base):
     template_key: Mapped[str] = mapped_column(String(40))  # the built-in it descends from
     name: Mapped[str] = mapped_column(String(40))
     definition: Mapped[dict] = mapped_column(JSON)
-    source_text: Mapped[str] = mapped_column(Text)  # the YAML as published, for editing the next version
+    # the YAML as published, for editing the next version: read only by the editor (deferred)
+    source_text: Mapped[str] = mapped_column(Text, deferred=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from ..core.errors import Refused
 from ..audit.operations import record
@@ -76,6 +77,7 @@ def recommended(tenant: Tenant, actor_id: int | None) -> ProcedureVersion | None
     with cross_tenant([tenant.parent_id], reason="county recommended procedure", actor_id=actor_id,
                       acting_tenant_id=tenant.id):
         row = db.scalar(select(ProcedureVersion).where(ProcedureVersion.tenant_id == tenant.parent_id)
+                        .options(undefer(ProcedureVersion.source_text))  # read here, used after
                         .order_by(ProcedureVersion.number.desc()).limit(1))
         if row is not None:
             db.expunge(row)  # a snapshot: it must not be written back from the street's scope
