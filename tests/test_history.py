@@ -7,6 +7,7 @@ on the same clock comes out event for event, column for column, the same."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from shangliang.roster.models import DutyShift, Person
 from shangliang.tenants.models import Community
 from shangliang.topics import log as topic_log
 from shangliang.topics import operations as ops
+from shangliang.topics.counts import by_step
 from shangliang.topics.models import Topic, TopicCounter, TopicEvent
 from support.clock import Clock
 from support.databases import build_once, config, world, writes  # noqa: F401  (fixtures: the year, once per procedure)
@@ -142,6 +144,10 @@ def test_generated_topics_follow_the_procedure_and_replay_to_their_state(app, wo
             topics = list(db.scalars(select(Topic).order_by(Topic.number)))
             assert done["topics"] == len(topics) > 60 and [t.number for t in topics] == list(range(1, len(topics) + 1))
             assert db.get(TopicCounter, street.id).last == len(topics)  # the next intake takes the next number
+            # the board's counts, made from the inserted rows
+            assert by_step("all") == dict(Counter(t.step_key for t in topics))
+            assert by_step("closed") == dict(Counter(t.step_key for t in topics if t.status == "closed"))
+            assert by_step("overdue") == dict(Counter(t.step_key for t in topics if t.status == "open" and t.overdue))
             assert topics[0].created_at.astimezone(ZoneInfo(street.timezone)).date().isoformat() >= "2025-06-01"
             actions = set()
             for topic in topics:

@@ -97,3 +97,35 @@ def test_topics_recorded_before_benchmarking_get_their_deadlines(empty_database,
     assert due == add_time_limit(created, {"working_days": 2}, "Asia/Shanghai")  # the Tuesday after
     assert deadline == procedure_deadline(definition["steps"], created, "Asia/Shanghai")
     assert (deadline - created).days > 33  # 33 working days and their weekends
+
+
+VERSION_ID = uuid.uuid4()
+
+
+def test_topics_recorded_before_the_board_kept_counts_are_counted(empty_database, tmp_path):
+    """Revision 0009 fills the board's counts (a row per step and state) from the topics there."""
+    cfg = Config(instance_path=Path(tmp_path), database_url=empty_database, database_admin_url=empty_database,
+                 secret_key="m" * 40)
+    ac = alembic_config(cfg)
+    command.upgrade(ac, "0008")
+    engine = create_engine(empty_database)
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO tenants (id, kind, slug, name, status, timezone, created_at) "
+                       "VALUES (1, 'platform', 'p', '平台', 'active', 'Asia/Shanghai', CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO procedure_versions (tenant_id, id, number, template_key, name, definition, "
+                       "source_text, note, published_at) VALUES (1, :v, 1, 'k', '工作法', '{}', '', '', "
+                       "CURRENT_TIMESTAMP)"), {"v": VERSION_ID if SERVICES else VERSION_ID.hex})
+        for number, step, status, overdue in ((1, "dian", "open", False), (2, "dian", "open", True),
+                                              (3, "dian", "open", False), (4, "shou", "closed", True)):
+            c.execute(text("INSERT INTO topics (tenant_id, id, number, procedure_version_id, step_key, round, status, "
+                           "escalated, overdue, step_entered_at, title, description, channel, urgency, details, "
+                           "created_at, updated_at, version) VALUES (1, :id, :n, :v, :step, 1, :status, false, "
+                           ":overdue, CURRENT_TIMESTAMP, 't', '', 'wechat', 'normal', '{}', CURRENT_TIMESTAMP, "
+                           "CURRENT_TIMESTAMP, 1)"),
+                      {"id": uuid.uuid4() if SERVICES else uuid.uuid4().hex, "n": number, "v": VERSION_ID if SERVICES else VERSION_ID.hex,
+                       "step": step, "status": status, "overdue": overdue})
+    command.upgrade(ac, "head")
+    with engine.connect() as c:
+        rows = set(c.execute(text("SELECT tenant_id, step_key, state, topics FROM topic_step_counts")).all())
+    engine.dispose()
+    assert rows == {(1, "dian", "open", 2), (1, "dian", "overdue", 1), (1, "shou", "closed", 1)}

@@ -1,4 +1,5 @@
-"""Many people at once: one advance wins, and the claim limit holds (real parallelism on PostgreSQL)."""
+"""Many people at once: one advance wins, the claim limit holds, and the board's counts stay right
+(real parallelism on PostgreSQL)."""
 from __future__ import annotations
 
 import pytest
@@ -10,6 +11,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic
+from test_topic_counts import assert_counts_agree
 from support.parallel import PEOPLE, in_parallel
 
 
@@ -88,3 +90,48 @@ def test_simultaneous_intakes_all_get_their_own_number(app, world, topic_at_cons
     numbers = in_parallel(app, world, raise_one)
     assert all(isinstance(n, int) for n in numbers), numbers
     assert sorted(numbers) == list(range(2, 2 + PEOPLE))  # topic 1 was made by the fixture
+    with app.app_context():
+        assert assert_counts_agree(world.yanshan)["open"] == {"dian": PEOPLE, "shang": 1}
+
+
+def test_simultaneous_moves_between_the_same_steps_keep_the_counts(app, world, topic_at_consultation):
+    """Half move their own topic 点单 → 商单 while the other half move theirs 商单 → 评单, then
+    everyone tries to move the fixture's topic 商单 → 评单: the counters the moves lock are shared,
+    in both directions, and the moves that lose the topic's race count nothing."""
+    number, _members = topic_at_consultation
+    with app.app_context():
+        own = []
+        for i in range(PEOPLE):
+            topic = factories.raise_topic(world.yanshan, title=f"议题 {i}", category="市政", description="说明")
+            if i % 2:
+                factories.act(world.yanshan, topic, "advance", roles={"staff"}, to="shang")
+            own.append(topic.number)
+        with tenant_context(world.yanshan.id):
+            for topic_number in [number] + own[1::2]:  # 商单 asks for a consultation record before 评单
+                factories.act(world.yanshan, load(topic_number), "consult", roles={"staff"}, data={"agreement": "同意"})
+        db.commit()
+        with tenant_context(world.yanshan.id):
+            seen = load(number).version
+
+    def move(i):
+        results = []
+        for target, version, to in ((own[i], None, "ping" if i % 2 else "shang"), (number, seen, "ping")):
+            topic = load(target)
+            try:
+                ops.act(world.yanshan, None, {"staff"}, topic, "advance",
+                        expected_version=topic.version if version is None else version, to=to)
+                db.commit()
+                results.append("ok")
+            except Refused as exc:
+                db.rollback()
+                results.append(exc.code)
+        return results
+
+    results = in_parallel(app, world, move)
+    assert [r[0] for r in results] == ["ok"] * PEOPLE, results
+    # Losers are refused: mostly as a conflict; on PostgreSQL one who read the topic just before the
+    # winner's commit and its log just after sees the log's new visit, which lacks its evidence.
+    assert [r[1] for r in results].count("ok") == 1, results
+    assert {r[1] for r in results} - {"ok"} <= {"conflict", "evidence_missing"}, results
+    with app.app_context():
+        assert assert_counts_agree(world.yanshan)["all"] == {"shang": PEOPLE // 2, "ping": PEOPLE // 2 + 1}

@@ -30,6 +30,7 @@ from shangliang.notifications.operations import notify
 from shangliang.procedures.operations import adopt
 from shangliang.tenants.models import Community, Tenant
 from shangliang.topics import operations as topic_ops
+from shangliang.topics.counts import by_step
 from shangliang.topics.models import Topic, TopicEvent
 from shangliang.transfer import archive, export, restore
 from shangliang.transfer.restore import restore_tenant
@@ -108,6 +109,11 @@ def replays(tenant_id: int) -> dict[int, dict]:
             assert (state["step_key"], state["round"], state["status"]) == (topic.step_key, topic.round, topic.status)
             out[topic.number] = state
         return out
+
+
+def board_counts(tenant_id: int) -> dict[str, dict[str, int]]:
+    with tenant_context(tenant_id):
+        return {status: by_step(status) for status in ("open", "closed", "all")}
 
 
 def export_now(app, tenant_id: int, path) -> dict:
@@ -225,6 +231,7 @@ def test_export_by_page_and_job_then_import_into_another_installation(
         counts = source_counts(yanshan.id)
         sums = file_checksums(app.extensions["storage"], yanshan.id)
         logs = replays(yanshan.id)
+        boards = board_counts(yanshan.id)
     # since the zip was made, the log has gained "export.done" and "export.download"
     counts["audit_log"] -= 2
     assert {t: info["rows"] for t, info in manifest["tables"].items()} == counts
@@ -252,6 +259,7 @@ def test_export_by_page_and_job_then_import_into_another_installation(
         assert source_counts(new.id) == {**counts, "audit_log": counts["audit_log"] + 1}  # + "tenant.import"
         assert file_checksums(store, new.id) == sums
         assert replays(new.id) == logs
+        assert board_counts(new.id) == boards and sum(boards["all"].values()) == 3  # counted again on import
         prefix = tenant_prefix(new.id)
         with tenant_context(new.id):
             brand = db.scalar(select(BrandVersion))

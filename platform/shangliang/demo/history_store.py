@@ -30,6 +30,7 @@ from ..procedures.operations import current_version
 from ..roster.duty import monday_of
 from ..roster.models import DutyShift, Person, Station
 from ..tenants.models import Community, Tenant
+from ..topics.counts import recount
 from ..topics.models import Topic, TopicCounter, TopicEvent
 from . import history
 from .history import Cast, Member, Profile, Street
@@ -81,6 +82,7 @@ def generate(street: Tenant, profile: Profile, *, seed: str | None = None, now: 
                         (WorkItem, meetings["work"]), (DutyShift, shifts)):
         _insert(model, rows)
     if topics:
+        recount(street.id)  # inserted around act(): the board's counts are made from the rows
         if counter is None:
             db.add(TopicCounter(tenant_id=street.id, last=first + len(topics) - 1))
         else:

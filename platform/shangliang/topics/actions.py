@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import handlers, ratings
+from . import counts, handlers, ratings
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -202,17 +202,18 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
 
 
 def _apply(tenant, topic, kind: ActionKind, action, role, actor_id, comment, data, log) -> TopicEvent:
-    event_data = kind.apply(topic, data, log)
-    now = clock()
-    if kind.move is not None:
-        event = _move(tenant, topic, kind, action.to, actor_id, role, comment, event_data, now)
-    elif kind.closes_as:
-        topic.status, topic.closed_as, topic.due_at = "closed", kind.closes_as, None
-        event = log_event(topic, kind.kind, actor_id, role, at=now, from_step=topic.step_key, comment=comment,
-                          data=event_data)
-    else:
-        event = log_event(topic, kind.kind, actor_id, role, at=now, comment=comment, data=event_data)
-    topic.updated_at = now  # bumps the version even when only the log grew
+    with counts.watching(topic):  # the board's counts move with the topic
+        event_data = kind.apply(topic, data, log)
+        now = clock()
+        if kind.move is not None:
+            event = _move(tenant, topic, kind, action.to, actor_id, role, comment, event_data, now)
+        elif kind.closes_as:
+            topic.status, topic.closed_as, topic.due_at = "closed", kind.closes_as, None
+            event = log_event(topic, kind.kind, actor_id, role, at=now, from_step=topic.step_key, comment=comment,
+                              data=event_data)
+        else:
+            event = log_event(topic, kind.kind, actor_id, role, at=now, comment=comment, data=event_data)
+        topic.updated_at = now  # bumps the version even when only the log grew
     return event
 
 

@@ -10,6 +10,7 @@ from ..core.db import db
 from ..core.errors import Refused
 from ..procedures.operations import current_version
 from ..tenants.models import Tenant
+from . import counts
 from .channels import CHANNELS
 from .deadlines import add_time_limit, procedure_deadline
 from .log import clock, log_event
@@ -84,5 +85,6 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
                   created_by=actor_id, created_at=now, updated_at=now, **fields)
     db.add(topic)
     db.flush()
+    counts.entered(topic)
     log_event(topic, "create", actor_id, actor_role, at=now, to_step=first["key"], data={"channel": fields["channel"]})
     return topic

@@ -26,6 +26,9 @@ class Topic(TenantOwned, Base):
         Index("ix_topics_tenant_due", "tenant_id", "status", "due_at"),
         UniqueConstraint("tenant_id", "receipt_hash", name="uq_topics_tenant_receipt"),
         Index("ix_topics_tenant_created", "tenant_id", "created_at"),  # benchmarking: a period's intake
+        # The portal's latest concluded topics and 公示 (status and closed_as fixed, newest first): the
+        # first rows of this index, read backwards, whatever the number of closed topics.
+        Index("ix_topics_tenant_concluded", "tenant_id", "status", "closed_as", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -82,6 +85,18 @@ class TopicCounter(TenantOwned, Base):
     __tablename__ = "topic_counters"
 
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TopicStepCount(TenantOwned, Base):
+    """How many of the tenant's topics stand at a step in a state of the board's (open, overdue,
+    closed): the board's counts, read from a few rows instead of counting every topic. Kept by
+    topics/counts.py in the transaction that moves a topic."""
+
+    __tablename__ = "topic_step_counts"
+
+    step_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    topics: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class TopicEvent(TenantOwned, Base):

@@ -7,6 +7,7 @@ from ..core.db import db, utcnow
 from ..core.jobs import periodic, tenant_actor
 from ..notifications.operations import notify
 from ..tenants.models import Tenant
+from . import counts
 from .models import Topic
 from .log import claimants, events
 
@@ -25,8 +26,10 @@ def mark_overdue(tenant_id: int) -> None:
         return
     staff = {m.user_id: m.role for m in db.scalars(select(Membership).where(
         Membership.role.in_(("street_admin", "staff", "member", "department"))))}
+    with counts.watching(*due):
+        for topic in due:
+            topic.overdue = True
     for topic in due:
-        topic.overdue = True
         roles = set(topic.step["roles"])
         # Staff and departments of the step, and the street's administrators, who answer for every step.
         people = {uid for uid, role in staff.items() if (role in roles and role != "member") or role == "street_admin"}

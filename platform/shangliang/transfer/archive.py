@@ -38,6 +38,7 @@ EXCLUDED = {
     # rollup job computes them again on its first run (no state row: every month).
     "benchmark_rollups": "figures derived from the exported rows, recomputed on the new installation",
     "benchmark_state": "when this installation last rolled up; the new one starts afresh",
+    "topic_step_counts": "the board's counts of the exported topics, counted again on import",
 }
 
 

@@ -25,6 +25,7 @@ from ..core.storage import StorageError, check_key, current_storage, tenant_pref
 from ..core.tenancy import tenant_context
 from ..tenants.models import Tenant
 from ..tenants.operations import validate_tenant_fields
+from ..topics.counts import recount
 from .archive import BATCH, CHUNK, FORMAT, FORMAT_VERSION, decoder, exported_tables, user_columns
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,7 @@ def _restore(zf, manifest, parent_slug, slug, actor_id, store, written) -> tuple
                     meta = manifest["tables"][table.name]
                     report.tables[table.name] = _restore_table(zf, table, int(meta["rows"]), meta["columns"],
                                                                tenant.id, users, rewrite)
+            recount(tenant.id)  # the board's counts are not exported: they are made from the topics
             for rel, meta in manifest["files"].items():
                 report.bytes += _restore_file(zf, rel, meta, new_prefix, store, written)
                 report.files += 1
