@@ -23,6 +23,10 @@ from .page import parts
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
 BOARD_CARDS = 20  # per step column; the list view pages through the rest
+# What a card shows (topics/_card.html), read as plain rows: a board of 140 cards loaded whole
+# topics (description, resident, details) into the session only to print eight fields.
+CARD = (Topic.number, Topic.round, Topic.title, Topic.community, Topic.category, Topic.overdue, Topic.due_at,
+        Topic.urgency)
 
 
 @bp.record_once
@@ -71,11 +75,11 @@ def board():
         counts = counts_by_step(args["status"])
     columns = []
     for s in steps:  # one short query per step, each read off ix_topics_tenant_step (earliest due first)
-        cards = db.scalars(_filtered(select(Topic).where(Topic.step_key == s["key"]))[0]
+        cards = db.execute(_filtered(select(*CARD).where(Topic.step_key == s["key"]))[0]
                            .order_by(Topic.due_at, Topic.number).limit(BOARD_CARDS)).all()
         columns.append({"step": s, "count": counts.get(s["key"], 0), "cards": cards})
     known = {s["key"] for s in steps}
-    others = db.scalars(_filtered(select(Topic).where(Topic.step_key.not_in(known)))[0]
+    others = db.execute(_filtered(select(*CARD).where(Topic.step_key.not_in(known)))[0]
                         .order_by(Topic.number).limit(BOARD_CARDS)).all() if set(counts) - known else []
     return render_template("topics/board.html", version=version, columns=columns, others=others, args=args,
                            channels=CHANNELS, total=sum(counts.values()), members=_members())
