@@ -313,10 +313,14 @@ def remove(shift_id):
 
 
 def topic_suggestions(topic, log, roles, user_id) -> dict:
-    """At a step where members claim, the members best placed to, on the topic's page; None elsewhere."""
+    """At a step where members claim, the members best placed to, on the topic's page when asked
+    (`?suggest=1`): weighing every member's open topics reads the street's claims, the most costly
+    part of the page, and the page is read far more often than a claim is arranged. None elsewhere."""
     if topic.status != "open" or "member" not in topic.step["roles"] or not can("roster.view"):
         return {"suggestions": None}
-    return {"suggestions": suggest_members(g.tenant, topic, log=log)}
+    if request.args.get("suggest") != "1":
+        return {"suggestions": (), "suggestions_asked": False}
+    return {"suggestions": suggest_members(g.tenant, topic, log=log), "suggestions_asked": True}
 
 
 register_part("suggestions", topic_suggestions)
