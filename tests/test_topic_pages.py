@@ -218,6 +218,10 @@ def test_board_counts_topics_by_step(staff, world):
     html = staff.get("/t/yanshan/topics/").get_data(as_text=True)
     counts = re.findall(r'<span>(点单|接单)</span> <span class="count">(\d+)</span>', html)
     assert dict(counts) == {"点单": "2", "接单": "1"}
+    # each column's cards, in due order, each leading to its topic
+    columns = {name: re.findall(r'href="/t/yanshan/topics/(\d+)"', col)
+               for name, col in re.findall(r'<span>(点单|接单)</span>(.*?)</section>', html, re.S)}
+    assert columns == {"点单": ["1", "3"], "接单": ["2"]}
     assert "议题 0" in staff.get("/t/yanshan/topics/list?channel=hotline_12345").get_data(as_text=True)
     assert "议题 0" not in staff.get("/t/yanshan/topics/list?channel=wechat").get_data(as_text=True)
 
