@@ -145,6 +145,17 @@ def _truncate_pg(admin_url: str) -> None:
                        "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
 
 
+def _write_rows(admin_url: str, tables: list, sequences: list) -> None:
+    """Rows into the emptied tables, as the owner with triggers and foreign keys off (as
+    `_truncate_pg`), and the sequences where they stood."""
+    with _cleaners[admin_url].connect() as c, c.begin():
+        c.execute(text("SET LOCAL session_replication_role = replica"))
+        for table, rows in tables:
+            c.execute(table.insert(), rows)
+        for name, value in sequences:
+            c.execute(text("SELECT setval(:name, :value)"), {"name": name, "value": value})
+
+
 @pytest.fixture(autouse=True, scope="session")
 def clean_redis_namespace():
     """Jobs sent by tests that never run a worker would pile up in Redis across runs."""
@@ -190,12 +201,21 @@ def config(request, tmp_path) -> Config:
         pg = request.getfixturevalue("pg_database")
         s3 = request.getfixturevalue("s3_server")
         _truncate_pg(pg["admin_url"])
+        if "world" in request.fixturenames:  # the World's rows written back, not built again
+            from support.databases import world_rows
+
+            _write_rows(pg["admin_url"], *world_rows(request))
         return Config(instance_path=tmp_path, database_url=pg["app_url"], database_admin_url=pg["admin_url"],
                       secret_key="s" * 48, env="development", broker_url=REDIS_URL,
                       broker_namespace=f"shangliang-test-{RUN_ID}", s3=dict(s3),
                       # a queue per test: jobs one test leaves behind never reach the next one's worker
                       jobs_queue=f"test-{RUN_ID}-{uuid.uuid4().hex[:8]}")
-    template = request.getfixturevalue("sqlite_template")
+    if "world" in request.fixturenames:  # a copy of a database that holds the World already
+        from support.databases import world_template_file
+
+        template = world_template_file(request)
+    else:
+        template = request.getfixturevalue("sqlite_template")
     db_path = tmp_path / "shangliang.db"
     shutil.copy(template, db_path)
     url = f"sqlite:///{db_path}"
@@ -277,8 +297,12 @@ class World:
 
 @pytest.fixture
 def world(app):
+    """conftest's `config` put the World's rows in this test's database (building it once per
+    process): here it is read back."""
+    from support.databases import loaded_world
+
     with app.app_context():
-        return World()
+        return loaded_world()
 
 
 def login(client, username, password=PASSWORD):

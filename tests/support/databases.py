@@ -211,10 +211,26 @@ def _unsend(config: Config) -> None:
     engine.dispose()
 
 
-def world_copy(request, tmp_path: Path) -> Config:
-    """For conftest's `config` when the test asks for `world`: a copy of the World's database
-    (a file copy, or CREATE DATABASE … TEMPLATE), instead of emptying one and building it again."""
-    return copy_of(request, _world_template(request), tmp_path / "instance")
+def world_rows(request) -> tuple[list, list]:
+    """conftest's World as rows of each table and the sequences' values, read once per process off
+    the World's template database: a services test empties the session's database and writes
+    these back (a few statements) instead of building the World again (about a hundred)."""
+    if "rows" not in _world:
+        from shangliang.models import metadata
+
+        engine = create_engine(_world_template(request).database_admin_url)
+        with engine.connect() as c:
+            tables = [(t, [dict(r._mapping) for r in c.execute(select(t))]) for t in metadata.sorted_tables]
+            sequences = c.execute(text("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences"
+                                       " WHERE last_value IS NOT NULL")).all()
+        engine.dispose()
+        _world["rows"] = ([(t, rows) for t, rows in tables if rows], sequences)
+    return _world["rows"]
+
+
+def world_template_file(request) -> Path:
+    """The embedded World's template: a SQLite file each test copies."""
+    return _world_template(request).instance_path / "shangliang.db"
 
 
 def loaded_world() -> World:
