@@ -78,10 +78,10 @@ def board():
     branches = [_filtered(select(*CARD, Topic.step_key).where(Topic.step_key == s["key"]))[0]
                 .order_by(Topic.due_at, Topic.number).limit(BOARD_CARDS).subquery().select() for s in steps]
     by_step: dict[str, list] = {s["key"]: [] for s in steps}
-    if branches:
-        cards = union_all(*branches).subquery()  # put in order again: a union keeps no order
-        for row in db.execute(select(cards).order_by(cards.c.step_key, cards.c.due_at, cards.c.number)):
-            by_step[row.step_key].append(row)
+    for row in db.execute(union_all(*branches)) if branches else ():
+        by_step[row.step_key].append(row)
+    for cards in by_step.values():  # a union promises no order: each column's again, earliest due first
+        cards.sort(key=lambda t: (0, t.due_at, t.number) if t.due_at else (1, t.number))
     columns = [{"step": s, "count": counts.get(s["key"], 0), "cards": by_step[s["key"]]} for s in steps]
     known = {s["key"] for s in steps}
     others = db.execute(_filtered(select(*CARD).where(Topic.step_key.not_in(known)))[0]
