@@ -32,10 +32,13 @@ def empty_database(tmp_path):
     admin.dispose()
 
 
+def _alembic(database: str, tmp_path):
+    return alembic_config(Config(instance_path=Path(tmp_path), database_url=database, database_admin_url=database,
+                                 secret_key="m" * 40))
+
+
 def test_upgrade_downgrade_upgrade_without_drift(empty_database, tmp_path):
-    cfg = Config(instance_path=Path(tmp_path), database_url=empty_database, database_admin_url=empty_database,
-                 secret_key="m" * 40)
-    ac = alembic_config(cfg)
+    ac = _alembic(empty_database, tmp_path)
     command.upgrade(ac, "head")
     engine = create_engine(empty_database)
     with engine.connect() as conn:
@@ -68,9 +71,7 @@ def test_topics_recorded_before_benchmarking_get_their_deadlines(empty_database,
     from shangliang.procedures.schema import load
     from shangliang.topics.operations import add_time_limit, procedure_deadline
 
-    cfg = Config(instance_path=Path(tmp_path), database_url=empty_database, database_admin_url=empty_database,
-                 secret_key="m" * 40)
-    ac = alembic_config(cfg)
+    ac = _alembic(empty_database, tmp_path)
     command.upgrade(ac, "0005")
     definition = load(yaml.safe_load((Path(__file__).resolve().parents[1] / "tenants" / "procedures" /
                                       "qibu_dingdan.yaml").read_text("utf-8")))
@@ -104,9 +105,7 @@ VERSION_ID = uuid.uuid4()
 
 def test_topics_recorded_before_the_board_kept_counts_are_counted(empty_database, tmp_path):
     """Revision 0009 fills the board's counts (a row per step and state) from the topics there."""
-    cfg = Config(instance_path=Path(tmp_path), database_url=empty_database, database_admin_url=empty_database,
-                 secret_key="m" * 40)
-    ac = alembic_config(cfg)
+    ac = _alembic(empty_database, tmp_path)
     command.upgrade(ac, "0008")
     engine = create_engine(empty_database)
     with engine.begin() as c:
