@@ -7,18 +7,13 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
+from ..core import spreadsheets as xl
 from .measures import PHASE_NOTE
 from .reports import COUNT_LABELS, POSITIONS, StreetReport, Table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 NUMBER_FORMATS = {"rate": "0.0%", "hours": "0.0", "per_10k": "0.0", "count": "0"}
-HEAD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="EEF0F3")
 KIND_NAMES = {"street": "街道", "county": "区县"}
 
 
@@ -44,11 +39,11 @@ def ranking_rows(table: Table) -> list[list]:
 
 
 def ranking_xlsx(table: Table, tz: str) -> bytes:
-    wb = Workbook()
+    wb = xl.workbook()
     ws = wb.active
     ws.title = "排名"
     ws.append([table.title])
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = xl.font(bold=True, size=14)
     ws.append([_status_line(table, tz)])
     ws.append([])
     header = ranking_header(table)
@@ -97,7 +92,7 @@ def _definitions_sheet(ws, table: Table, tz: str) -> None:
     ):
         ws.append([label, "", value])
     for row in ws.iter_rows(min_row=2):
-        row[2].alignment = Alignment(wrap_text=True, vertical="top")
+        row[2].alignment = xl.alignment(wrap_text=True, vertical="top")
     _widths(ws, [24, 30, 70, 10, 10, 14])
 
 
@@ -146,12 +141,12 @@ def standing_rows(report: StreetReport) -> list[list]:
 
 
 def standing_xlsx(report: StreetReport, street_name: str, tz: str) -> bytes:
-    wb = Workbook()
+    wb = xl.workbook()
     ws = wb.active
     ws.title = "本街道"
     own = report.standing.own
     ws.append([f"{street_name}{report.standing.period.label}对标"])
-    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].font = xl.font(bold=True, size=14)
     rank = f"综合得分 {own.score}，在 {report.standing.streets} 个街道中排第 {own.rank} 名" if own.rank else \
         (own.reason or "")
     ws.append([f"数据截至：{_local(report.as_of, tz)}　{rank}"])
@@ -190,8 +185,8 @@ def _standing_value(defn: dict, v):
 def _style_header(ws, row: int, width: int) -> None:
     for col in range(1, width + 1):
         cell = ws.cell(row, col)
-        cell.font, cell.fill = HEAD, HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.font, cell.fill = xl.font(bold=True), xl.fill("solid", fgColor="EEF0F3")
+        cell.alignment = xl.alignment(wrap_text=True, vertical="center")
 
 
 def _format_column(ws, col: int, first_row: int, fmt: str) -> None:
@@ -201,7 +196,7 @@ def _format_column(ws, col: int, first_row: int, fmt: str) -> None:
 
 def _widths(ws, widths: list[int]) -> None:
     for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+        ws.column_dimensions[xl.column_letter(i)].width = w
 
 
 def _saved(wb) -> bytes:

@@ -11,6 +11,8 @@ from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
+from .caches import cached
+
 
 ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audit.view", "tokens.manage",
          "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create",
@@ -42,10 +44,15 @@ def load_memberships_with(loader):
 
 
 def memberships_of(user) -> list[tuple[int, str]]:
-    """(tenant_id, role) pairs of the user, loaded once per request."""
+    """(tenant_id, role) pairs of the user, loaded once per request, and kept by the process under
+    the user's roles version: a trigger moves it with any change of their memberships, and the
+    user row (read on every request with the session) brings the current one, so a role revoked
+    is gone at the next request while an unchanged one costs no statement."""
     cache = g.setdefault("_memberships", {})
     if user.id not in cache:
-        cache[user.id] = _membership_loader(user.id)
+        version = getattr(user, "roles_version", None)
+        load = lambda: tuple(_membership_loader(user.id))  # noqa: E731
+        cache[user.id] = load() if version is None else cached("memberships", (user.id, version), load)
     return cache[user.id]
 
 

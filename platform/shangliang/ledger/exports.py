@@ -7,18 +7,14 @@ import io
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
+from ..core import spreadsheets as xl
 from ..benchmarks.measures import POINT_LABELS
 from ..core.db import utcnow
 from ..roster.operations import LEVEL_LABELS
 from ..topics.ratings import LABELS as RATING_LABELS
 from .operations import KINDS, Activity, Entry, Ledger, scale_words, signed
 
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
 COLUMNS = {"claim": "认领或受邀议题", "close": "牵头办结", "attend": "出席议事会", "convene": "召集议事会",
            "duty_kept": "轮值到岗", "duty_missed": "轮值缺岗", "rated_satisfied": "满意评价",
            "rated_unsatisfied": "不满意评价"}
@@ -31,17 +27,17 @@ WHAT = {"claim": "认领议题", "invited": "受邀参与议题", "close": "牵�
 def _head(ws, row: list) -> None:
     ws.append(row)
     for cell in ws[ws.max_row]:
-        cell.font = BOLD
+        cell.font = xl.font(bold=True)
 
 
 def _widths(ws, widths: list[int]) -> None:
     for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = w
+        ws.column_dimensions[xl.column_letter(i)].width = w
 
 
 def _about(ws, ledger: Ledger, title: str) -> None:
     ws.append([title])
-    ws["A1"].font = TITLE
+    ws["A1"].font = xl.font(bold=True, size=14)
     ws.append(["街道", ledger.street.name])
     first, last = ledger.period.start_day(), ledger.period.end_day() - timedelta(days=1)
     ws.append(["统计期", f"{ledger.period.label}（{first.isoformat()} 至 {last.isoformat()}）"])
@@ -66,7 +62,7 @@ def _entry_row(e: Entry) -> list:
 
 def ledger_xlsx(ledger: Ledger, entries: list[Entry]) -> bytes:
     """Every member of the street, one row each, and the rules."""
-    wb = Workbook()
+    wb = xl.workbook()
     ws = wb.active
     ws.title = "履职档案"
     _head(ws, ["姓名", "界别", "级别", "社区", "状态", *[COLUMNS[k] for k in KINDS], "其中受邀",
@@ -86,7 +82,7 @@ def ledger_xlsx(ledger: Ledger, entries: list[Entry]) -> bytes:
 
 def member_xlsx(ledger: Ledger, entry: Entry, activities: list[Activity]) -> bytes:
     """One member for the annual review: 汇总 (who, the counts × points, the rules) and 履职明细."""
-    wb = Workbook()
+    wb = xl.workbook()
     ws = wb.active
     ws.title = "汇总"
     p = entry.person
@@ -101,7 +97,7 @@ def member_xlsx(ledger: Ledger, entry: Entry, activities: list[Activity]) -> byt
     for k in KINDS:
         ws.append([POINT_LABELS[k], entry.counts[k], ledger.scale[k], subtotals[k]])
     ws.append(["合计积分", "", "", entry.points])
-    ws[ws.max_row][0].font = ws[ws.max_row][3].font = BOLD
+    ws[ws.max_row][0].font = ws[ws.max_row][3].font = xl.font(bold=True)
     ws.append(["其中受邀参与议题", entry.counts["invited"]])
     ws.append(["获基本满意评价（不计分）", entry.counts["rated_basic"]])
     ws.append(["所牵头议题平均评分（1–5）", entry.score_avg if entry.score_avg is not None else "无"])
@@ -109,7 +105,7 @@ def member_xlsx(ledger: Ledger, entry: Entry, activities: list[Activity]) -> byt
     _widths(ws, [26, 14, 60, 8])
     for row in ws.iter_rows():
         for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = xl.alignment(wrap_text=True, vertical="top")
     items = wb.create_sheet("履职明细")
     _head(items, ["日期", "时间", "履职项目", "议题/议事会/站点", "评价", "评分", "积分"])
     for a in activities:
@@ -133,7 +129,7 @@ def _activity_row(a: Activity) -> list:
             a.score if a.score is not None else "", a.points]
 
 
-def _bytes(wb: Workbook) -> bytes:
+def _bytes(wb) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

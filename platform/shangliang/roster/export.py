@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from ..accounts.models import User
+from ..core import spreadsheets as xl
 from ..core.db import db
 from .models import Person
 from .operations import KIND_LABELS, KIND_ORDER, LEVEL_LABELS
@@ -28,7 +28,7 @@ def _row_of(person: Person, username: str | None) -> list:
 def export_xlsx(fh) -> int:
     """Write the whole roster to `fh` as .xlsx, streaming rows (openpyxl's write-only mode);
     the file imports back unchanged. Returns the number of people."""
-    wb = Workbook(write_only=True)
+    wb = xl.workbook(write_only=True)
     ws = wb.create_sheet("名册")
     ws.append(EXPORT_HEADERS)
     count = 0
@@ -43,7 +43,7 @@ def export_xlsx(fh) -> int:
 
 def template_xlsx() -> bytes:
     """An empty roster with its headers, and a sheet explaining each column."""
-    wb = Workbook()
+    wb = xl.workbook()
     ws = wb.active
     ws.title = "名册"
     ws.append([names[0] for names in HEADERS.values()])

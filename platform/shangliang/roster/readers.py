@@ -8,12 +8,7 @@ import os
 import struct
 import tempfile
 from contextlib import contextmanager
-
-from openpyxl.cell.text import Text
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.utils.cell import column_index_from_string
-from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-from openpyxl.xml.functions import iterparse
+from functools import lru_cache
 
 from ..core.errors import Refused
 from .operations import as_text
@@ -60,6 +55,31 @@ def file_format(filename: str, head: bytes) -> str:
     raise Refused("只能导入 CSV 或 Excel（.xlsx）文件", "file", "validation_error")
 
 
+# openpyxl (175 modules, 8 MB of every web worker) is imported when an Excel file is read, inside
+# the functions below: a web worker that never reads one does not carry it.
+SHEET_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"  # ECMA-376, as openpyxl has it
+
+
+def iterparse(source, events):
+    from openpyxl.xml.functions import iterparse as parse  # defusedxml's when installed, as openpyxl chooses
+
+    return parse(source, events=events)
+
+
+def _text(node) -> str:
+    from openpyxl.cell.text import Text
+
+    return Text.from_tree(node).content
+
+
+def _column_index(letters: str) -> int:
+    """'A' is 1, 'Z' 26, 'AA' 27, as Excel numbers columns."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 class SpilledStrings:
     """Excel's shared-string table in temporary files instead of a list. Excel and WPS keep every
     distinct text of a workbook there (a 20,000-row roster holds ~100,000 of them), and openpyxl
@@ -76,7 +96,7 @@ class SpilledStrings:
             if root is None:
                 root = node
             elif event == "end" and node.tag == self.STRING_TAG:
-                raw = Text.from_tree(node).content.replace("x005F_", "").encode("utf-8")
+                raw = _text(node).replace("x005F_", "").encode("utf-8")
                 self._data.write(raw)
                 self._index.write(self.RECORD.pack(offset, len(raw)))
                 offset += len(raw)
@@ -93,19 +113,26 @@ class SpilledStrings:
         self._index.close()
 
 
-class _StreamingReader(ExcelReader):
-    """openpyxl's reader for the workbook's structure, with the shared strings spilled to disk."""
+@lru_cache(maxsize=1)
+def _streaming_reader():
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.xml.constants import SHARED_STRINGS
 
-    def __init__(self, path: str, directory: str):
-        super().__init__(path, read_only=True, data_only=True)
-        self._directory = directory
-        self.shared_strings = []
+    class StreamingReader(ExcelReader):
+        """openpyxl's reader for the workbook's structure, with the shared strings spilled to disk."""
 
-    def read_strings(self):
-        part = self.package.find(SHARED_STRINGS)
-        if part is not None:
-            with self.archive.open(part.PartName[1:]) as src:
-                self.shared_strings = SpilledStrings(src, self._directory)
+        def __init__(self, path: str, directory: str):
+            super().__init__(path, read_only=True, data_only=True)
+            self._directory = directory
+            self.shared_strings = []
+
+        def read_strings(self):
+            part = self.package.find(SHARED_STRINGS)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as src:
+                    self.shared_strings = SpilledStrings(src, self._directory)
+
+    return StreamingReader
 
 
 _MAIN = f"{{{SHEET_MAIN_NS}}}"
@@ -116,7 +143,7 @@ def _cell_value(cell, strings):
     kind, raw = cell.get("t", "n"), cell.findtext(_VALUE)
     if kind == "inlineStr":
         inline = cell.find(_INLINE)
-        return Text.from_tree(inline).content if inline is not None else None
+        return _text(inline) if inline is not None else None
     if raw is None or kind == "e":
         return None
     if kind == "s":
@@ -147,7 +174,7 @@ def sheet_rows(src, strings):
         values: list = []
         for cell in node.iter(_CELL):
             ref = cell.get("r")
-            column = column_index_from_string(ref.rstrip("0123456789")) - 1 if ref else len(values)
+            column = _column_index(ref.rstrip("0123456789")) - 1 if ref else len(values)
             if column < MAX_COLUMNS:
                 values.extend([None] * (column - len(values)))
                 values.append(_cell_value(cell, strings))
@@ -162,7 +189,7 @@ def sheet_rows(src, strings):
 def xlsx_rows(path: str, directory: str):
     """(the row count the sheet states, its rows); scratch files go in `directory`."""
     try:
-        reader = _StreamingReader(path, directory)
+        reader = _streaming_reader()(path, directory)
         reader.read()
         ws = reader.wb.worksheets[0]
     except Exception:
