@@ -17,6 +17,8 @@ from conftest import PASSWORD, uploaded_key
 from shangliang.accounts.operations import add_membership, create_user
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
+from shangliang.departments import operations as departments
+from shangliang.departments.models import Department
 from shangliang.meetings import operations as meetings
 from shangliang.procedures.operations import adopt, publish
 from shangliang.roster import duty
@@ -158,8 +160,28 @@ def advance(street, topic, user_id: int | None = None, roles=EVERYONE, rating=No
     if step is None:
         raise AssertionError(f"nothing leads on from {topic.step_key} ({topic.status}) for {sorted(roles)}")
     supply(street, topic, step.missing, user_id, rating, roles)
-    data = {"department": "城管中心"} if step.kind == "transfer" else None
+    data = transfer_to(street, "城管中心") if step.kind == "transfer" else None
     return act(street, topic, step.kind, user_id, roles, data, to=step.to)
+
+
+def department(tenant, name: str = "城管中心", kind: str = "street_office", contacts=()):
+    """A department on the tenant's list, with the users who answer for it."""
+    with tenant_context(tenant.id):
+        dept = departments.save(tenant, None, {"name": name, "kind": kind})
+        for user in contacts:
+            departments.add_contact(tenant, None, dept, user.username)
+    return dept
+
+
+def transfer_to(street, *names: str, asked: str = "请核实现场并提出办理方案", **more) -> dict:
+    """A transfer's form: the street's departments of these names (added when missing)."""
+    values = []
+    with tenant_context(street.id):
+        for name in names:
+            dept = db.scalar(select(Department).where(Department.name == name)) \
+                or departments.save(street, None, {"name": name, "kind": "street_office"})
+            values.append(f"{street.id}:{dept.id}")
+    return {"departments": values, "asked": asked, **more}
 
 
 def topic_at(street, step_key: str, user_id: int | None = None, roles=EVERYONE, **intake):

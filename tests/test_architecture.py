@@ -20,6 +20,7 @@ LAYERS = [
     {"tenants"},
     {"procedures"},
     {"notifications"},
+    {"departments"},
     {"topics"},
     {"files", "meetings", "roster"},
     {"branding", "portal", "benchmarks", "ledger", "console"},

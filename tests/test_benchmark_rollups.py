@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+import factories
 from factories import EVERYONE, act, supply
 from factories import county as county_of
 from shangliang.benchmarks import rollups
@@ -57,7 +58,9 @@ def play(street_state, choice, rating, member):
     if a.kind in ("advance", "close"):
         supply(street, topic, a.missing, user_id, rating)
     data = {"invite": {"user_id": street_state["people"][1 - member][0]}, "rate": rating,
-            "transfer": {"department": "城管"}, "close_out_of_scope": {"reason": "不属于受理范围"}}.get(a.kind, {})
+            "close_out_of_scope": {"reason": "不属于受理范围"}}.get(a.kind, {})
+    if a.kind == "transfer":
+        data = factories.transfer_to(street, "城管")
     if a.kind == "invite" and data["user_id"] in ops.claimants(ops.events(topic)):
         return
     act(street, topic, a.kind, user_id, data=data, to=a.to)

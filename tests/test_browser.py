@@ -65,6 +65,10 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     admin.click("button[value=publish]")
     shows(admin, "已发布第 1 版")
     admin.screenshot(path=str(SHOTS / "02-procedure-published.png"), full_page=True)
+    admin.goto(f"{base}/t/yanshan/departments/")  # the street office that 跟单 will name
+    admin.fill("#name", "街道城管中心")
+    admin.click("form.form button.primary")
+    shows(admin, "已添加：街道城管中心")
 
     staff = sign_in(browser, base, "yanshan-staff")
     staff.goto(f"{base}/t/yanshan/topics/new")
@@ -86,7 +90,8 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     member = sign_in(browser, base, "yanshan-member")
     member.goto(f"{base}/t/yanshan/topics/1")
     do(member, "claim")
-    do(member, "transfer", "06-candan-done", department="街道城管中心")          # 参单 → 跟单
+    member.locator("form.action-form:has(input[name=action][value=transfer]) label:has-text('街道城管中心') input").check()
+    do(member, "transfer", "06-candan-done", asked="核实楼道燃气管道走向，提出入户方案")  # 参单 → 跟单
 
     staff.goto(f"{base}/t/yanshan/topics/1")
     do(staff, "record", plan="燃气公司入户铺设管道")

@@ -54,8 +54,9 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
                           "jiefanglu": "four_plus_x", "qianfoshan": "sihuan_babu", "quanchenglu": "tiyi_banping",
                           "yaojia": "sanji_liangti_yizhuan"}
     # The command's jobs wait in the outbox for the server's worker: none was handed to a broker
-    # that died with the command. (Welcomes: 15 administrators, 11 demo members with a login.)
-    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (26, 0)
+    # that died with the command. (Welcomes: 15 administrators, 11 demo members and 4 department contacts
+    # with a login.)
+    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (30, 0)
     roster = "SELECT (SELECT count(*) FROM roster_people), (SELECT count(*) FROM stations), " \
              "(SELECT count(*) FROM duty_shifts WHERE status = 'planned'), (SELECT count(*) FROM audit_log)"
     first = db.execute(roster).fetchone()

@@ -23,6 +23,7 @@ from shangliang.demo.history_store import generate
 from shangliang.core.db import db
 from shangliang.core.storage import current_storage
 from shangliang.core.tenancy import tenant_context
+from shangliang.departments.models import Department
 from shangliang.files.models import Attachment
 from shangliang.meetings.models import Meeting, MeetingParticipant, MeetingTopic
 from shangliang.procedures.operations import current_version, publish
@@ -56,6 +57,7 @@ def street_with_roster(world, procedure: Path):
             factories.person(street, "member", user.display_name, username=user.username, specialties=specialties)
         factories.person(street, "community_secretary", "周红", community="燕子山社区")
         factories.person(street, "department_contact", "郑磊", organisation="街道城管中心")
+        factories.department(street, "街道城管中心")  # on the list, so a 转交 in the history names it
         factories.station(street, "燕子山议事室", "meeting_room", community="燕子山社区")
         db.commit()
     return street
@@ -257,7 +259,11 @@ def act_input(e, topic: Topic) -> dict:
         return {f: getattr(topic, f) if f in ops.TOPIC_COLUMNS else topic.details[f] for f in e.data["fields"]}
     if e.action == "attach":
         return {"attachment_id": e.data["attachment_id"], "kind": e.data["kind"]}
-    if e.action in ("consult", "sign", "rate", "invite", "transfer", "close_out_of_scope"):
+    if e.action == "transfer":  # the form names the department by its row, the log by its name
+        with tenant_context(topic.tenant_id):
+            dept = db.scalar(select(Department).where(Department.name == e.data["departments"][0]))
+        return {"departments": [f"{dept.tenant_id}:{dept.id}"], "asked": e.data["asked"]}
+    if e.action in ("consult", "sign", "rate", "invite", "close_out_of_scope"):
         return dict(e.data)
     if e.action == "escalate":
         return {"reason": e.data["reason"]}

@@ -86,6 +86,15 @@ def victim(app, world):
         item = add_work_item(world.guangwumen, None, meeting, {"title": "secret notice item", "owner_name": "x",
                                                                "due_on": "2025-06-01"})
         roster = victim_roster(world.guangwumen)
+        import factories
+
+        dept = factories.department(world.guangwumen, "secret notice office")
+        at = factories.topic_at(world.guangwumen, "shang", title="secret notice transferred")
+        factories.act(world.guangwumen, at, "transfer", to="shang",
+                      data={"departments": [f"{world.guangwumen.id}:{dept.id}"], "asked": "secret notice"})
+        from shangliang.topics.models import Transfer
+
+        sent = db.scalar(select(Transfer.id))
         export = TenantExport(tenant_id=world.guangwumen.id, status="done", total_items=1, done_items=1,
                               key=uploaded_key(world.guangwumen.id), finished_at=utcnow())
         db.add(export)
@@ -98,7 +107,7 @@ def victim(app, world):
                 "notification_id": note.id, "role": "staff", "number": 3,
                 "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id,
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
-                "street": world.guangwumen.slug, **roster}
+                "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent, **roster}
 
 
 @pytest.fixture

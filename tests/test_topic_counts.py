@@ -58,7 +58,7 @@ def test_counts_follow_every_move_closure_and_the_overdue_job(app, street, monke
         assert assert_counts_agree(street)["open"] == {"dian": 5, "shang": 1, "shou": 1}
         factories.advance(street, factories.topic_at(street, "shou", title="又一个"))  # 办结
         factories.act(street, topics[0], "escalate", data={"reason": "需街道协调"})  # stays at 商单
-        factories.act(street, topics[0], "transfer", to="shang", data={"department": "城管中心"})
+        factories.act(street, topics[0], "transfer", to="shang", data=factories.transfer_to(street, "城管中心"))
         unsatisfied = factories.topic_at(street, "ping", title="不满意")
         factories.act(street, unsatisfied, "rate", data={"level": "unsatisfied", "solved": False, "valid": True})
         factories.act(street, unsatisfied, "reopen", to="shang")  # 复盘: back to 商单

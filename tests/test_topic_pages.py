@@ -28,6 +28,17 @@ def staff(app, as_user, world):
     return as_user("yanshan-staff")
 
 
+def factories_department(app, world, name) -> str:
+    """A street office on 燕山's list, as the transfer form names it."""
+    import factories
+    from shangliang.core.db import db
+
+    with app.app_context():
+        dept = factories.department(world.yanshan, name)
+        db.commit()
+        return f"{world.yanshan.id}:{dept.id}"
+
+
 def raise_topic(client, **extra):
     form = {"csrf_token": csrf_token(client), "title": "立功小区天然气安装", "channel": "hotline_12345",
             "community": "燕子山社区", "grid": "3 网格", "resident_name": "王大妈", "resident_phone": "13812341234",
@@ -79,8 +90,9 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     # 参单 is for members: staff have nothing to do here, a member claims and moves it on.
     assert "您在此步骤没有可执行的操作" in page_of(staff)
     assert act(member, "claim").status_code == 302
-    assert act(member, "transfer", to="gendan", department="街道城管中心").status_code == 302  # → 跟单
-    assert act(staff, "record", department="街道城管中心", plan="先铺设管道").status_code == 302
+    office = factories_department(app, world, "街道城管中心")
+    assert act(member, "transfer", to="gendan", departments=office, asked="核实管道走向").status_code == 302  # → 跟单
+    assert act(staff, "record", plan="先铺设管道").status_code == 302  # the department is the transfer's
     assert act(staff, "advance", to="shangdan").status_code == 302            # → 商单
     assert act(staff, "record", plan="先铺设管道", outcome="燃气公司下月施工").status_code == 302
     assert attach_photo(app, staff, run_jobs, "商量.png").status_code == 302

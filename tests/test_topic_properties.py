@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from conftest import uploaded_key
 from shangliang.core.errors import Refused
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
+from shangliang.departments import operations as departments
+from shangliang.departments.models import Department
 from shangliang.procedures.operations import publish
 from shangliang.topics import operations as ops
 from support.procedures import SMALL
@@ -26,6 +29,8 @@ GOOD = {"agreement": "同意", "resident_signature": "王大妈", "staff_signatu
         "reason": "理由", "kind": "photo", "category": "市政", "plan": "方案", "outcome": "结果", "summary": "总结",
         "grid": "1 网格", "community": "社区", "place": "2 号楼", "urgency": "normal", "description": "说明",
         "channel": "wechat", "score": "4"}
+
+DEPARTMENT: list[str] = []  # the street office a good transfer names, made by the test
 
 step_strategy = st.tuples(st.sampled_from(range(len(ROLE_SETS))), st.sampled_from(KINDS),
                           st.integers(min_value=0, max_value=9), st.booleans(), st.booleans())
@@ -43,6 +48,8 @@ def data_for(topic, kind, good: bool, satisfied: bool, members: list[int]) -> di
         data["satisfied"] = satisfied
     if kind == "invite":
         data = {"user_id": members[1]}
+    if kind == "transfer":
+        data = {"departments": DEPARTMENT, "asked": "核实"}
     return data
 
 
@@ -53,6 +60,9 @@ def test_random_actions_keep_the_topic_consistent(app, world, name, script):
     with app.app_context(), tenant_context(world.yanshan.id):
         street = world.yanshan
         publish(street, None, TEXTS[name])
+        dept = db.scalar(select(Department.id).where(Department.name == "城管中心")) \
+            or departments.save(street, None, {"name": "城管中心", "kind": "street_office"}).id
+        DEPARTMENT[:] = [f"{street.id}:{dept}"]
         members = [world.users["yanshan-member"].id, world.users["yanshan-staff"].id]
         topic = ops.create_topic(street, None, {"title": "随机", "channel": "wechat"})
         db.commit()  # a refused action rolls back to here, not past the topic

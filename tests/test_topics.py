@@ -67,7 +67,7 @@ def walk_to_closure(street, topic, user):
         advances = [a for a in ops.available_actions(topic, ALL_ROLES, user) if a.kind in ("advance", "close")]
         if not advances:
             nxt = [a for a in ops.available_actions(topic, ALL_ROLES, user) if a.kind == "transfer"]
-            do(street, topic, "transfer", user=user, to=nxt[0].to, department="城管中心")
+            do(street, topic, "transfer", user=user, to=nxt[0].to, **factories.transfer_to(street, "城管中心"))
             continue
         do(street, topic, advances[0].kind, user=user, to=advances[0].to)
     raise AssertionError(f"stuck at {topic.step_key}")
@@ -190,9 +190,9 @@ def test_escalation_transfer_and_out_of_scope(street, world):
     # The level comes from the procedure (street by default), not from the request.
     assert ops.events(topic)[-1].data == {"level": "street", "reason": "涉及多个社区"}
     with pytest.raises(Refused) as err:
-        do(street, topic, "transfer", user=user, to="shang")
-    assert err.value.field == "department"
-    do(street, topic, "transfer", user=user, to="shang", department="街道城管中心")
+        do(street, topic, "transfer", user=user, to="shang", asked="核实")
+    assert err.value.field == "departments"
+    do(street, topic, "transfer", user=user, to="shang", **factories.transfer_to(street, "街道城管中心"))
     assert topic.details["department"] == "街道城管中心"
     assert_log_matches(topic)
 

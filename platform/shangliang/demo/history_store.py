@@ -31,8 +31,9 @@ from ..roster.duty import monday_of
 from ..roster.models import DutyShift, Person, Station
 from ..tenants.models import Community, Tenant
 from ..topics.counts import recount
-from ..topics.models import Topic, TopicCounter, TopicEvent
+from ..topics.models import Topic, TopicCounter, TopicEvent, Transfer
 from . import history
+from .departments import history_transfers, listed_names
 from .history import Cast, Member, Profile, Street
 
 AUDIT_ACTION = "benchmarks.history"
@@ -76,6 +77,7 @@ def generate(street: Tenant, profile: Profile, *, seed: str | None = None, now: 
                          history.window(now, street.timezone), now, profile, rnd, _stations())
     _insert(Topic, topics)
     _insert(TopicEvent, events)
+    _insert(Transfer, history_transfers(street, version.steps, events, rnd, now))
     _insert(Attachment, files.rows)
     for model, rows in ((Meeting, meetings["meetings"]), (MeetingParticipant, meetings["participants"]),
                         (MeetingMinutes, meetings["minutes"]), (MeetingTopic, meetings["topics"]),
@@ -113,9 +115,8 @@ def _cast(street: Tenant) -> Cast:
         named = db.scalars(select(Person.community).where(Person.community.is_not(None)).distinct()
                            .order_by(Person.community))
         communities = [(n, []) for n in named] or [(street.name, [])]
-    departments = list(db.scalars(select(Person.organisation).where(
-        Person.kind == "department_contact", Person.organisation.is_not(None))
-        .distinct().order_by(Person.organisation)))
+    departments = sorted(set(db.scalars(select(Person.organisation).where(
+        Person.kind == "department_contact", Person.organisation.is_not(None)))) | listed_names(street))
     return Cast(admin, members, communities, departments)
 
 

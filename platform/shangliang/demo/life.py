@@ -22,6 +22,7 @@ ADMIN, MEMBER, RESIDENT = frozenset({"street_admin"}), frozenset({"member"}), fr
 # By rating level but unsatisfied (best first): how likely, how often solved, the score given.
 LEVEL_WEIGHTS, SOLVED, SCORES = (0.5, 0.35, 0.15), dict(zip(SATISFIED_LEVELS, (0.98, 0.93, 0.7))), \
     dict(zip(SATISFIED_LEVELS, (5, 4, 3)))
+ASKED = "请核实现场情况，提出办理方案并反馈"
 FALLBACK_DEPARTMENTS = ("街道城管中心", "街道社会事务办公室", "街道综治中心", "区住建局")
 
 
@@ -351,8 +352,9 @@ class Life:
             data, comment = {"rating": self._last_rating()}, "居民不满意，复盘再办"
         elif kind == "escalate":
             data = {"level": t.get("level", "street"), "reason": "社区协商无法解决，提请街道协调"}
-        elif kind == "transfer":
-            data = details = {"department": self._department()}
+        elif kind == "transfer":  # as act() logs a 转交 to one department, due at the step's own limit
+            name = self._department()
+            data, details = {"departments": [name], "asked": ASKED, "due_at": None}, {"department": name}
         elif kind == "close_out_of_scope":
             data = details = {"reason": "不属于本级协商范围，已告知居民向相关部门反映"}
         effect = ACTIONS[kind]

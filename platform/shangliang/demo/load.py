@@ -17,6 +17,7 @@ from ..procedures.operations import adopt
 from ..tenants.models import Community, Tenant
 from ..tenants.operations import create_tenant, parse_communities
 from .brands import ensure_demo_brand
+from .departments import demo_logins as department_logins, ensure_demo_departments
 from .history import Profile
 from .history_store import generate
 from .meetings import ensure_demo_meeting
@@ -75,6 +76,7 @@ def load_demo(password: str, now: datetime | None = None) -> int:
                 created += 1
             _brand(street_spec["slug"])
             _roster(street_spec["slug"], password)
+            _departments(street_spec["slug"], password)
             if street_spec["slug"] in histories and _history(street_spec["slug"], histories[street_spec["slug"]],
                                                              now):
                 with_history.append(street_spec["slug"])
@@ -106,6 +108,11 @@ def _roster(slug: str, password: str) -> None:
         ensure_demo_roster(street, admin_id, password)
 
 
+def _departments(slug: str, password: str) -> None:
+    """The street's and its county's departments and units, with demo logins for some contacts."""
+    ensure_demo_departments(db.scalar(select(Tenant).where(Tenant.slug == slug)), password)
+
+
 def _history(slug: str, profile: dict, now: datetime | None) -> dict | None:
     """A year of generated topics, meetings and duty shifts (after the roster: its members claim
     and attend), once; tenants/demo/history.yaml says how well the street works."""
@@ -133,5 +140,5 @@ def demo_logins() -> list[tuple[str, str]]:
         rows.append((f"{c['slug']}-admin", f"{c['name']} 区县管理员"))
         for s in c["streets"]:
             rows.append((f"{s['slug']}-admin", f"{s['name']}（{s['practice']}）街道管理员"))
-    rows += member_logins()
+    rows += member_logins() + department_logins()
     return rows

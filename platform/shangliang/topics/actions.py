@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import counts, handlers, ratings
+from . import counts, handlers, ratings, transfers
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -72,6 +72,12 @@ class ActionKind:
     new_round: bool = False  # starts another round (复盘)
     escalates: bool = False  # marks the topic escalated
     closes_as: str | None = None  # closes the topic, as this
+    # Input read against the street before anything is written (tenant, actor, data) -> data: the
+    # departments a 转交 may name include the county's, read through the audited path.
+    prepare: Callable | None = None
+    # What follows once the event is logged (tenant, topic, event, actor, the prepared input): rows
+    # of its own, such as the transfers a 转交 creates.
+    follow: Callable | None = None
 
 
 ACTIONS: dict[str, ActionKind] = {}
@@ -98,6 +104,10 @@ def _at_closure(here: Here, _t) -> bool:
     return here.step["phase"] == "closure"
 
 
+def _was_transferred(here: Here, _t) -> bool:
+    return any(e.action in ("transfer", "cotransfer") for e in here.visit)
+
+
 def _sent_back(here: Here, t: dict) -> bool:
     return ratings.sends_back(ratings.last_rating(here.visit)) and here.topic.round < t["max_rounds"]
 
@@ -116,12 +126,15 @@ register(ActionKind("advance", "推进", handlers.nothing, Move(from_closure=Fal
 register(ActionKind("reopen", "复盘", handlers.reopen, Move(rounds=True, needs="rating"), offered=_sent_back,
                     new_round=True))
 register(ActionKind("escalate", "提请上级", handlers.escalate, Move(to=False, level="street"), escalates=True))
-register(ActionKind("transfer", "转交", handlers.transfer, Move()))
+register(ActionKind("transfer", "转交", transfers.check, Move(), prepare=transfers.prepare, follow=transfers.send))
+# 多部门协作: at the step a transfer led to, more departments may be asked, each with its own answer.
+register(ActionKind("cotransfer", "再转交其他部门", transfers.check, offered=_was_transferred,
+                    prepare=transfers.prepare, follow=transfers.send))
 register(ActionKind("close_out_of_scope", "不予受理", handlers.close_out_of_scope, Move(into="closure"),
                     closes_as="out_of_scope"))
 
 MOVING = tuple(k for k, a in ACTIONS.items() if a.move is not None)  # the kinds a procedure declares
-OTHER_EVENTS = {"create": "登记"}  # logged outside act()
+OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS}  # logged outside act()
 
 
 def event_label(action: str) -> str:
@@ -192,6 +205,8 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
     if ACTIONS[kind].leaves and not action.ready:
         raise Refused("离开此步骤前还需：" + "、".join(describe_missing(m) for m in action.missing), "evidence",
                       "evidence_missing")
+    if ACTIONS[kind].prepare is not None:
+        data = ACTIONS[kind].prepare(tenant, actor_id, data)
     try:
         event = _apply(tenant, topic, ACTIONS[kind], action, role, actor_id, comment, data, log)
         db.flush()
@@ -214,6 +229,8 @@ def _apply(tenant, topic, kind: ActionKind, action, role, actor_id, comment, dat
         else:
             event = log_event(topic, kind.kind, actor_id, role, at=now, comment=comment, data=event_data)
         topic.updated_at = now  # bumps the version even when only the log grew
+    if kind.follow is not None:
+        kind.follow(tenant, topic, event, actor_id, data)
     return event
 
 

@@ -102,14 +102,6 @@ def nothing(topic, data, _log):
     return {}
 
 
-def transfer(topic, data, _log):
-    department = (data.get("department") or "").strip()
-    if not department:
-        raise Refused("请填写转交的部门或单位", "department", "validation_error")
-    topic.details = {**topic.details, "department": department[:100]}
-    return {"department": department[:100]}
-
-
 def escalate(topic, data, _log):
     return {"level": data["level"], "reason": (data.get("reason") or "")[:500]}
 

@@ -129,3 +129,49 @@ class TopicEvent(TenantOwned, Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # evidence: fields, rating, signatures, target …
 
     actor = relationship("User", lazy="joined")
+
+
+TRANSFER_STATES = {"sent": "待接收", "accepted": "办理中", "replied": "已答复", "returned": "已退回"}
+OPEN_TRANSFER_STATES = ("sent", "accepted")
+
+
+class Transfer(TenantOwned, Base):
+    """转交 / 转办: a topic sent to one department, with what is asked and by when. A topic may be
+    sent to several, at once (多部门协作) or one after another; each keeps its own state. The row
+    lives in the topic's street; a county department's is found by its inbox across the county's
+    streets. The department is named by (tenant, id) with no foreign key, since it may be the
+    county's row, and by the name it had when sent."""
+
+    __tablename__ = "topic_transfers"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        Index("ix_topic_transfers_topic", "tenant_id", "topic_id", "sent_at"),
+        # A department's inbox: its transfers in a street, open ones soonest due first.
+        Index("ix_topic_transfers_inbox", "tenant_id", "department_id", "state", "due_at"),
+        Index("ix_topic_transfers_due", "tenant_id", "state", "due_at"),  # the reminders' periodic pass
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    department_tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    department_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    department_name: Mapped[str] = mapped_column(String(100))
+    asked: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")  # the reply, or the reason it was returned
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # replied by the due time (12345's rule)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_TRANSFER_STATES
+
+    def overdue_at(self, now: datetime) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at < now

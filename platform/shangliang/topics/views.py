@@ -151,7 +151,9 @@ def show(number: int, errors=None, status=200, typed=None):
 def act(number: int):
     topic = _topic(number)
     kind = request.form.get("action", "")
-    data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "action", "to", "version", "comment")}
+    # A field given several times (the departments of a transfer) stays a list.
+    data = {k: vs if len(vs) > 1 else vs[0] for k, vs in request.form.lists()
+            if k not in ("csrf_token", "action", "to", "version", "comment")}
     with Attempt() as attempt:
         ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
                 expected_version=request.form.get("version", type=int, default=-1),
