@@ -58,7 +58,7 @@ def play(street_state, choice, rating, member):
     if a.kind in ("advance", "close"):
         supply(street, topic, a.missing, user_id, rating)
     data = {"invite": {"user_id": street_state["people"][1 - member][0]}, "rate": rating,
-            "close_out_of_scope": {"reason": "不属于受理范围"}}.get(a.kind, {})
+            "close_out_of_scope": {"reason": "不属于受理范围"}, "escalate": {"reason": "需要街道协调"}}.get(a.kind, {})
     if a.kind == "transfer":
         data = factories.transfer_to(street, "城管")
     if a.kind == "invite" and data["user_id"] in ops.claimants(ops.events(topic)):

@@ -95,6 +95,10 @@ def victim(app, world):
         from shangliang.topics.models import Transfer
 
         sent = db.scalar(select(Transfer.id))
+        factories.act(world.guangwumen, at, "escalate", data={"reason": "secret notice"})
+        from shangliang.topics.models import Escalation
+
+        referred = db.scalar(select(Escalation.id))
         export = TenantExport(tenant_id=world.guangwumen.id, status="done", total_items=1, done_items=1,
                               key=uploaded_key(world.guangwumen.id), finished_at=utcnow())
         db.add(export)
@@ -107,7 +111,8 @@ def victim(app, world):
                 "notification_id": note.id, "role": "staff", "number": 3,
                 "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id,
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
-                "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent, **roster}
+                "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent,
+                "escalation_id": referred, **roster}
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import counts, handlers, ratings, transfers
+from . import counts, escalations, handlers, ratings, transfers
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -125,7 +125,8 @@ register(ActionKind("close", "办结", handlers.nothing, offered=_at_closure, le
 register(ActionKind("advance", "推进", handlers.nothing, Move(from_closure=False, main=True), leaves=True))
 register(ActionKind("reopen", "复盘", handlers.reopen, Move(rounds=True, needs="rating"), offered=_sent_back,
                     new_round=True))
-register(ActionKind("escalate", "提请上级", handlers.escalate, Move(to=False, level="street"), escalates=True))
+register(ActionKind("escalate", "提请上级", escalations.check, Move(to=False, level="street"), escalates=True,
+                    follow=escalations.raise_up))
 register(ActionKind("transfer", "转交", transfers.check, Move(), prepare=transfers.prepare, follow=transfers.send))
 # 多部门协作: at the step a transfer led to, more departments may be asked, each with its own answer.
 register(ActionKind("cotransfer", "再转交其他部门", transfers.check, offered=_was_transferred,
@@ -134,7 +135,7 @@ register(ActionKind("close_out_of_scope", "不予受理", handlers.close_out_of_
                     closes_as="out_of_scope"))
 
 MOVING = tuple(k for k, a in ACTIONS.items() if a.move is not None)  # the kinds a procedure declares
-OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS}  # logged outside act()
+OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS, **escalations.EVENT_LABELS}  # logged outside act()
 
 
 def event_label(action: str) -> str:

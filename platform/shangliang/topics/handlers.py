@@ -102,10 +102,6 @@ def nothing(topic, data, _log):
     return {}
 
 
-def escalate(topic, data, _log):
-    return {"level": data["level"], "reason": (data.get("reason") or "")[:500]}
-
-
 def close_out_of_scope(topic, data, _log):
     reason = (data.get("reason") or "").strip()
     if not reason:

@@ -175,3 +175,32 @@ class Transfer(TenantOwned, Base):
 
     def overdue_at(self, now: datetime) -> bool:
         return self.is_open and self.due_at is not None and self.due_at < now
+
+
+ESCALATION_LEVELS = {"street": "街道党工委", "county": "区县"}
+ESCALATION_ANSWERS = {"decide": "作出决定", "assign": "交办部门", "take_up": "上级牵头办理", "send_back": "退回继续协商"}
+
+
+class Escalation(TenantOwned, Base):
+    """提请: a topic sent up to the level its procedure names (the street's 党工委 or the county) with
+    the reason, waiting in that level's queue until it answers: decides, assigns departments, takes
+    it up itself, or sends it back. The row lives in the topic's street."""
+
+    __tablename__ = "topic_escalations"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        Index("ix_topic_escalations_queue", "tenant_id", "level", "state", "raised_at"),
+        Index("ix_topic_escalations_topic", "tenant_id", "topic_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    level: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | answered
+    raised_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer_kind: Mapped[str | None] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -75,17 +75,27 @@ def check(topic, data, _log):
 
 
 def send(tenant: Tenant, topic: Topic, event: TopicEvent, actor_id: int | None, data: dict) -> None:
-    """A transfer to each department chosen, each telling its contacts; due when the form said, or
+    """The `follow` of a 转交: a transfer to each department chosen, due when the form said, or
     when the step the topic is now at is."""
     due = datetime.fromisoformat(data["due_at"]) if data.get("due_at") else topic.due_at
+    make(tenant, topic, data["chosen"], data["asked"], due, actor_id, event.at)
+
+
+def make(tenant: Tenant, topic: Topic, chosen: list[dict], asked: str, due, actor_id: int | None,
+         at: datetime) -> list[Transfer]:
+    """Transfers of the topic to the departments chosen (as `prepare` gives them), each telling its
+    department's contacts. A 转交 makes them, and so does a level that answers a 提请 by assigning."""
+    earlier = [t.department_name for t in of_topic(topic)]  # the evidence field names them all
     made = [Transfer(tenant_id=tenant.id, topic_id=topic.id, department_tenant_id=c["tenant_id"],
-                     department_id=uuid.UUID(c["id"]), department_name=c["name"], asked=data["asked"], due_at=due,
-                     sent_by=actor_id, sent_at=event.at) for c in data["chosen"]]
+                     department_id=uuid.UUID(c["id"]), department_name=c["name"], asked=asked, due_at=due,
+                     sent_by=actor_id, sent_at=at) for c in chosen]
     db.add_all(made)
-    topic.details = {**topic.details, "department": "、".join(c["name"] for c in data["chosen"])[:200]}
+    names = list(dict.fromkeys(earlier + [t.department_name for t in made]))
+    topic.details = {**topic.details, "department": "、".join(names)[:200]}
     db.flush()
     for t in made:
         _tell_contacts(tenant, topic, t)
+    return made
 
 
 def remind(street: Tenant, topic: Topic, transfer: Transfer, now: datetime) -> None:
