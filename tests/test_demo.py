@@ -57,6 +57,13 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
     # that died with the command. (Welcomes: 15 administrators, 11 demo members and 4 department contacts
     # with a login.)
     assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (30, 0)
+    # 办理公示 is reviewed: the year's concluded topics were published, the last week's await review
+    published, waiting = db.execute("SELECT count(published_at), sum(published_at IS NULL AND publication IS NULL) "
+                                    "FROM topics WHERE status = 'closed' AND closed_as = 'done'").fetchone()
+    assert published > 100 and waiting > 0
+    # each 转交 of the history is a transfer to a department on the street's or its county's list
+    assert db.execute("SELECT count(*) FROM topic_events WHERE action = 'transfer'").fetchone() == \
+        db.execute("SELECT count(*) FROM topic_transfers").fetchone()
     roster = "SELECT (SELECT count(*) FROM roster_people), (SELECT count(*) FROM stations), " \
              "(SELECT count(*) FROM duty_shifts WHERE status = 'planned'), (SELECT count(*) FROM audit_log)"
     first = db.execute(roster).fetchone()

@@ -3,6 +3,7 @@ sign in with the `department` role, transfers that name them (several per topic,
 state), an inbox across the county's streets, and replies on the topic's timeline."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -108,7 +109,7 @@ def test_a_transfer_names_departments_from_the_list_each_kept_with_its_own_state
     resp = transfer(staff, "yanshan", number, departments=people["office"], asked="")
     assert resp.status_code == 400 and "请写明需要部门做什么" in resp.get_data(as_text=True)
     resp = transfer(staff, "yanshan", number, departments=people["office"], asked="核实", due_on="2001-01-01")
-    assert resp.status_code == 400 and "答复期限不能早于今天" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "期限不能早于今天" in resp.get_data(as_text=True)
     assert transfers_of(app, world.yanshan, number) == []  # nothing half-done was kept
 
     resp = transfer(staff, "yanshan", number, departments=[people["office"], people["bureau"]],
@@ -204,7 +205,7 @@ def test_a_department_returns_a_transfer_with_its_reason(app, as_user, world, pe
     assert resp.status_code == 400 and "请说明退回的理由" in resp.get_data(as_text=True)
     assert post(clerk, f"/t/yanshan/transfers/{t.id}", do="return", reason="属燃气公司职责").status_code == 302
     (t,) = transfers_of(app, world.yanshan, number)
-    assert t.state == "returned" and t.answer == "属燃气公司职责" and t.on_time is None
+    assert t.state == "returned" and t.answer == "属燃气公司职责" and t.on_time is True  # answered in time
     with app.app_context(), tenant_context(world.yanshan.id):
         kinds = db.scalars(select(TopicEvent.action).where(TopicEvent.topic_id == t.topic_id)).all()
     assert "transfer_return" in kinds
@@ -274,3 +275,25 @@ def test_contacts_are_reminded_once_as_a_transfer_falls_due(app, as_user, world,
     tick()
     tick()  # once, however often the pass runs
     assert len(reminders()) == 1 and "明天到期" in reminders()[0]
+
+
+def test_the_countys_benchmarking_shows_each_departments_on_time_replies(app, as_user, world, people, monkeypatch):
+    from shangliang.benchmarks import departments as measure
+
+    clock = stopped_at(monkeypatch, START)
+    monkeypatch.setattr(measure, "utcnow", clock)
+    staff, liaison = as_user("yanshan-staff"), as_user("lx-zhujian")
+    due = (START + timedelta(days=2)).date().isoformat()
+    for title in ("甲", "乙"):
+        number = at_consult(app, world.yanshan, title=title)
+        assert transfer(staff, "yanshan", number, departments=people["bureau"], asked="核实",
+                        due_on=due).status_code == 302
+    first = next(t for t in transfers_of(app, world.yanshan, 1))
+    clock.now = START + timedelta(days=1)
+    assert post(liaison, f"/t/yanshan/transfers/{first.id}", do="reply", answer="已处理").status_code == 302
+    clock.now = START + timedelta(days=5)  # the other is past its due time, unanswered
+    html = page(as_user("lixia-admin"), f"/t/lixia/benchmarks/?period={START:%Y-%m}")
+    row = re.search(r"<td>区住建局.*?</tr>", html, re.S).group(0)
+    assert [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row)] == [2, 1, 1, 0, 1]
+    assert "50.0%" in row
+    assert "区住建局" not in page(as_user("lixia-admin"), "/t/lixia/benchmarks/?period=2024-01")

@@ -254,7 +254,7 @@ def test_a_rating_logged_before_levels_shows_with_its_level(app, client, street,
     assert "您的评价" in html and "<p>满意 · 问题已解决 · 4 / 5</p>" in html and 'name="level"' not in html
 
 
-def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, client, street):
+def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, client, street, as_user):
     code = receipt_of(raise_topic(client))
     raise_topic(client, title="还在办的事")
     with app.app_context():
@@ -265,6 +265,13 @@ def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, cl
     open_photo = client.get("/t/yanshan/gongshi/1/photos/5")
     assert open_photo.status_code == 404  # not concluded yet: nothing shown
     move(app, street, 1, ("advance", "shou", {}), ("record", None, {"summary": "群众满意"}), ("close", None, {}))
+    assert "3 号楼楼道灯坏了" not in client.get("/t/yanshan/gongshi").get_data(as_text=True)  # not reviewed yet
+    staff = as_user("yanshan-staff")  # reviews it: the drafted text, every photo
+    review = staff.get("/t/yanshan/publication/").get_data(as_text=True)
+    text = re.search(r'<textarea id="text-1" name="text"[^>]*>([^<]*)</textarea>', review).group(1)
+    assert staff.post("/t/yanshan/publication/1", data={
+        "csrf_token": csrf_token(staff), "do": "publish", "title": "3 号楼楼道灯坏了", "text": text,
+        "photos": re.findall(r'name="photos" value="(\d+)"', review)}).status_code == 302
     html = client.get("/t/yanshan/gongshi").get_data(as_text=True)
     assert "3 号楼楼道灯坏了" in html and "已更换 3 号楼全部楼道灯" in html
     assert "还在办的事" not in html

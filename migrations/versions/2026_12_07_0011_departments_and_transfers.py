@@ -75,6 +75,7 @@ def upgrade() -> None:
     op.create_index('ix_topic_transfers_inbox', 'topic_transfers', ['tenant_id', 'department_id', 'state', 'due_at'],
                     unique=False)
     op.create_index('ix_topic_transfers_due', 'topic_transfers', ['tenant_id', 'state', 'due_at'], unique=False)
+    op.create_index('ix_topic_transfers_sent', 'topic_transfers', ['tenant_id', 'sent_at'], unique=False)
     rls.enable('departments')
     rls.enable('department_contacts', 'user_id')  # a person finds the departments they answer for
     rls.enable('topic_transfers')
@@ -83,6 +84,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ('topic_transfers', 'department_contacts', 'departments'):
         rls.disable(table)
+    op.drop_index('ix_topic_transfers_sent', table_name='topic_transfers')
     op.drop_index('ix_topic_transfers_due', table_name='topic_transfers')
     op.drop_index('ix_topic_transfers_inbox', table_name='topic_transfers')
     op.drop_index('ix_topic_transfers_topic', table_name='topic_transfers')

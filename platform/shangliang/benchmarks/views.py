@@ -14,6 +14,7 @@ from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _, get_locale
 from . import charts, exports, periods, reports
+from .departments import department_lines
 from . import drilldown as drill
 from . import operations as ops
 from ..topics.channels import CHANNELS
@@ -106,7 +107,9 @@ def index():
 
 def _county_page(period, *, error=None, publish_errors=None, title="", status=200):
     report = reports.county_report(g.tenant, period, current_user.id)
+    replies = department_lines(g.tenant, period, current_user.id) if g.tenant.is_county else []
     return render_template("benchmarks/county.html", report=report, table=report.table, period=period, error=error,
+                           departments=replies,
                            publish_errors=publish_errors or {}, title=title, phase_note=PHASE_NOTE,
                            **_nav(period)), 400 if error else status
 

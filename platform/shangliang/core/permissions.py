@@ -18,14 +18,15 @@ ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audi
          "notifications.view", "procedure.view", "procedure.manage", "topics.view", "topics.create",
          "brand.manage", "export.manage", "roster.view", "roster.manage", "duty.manage", "meetings.view",
          "meetings.manage", "files.upload", "benchmarks.view", "ledger.view", "departments.view",
-         "departments.manage", "transfers.view", "escalations.view"}
+         "departments.manage", "transfers.view", "escalations.view", "topics.supervise",
+         "gongshi.manage"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "platform_admin": ADMIN | {"tenants.view", "streets.manage", "platform.manage", "benchmarks.manage"},
     "county_admin": ADMIN | {"tenants.view", "streets.manage", "benchmarks.manage"},
     "street_admin": set(ADMIN),
     "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view", "topics.view", "topics.create",
               "roster.view", "duty.manage", "meetings.view", "meetings.manage", "files.upload", "benchmarks.view",
-              "ledger.view", "departments.view", "transfers.view", "escalations.view"},
+              "ledger.view", "departments.view", "transfers.view", "escalations.view", "gongshi.manage"},
     "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create", "roster.view",
                "meetings.view", "meetings.manage", "files.upload"},
     # A department's contact sees the topics sent to their department (its inbox), not the street's others.

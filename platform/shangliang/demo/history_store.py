@@ -75,6 +75,7 @@ def generate(street: Tenant, profile: Profile, *, seed: str | None = None, now: 
                              cast.admin_id, number, now)
     shifts = plan_shifts(street.id, street.timezone, _rota(), [p for p in people if p.kind == "member"],
                          history.window(now, street.timezone), now, profile, rnd, _stations())
+    _publish(topics, now)
     _insert(Topic, topics)
     _insert(TopicEvent, events)
     _insert(Transfer, history_transfers(street, version.steps, events, rnd, now))
@@ -94,6 +95,14 @@ def generate(street: Tenant, profile: Profile, *, seed: str | None = None, now: 
     record(street.id, None, AUDIT_ACTION, None, done)
     db.flush()
     return done
+
+
+def _publish(topics: list[dict], now: datetime) -> None:
+    """办理公示 as staff reviewed it: concluded topics published a day after closing, the last
+    week's still waiting for review."""
+    for t in topics:
+        done = t["status"] == "closed" and t["closed_as"] == "done" and t["updated_at"] < now - timedelta(days=7)
+        t["published_at"], t["publication"] = (t["updated_at"] + timedelta(days=1) if done else None), None
 
 
 def _insert(model, rows: list[dict]) -> None:

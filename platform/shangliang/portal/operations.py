@@ -20,7 +20,7 @@ from ..files.access import get as get_attachment
 from ..tenants.models import Tenant
 from ..tenants.operations import communities
 from ..topics import operations as topics
-from ..topics import ratings
+from ..topics import publication, ratings
 from ..topics.models import Topic, TopicEvent
 from .models import ThrottleHit
 
@@ -224,21 +224,18 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
 # ---------------------------------------------------------------- 公示
 
 def concluded_query():
-    return select(Topic).where(Topic.status == "closed", Topic.closed_as == "done").order_by(Topic.updated_at.desc())
+    """The outcomes staff published (办理公示 is reviewed), newest first."""
+    return publication.published()
 
 
 def public_photos(topics_: list[Topic], per_topic: int = 4) -> dict:
-    """topic id → event seqs of its photos (the meeting, the work done): what 公示 shows."""
-    if not topics_:
-        return {}
-    rows = db.execute(select(TopicEvent.topic_id, TopicEvent.seq, TopicEvent.data).where(
-        TopicEvent.topic_id.in_([t.id for t in topics_]), TopicEvent.action == "attach").order_by(TopicEvent.seq))
-    out: dict = {}
-    for topic_id, seq, data in rows:
-        if data.get("kind") == "photo":
-            out.setdefault(topic_id, [])
-            if len(out[topic_id]) < per_topic:
-                out[topic_id].append(seq)
+    """topic id → event seqs of the photos 公示 shows: those staff chose when they published it
+    (or, published before review existed, its first photos)."""
+    every, out = publication.photos_of(topics_), {}  # one statement for the page
+    for topic in topics_:
+        chosen = publication.public_view(topic)["photos"]
+        seqs = [seq for seq, _ in every.get(topic.id, [])]
+        out[topic.id] = [s for s in seqs if chosen is None or s in chosen][:per_topic]
     return out
 
 
@@ -247,6 +244,9 @@ def public_photo(topic_number: int, seq: int) -> tuple[Topic, str] | None:
     topic = db.scalar(concluded_query().where(Topic.number == topic_number))
     if topic is None:
         return None
+    chosen = publication.public_view(topic)["photos"]
+    if chosen is not None and seq not in chosen:
+        return None  # a photo staff left out of 公示
     ev = db.scalar(select(TopicEvent).where(TopicEvent.topic_id == topic.id, TopicEvent.seq == seq,
                                             TopicEvent.action == "attach"))
     if ev is None or ev.data.get("kind") != "photo":

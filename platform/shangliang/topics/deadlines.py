@@ -1,9 +1,10 @@
 """When steps and topics fall due: a step's time limit, and the procedure's main path."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..core.errors import Refused
 from ..procedures.transitions import transition_kinds
 
 
@@ -47,3 +48,19 @@ def procedure_deadline(steps: list[dict], start: datetime, tz: str) -> datetime 
     for limit in limits:
         start = add_time_limit(start, limit, tz)
     return start
+
+
+def end_of_day_named(raw, tz: str, now: datetime, field: str = "due_on") -> datetime | None:
+    """A due date a form names (YYYY-MM-DD): the end of that day where the street is; empty: None.
+    A day already over is refused, naming the field."""
+    raw = str(raw or "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise Refused("请填写有效的日期，例如 2026-06-30", field, "validation_error") from None
+    end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz))
+    if end <= now:
+        raise Refused("期限不能早于今天", field, "validation_error")
+    return end

@@ -29,6 +29,8 @@ class Topic(TenantOwned, Base):
         # The portal's latest concluded topics and 公示 (status and closed_as fixed, newest first): the
         # first rows of this index, read backwards, whatever the number of closed topics.
         Index("ix_topics_tenant_concluded", "tenant_id", "status", "closed_as", "updated_at"),
+        # 办理公示 and the portal's latest outcomes: the topics staff published, newest first.
+        Index("ix_topics_tenant_published", "tenant_id", "published_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -58,6 +60,10 @@ class Topic(TenantOwned, Base):
     resident_name: Mapped[str | None] = mapped_column(String(60))
     resident_phone: Mapped[str | None] = mapped_column(String(20))
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # plan, outcome, summary, reason, department …
+    # 办理公示 is reviewed, not automatic: set when staff publish the outcome (its public title, text and
+    # the photos they chose are in `publication`); until then a concluded topic is not public.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publication: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # None is SQL NULL: awaiting review
     # A topic raised on the public portal: SHA-256 of the receipt code the resident keeps.
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -149,6 +155,7 @@ class Transfer(TenantOwned, Base):
         # A department's inbox: its transfers in a street, open ones soonest due first.
         Index("ix_topic_transfers_inbox", "tenant_id", "department_id", "state", "due_at"),
         Index("ix_topic_transfers_due", "tenant_id", "state", "due_at"),  # the reminders' periodic pass
+        Index("ix_topic_transfers_sent", "tenant_id", "sent_at"),  # a period's transfers (对标)
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
@@ -204,3 +211,23 @@ class Escalation(TenantOwned, Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Supervision(TenantOwned, Base):
+    """督办: a county's or a street's supervision note on an overdue or escalated topic, with the
+    new due time the responsible people are told of. Kept in the topic's street."""
+
+    __tablename__ = "topic_supervisions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        Index("ix_topic_supervisions_topic", "tenant_id", "topic_id"),
+        Index("ix_topic_supervisions_at", "tenant_id", "at"),  # benchmarking: a period's supervisions
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    level: Mapped[str] = mapped_column(String(16))  # county | street: who supervised
+    note: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

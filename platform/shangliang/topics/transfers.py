@@ -8,8 +8,7 @@ time is kept on the transfer (12345's rule that a department answers within the 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +21,7 @@ from ..departments.models import DepartmentContact
 from ..departments.operations import answered_by, choose
 from ..notifications.operations import notify
 from ..tenants.models import Tenant
+from .deadlines import end_of_day_named
 from .log import clock, log_event
 from .models import Transfer, Topic, TopicEvent
 
@@ -40,28 +40,13 @@ def _text(data: dict, name: str, message: str, limit: int = MAX_ASKED) -> str:
     return value
 
 
-def _due(data: dict, tz: str) -> datetime | None:
-    """The due date a form names: the end of that day where the street is."""
-    raw = str(data.get("due_on") or "").strip()
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise Refused("请填写有效的日期，例如 2026-06-30", "due_on", "validation_error") from None
-    end = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(tz))
-    if end <= clock():
-        raise Refused("答复期限不能早于今天", "due_on", "validation_error")
-    return end
-
-
 def prepare(tenant: Tenant, actor_id: int | None, data: dict) -> dict:
     """Before anything is written: the departments named (the street's or its county's), what is
     asked of them, and by when."""
     asked = _text(data, "asked", "请写明需要部门做什么（如：核实现场、提供方案、限期整改）")
     values = data.get("departments") or data.get("department") or []
     chosen = choose(tenant, actor_id, values if isinstance(values, list) else [values])
-    due = _due(data, tenant.timezone)
+    due = end_of_day_named(data.get("due_on"), tenant.timezone, clock())
     return {**data, "asked": asked, "due_at": due.isoformat() if due else None,
             "chosen": [{"tenant_id": c.tenant_id, "id": str(c.id), "name": c.name} for c in chosen]}
 
@@ -204,7 +189,9 @@ def reply(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data:
 def give_back(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data: dict) -> None:
     reason = _text(data, "reason", "请说明退回的理由（如：不属于本部门职责，建议转交某部门）", 1000)
     _check_open(transfer, topic)
-    transfer.state, transfer.answered_by, transfer.answered_at, transfer.answer = "returned", actor_id, clock(), reason
+    now = clock()
+    transfer.state, transfer.answered_by, transfer.answered_at, transfer.answer = "returned", actor_id, now, reason
+    transfer.on_time = transfer.due_at is None or now <= transfer.due_at  # a reasoned return answers too
     _log(tenant, topic, transfer, "transfer_return", actor_id, reason)
     _tell_sender(tenant, topic, transfer, f"{transfer.department_name}退回了议题 #{topic.number}")
 

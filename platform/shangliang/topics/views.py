@@ -12,7 +12,7 @@ from ..core.permissions import require, roles_in
 from ..i18n import _
 from ..procedures.operations import current_version
 from . import operations as ops
-from . import ratings
+from . import ratings, supervision
 from .actions import event_label
 from .channels import CHANNELS
 from .counts import by_step as counts_by_step
@@ -162,3 +162,15 @@ def act(number: int):
         return redirect(url_for(".show", number=number))
     # the refused form shows again with what was typed
     return show(number, errors={**attempt.errors, "action": kind}, status=attempt.status, typed=request.form)
+
+
+@bp.post("/<int:number>/supervise")
+@require("topics.supervise")
+def supervise(number: int):
+    """督办, from the topic page: a refused note shows the page again with what was typed."""
+    topic = _topic(number)
+    with Attempt("note") as attempt:
+        supervision.supervise(g.tenant, topic, current_user.id, roles_in(current_user, g.tenant), request.form)
+        flash(_("已督办：新的期限已通知办理人员"), "success")
+        return redirect(url_for(".show", number=number))
+    return show(number, errors={**attempt.errors, "action": "supervise"}, status=attempt.status, typed=request.form)
