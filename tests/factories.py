@@ -146,7 +146,15 @@ def supply(street, topic, missing, user_id: int | None = None, rating=None, role
         elif kind == "signatures":
             act(street, topic, "sign", user_id, roles, {"resident_signature": "居民", "staff_signature": "干部"})
         elif kind == "rating":
-            act(street, topic, "rate", user_id, roles, rating or {"level": "satisfied", "solved": True, "valid": True})
+            act(street, topic, "rate", user_id, roles,
+                evaluated(topic, rating or {"level": "satisfied", "solved": True, "valid": True}))
+
+
+def evaluated(topic, rating: dict) -> dict:
+    """A rating as the step asks for it: by the party that decides, with every dimension scored."""
+    ev = topic.step.get("evaluation") or {}
+    party = {"party": ev["decides"]} if ev.get("parties") else {}
+    return {**rating, **party, **{f"score_{d['key']}": 4 for d in ev.get("dimensions", [])}}
 
 
 def advance(street, topic, user_id: int | None = None, roles=EVERYONE, rating=None, toward: str | None = None):

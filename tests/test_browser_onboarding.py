@@ -140,6 +140,8 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     shows(resident, "3 号楼楼道灯已全部更换为声控灯")
     resident.check("input[name=solved][value=true]")
     resident.check("input[name=score][value='5']")
+    for dimension in ("duration", "kind", "effect"):  # 提议办评 scores the time taken, the type and the effect
+        resident.check(f"input[name=score_{dimension}][value='4']")
     resident.fill("#comment", "很及时，谢谢")
     # The level is missing: the browser would not send it; sent anyway, the server names the field.
     resident.locator("form.rate-form").evaluate("form => { form.noValidate = true; }")

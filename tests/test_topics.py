@@ -56,7 +56,7 @@ def satisfy(street, topic, user):
     if ev["signatures"]:
         do(street, topic, "sign", user=user, resident_signature="王大妈", staff_signature="李主任")
     if ev["rating"]:
-        do(street, topic, "rate", user=user, satisfied=True, score=5)
+        do(street, topic, "rate", user=user, **factories.evaluated(topic, {"satisfied": True, "score": 5}))
 
 
 def walk_to_closure(street, topic, user):

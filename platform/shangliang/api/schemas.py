@@ -119,8 +119,12 @@ class RatingInputSchema(Schema):
     """The `data` of a `rate` action (评单), for the document: `topics.ratings.check` checks it."""
 
     class Meta:
-        unknown = EXCLUDE  # other keys are ignored, not refused
+        unknown = EXCLUDE  # the document's own check; `ratings.check` refuses an unknown key by name
 
+    party = fields.String(metadata={
+        "description": "where the step names its evaluating parties (the procedure's `evaluation.parties`, e.g. "
+                       "四环八步's dangzheng 党政点评, weiyuan 委员评议, residents 群众评议): the one this evaluation "
+                       "speaks for; taken from the caller's roles when only one fits"})
     level = fields.String(validate=validate.OneOf(ratings.LEVELS), metadata={
         "description": ", ".join(f"{level} {ratings.LABELS[level]}{_LEVEL_NOTES.get(level, '')}"
                                  for level in ratings.LEVELS) + "; required unless `satisfied` is sent"})
@@ -136,6 +140,9 @@ class RatingInputSchema(Schema):
     score = fields.Integer(allow_none=True, validate=validate.Range(1, 5))
     via = fields.String(validate=validate.Length(max=32), metadata={"example": "12345",
                                                                     "description": "the channel it came through"})
+    score_duration = fields.Integer(validate=validate.Range(1, 5), metadata={
+        "description": "one `score_<key>` (1–5) per dimension the step declares (`evaluation.dimensions`, e.g. "
+                       "提议办评's duration 时长, kind 类型, effect 成效); each is required there, refused elsewhere"})
 
 
 class RatingSchema(Schema):
@@ -143,6 +150,11 @@ class RatingSchema(Schema):
 
     level = fields.String(metadata={"enum": list(ratings.LEVELS)})
     satisfied = fields.Boolean(metadata={"description": "every level but unsatisfied"})
+    party = fields.String(metadata={"description": "the evaluating party, where the step names parties"})
+    decides = fields.Boolean(metadata={"description": "this party's rating decides a reopen and counts in "
+                                                      "satisfaction figures (true where the step names no parties)"})
+    scores = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "each declared dimension's 1–5 score"})
     solved = fields.Boolean()
     valid = fields.Boolean()
     invalid_reason = fields.String(metadata={"description": "present when `valid` is false"})

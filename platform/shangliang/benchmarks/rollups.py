@@ -26,7 +26,8 @@ from ..roster.models import DutyShift, Person
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
 from .changes import all_months, changed_months
-from ..topics.ratings import LEVELS, RATE, SATISFIED_LEVELS, UNSATISFIED, level_sql, solved_sql, valid_sql
+from ..topics.ratings import (LEVELS, RATE, SATISFIED_LEVELS, UNSATISFIED, decides_sql, level_sql, solved_sql,
+                              valid_sql)
 from .models import Rollup, RollupState
 from .periods import Period, month_range, of
 from .sql import (count_where, hours_between, is_postgres, joined_values, local_time, month_number, within_month_days,
@@ -104,7 +105,8 @@ class TopicFlags:
                    func.min(case((E.action == "consult", E.seq))).label("consult_seq"),
                    func.max(case((and_(E.action == "advance", E.phase_to.in_(LATER_PHASES)), E.seq)))
                    .label("adopt_seq"),
-                   func.max(case((E.action == RATE, packed))).label("rating"))
+                   # the deciding party's rating (the residents', unless the step names another)
+                   func.max(case((and_(E.action == RATE, decides_sql(E.data)), packed))).label("rating"))
             .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
             .where(T.tenant_id.in_(tenant_ids), within_months(months, tz, T.created_at))
             .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)

@@ -74,3 +74,15 @@ def weighted_index(rnd, weights) -> int:
 
 def pick_category(rnd, month: int) -> Category:
     return CATEGORIES[weighted_index(rnd, [c.season[month - 1] for c in CATEGORIES])]
+
+
+def evaluated(step: dict, score: int, rnd) -> dict:
+    """What a rating adds where the step names its parties and dimensions (as act() logs it): the
+    deciding party's (the residents') evaluation, each dimension scored near the overall score."""
+    ev = step.get("evaluation") or {}
+    if not ev:
+        return {}
+    out = {"party": ev.get("decides", "residents"), "decides": True} if ev.get("parties") else {}
+    if ev.get("dimensions"):
+        out["scores"] = {d["key"]: min(5, max(1, score + rnd.choice((-1, 0, 0, 1)))) for d in ev["dimensions"]}
+    return out

@@ -10,7 +10,7 @@ from ..procedures.evidence import EVIDENCE, FieldValues
 from ..topics.operations import ACTIONS, acting_roles
 from ..topics.ratings import SATISFIED_LEVELS, UNSATISFIED
 # Under their old private names, so that the body of `Life` reads as it did in one file.
-from .catalogue import CHANNELS, SURNAMES, pick_category as _pick_category, weighted as _weighted, \
+from .catalogue import CHANNELS, SURNAMES, evaluated, pick_category as _pick_category, weighted as _weighted, \
     weighted_index as _weighted_index
 from .street import Street
 
@@ -322,7 +322,7 @@ class Life:
         good = self.p.satisfaction + (0.2 if self.round > 1 else 0)
         level = SATISFIED_LEVELS[_weighted_index(rnd, LEVEL_WEIGHTS)] if rnd.random() < good else UNSATISFIED
         solved = rnd.random() < SOLVED.get(level, 0.12)
-        actor = self._rater(step)
+        actor = (None, RESIDENT) if step.get("evaluation") else self._rater(step)  # 群众评议 decides
         by_resident = actor[1] == RESIDENT
         score = SCORES.get(level, rnd.choice((1, 2)))
         data = {"level": level, "satisfied": level != UNSATISFIED, "solved": solved, "valid": True,
@@ -330,6 +330,7 @@ class Life:
                 "via": "portal" if by_resident else rnd.choice(("回访", "12345", "信箱"))}
         if not by_resident and rnd.random() < 0.03:
             data = {**data, "valid": False, "invalid_reason": "与办理事项无关"}
+        data |= evaluated(step, score, rnd)
         self.log("rate", at, actor, data=data)
         return data
 

@@ -28,7 +28,7 @@ from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person, Station
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
-from ..topics.ratings import BASIC, RATE, counts_as_satisfied, level_sql, score_sql, valid_sql
+from ..topics.ratings import BASIC, RATE, counts_as_satisfied, decides_sql, level_sql, score_sql, valid_sql
 
 KINDS = tuple(DEFAULT_POINTS)  # claim, close, attend, convene, duty_kept, duty_missed, rated_…
 # A topic is led by whoever claimed it; members invited to it take part without leading it, so
@@ -98,7 +98,7 @@ def _closings(period: Period, tz: str):
 def _ratings(period: Period, tz: str):
     """Led topics whose last rating (the one that stands) was given in the period and is valid.
     Ratings logged before levels existed read as satisfied or not, as in the rollups."""
-    last = (select(E.tenant_id, E.topic_id, func.max(E.seq).label("seq")).where(E.action == RATE)
+    last = (select(E.tenant_id, E.topic_id, func.max(E.seq).label("seq")).where(E.action == RATE, decides_sql(E.data))
             .group_by(E.tenant_id, E.topic_id).subquery())
     lead = _leads()
     return (select(lead.c.person_id, E.tenant_id, E.topic_id, E.at, level_sql(E.data).label("level"),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..files.access import get as get_attachment
+from ..procedures import evaluation
 from ..tenants.models import Tenant
 from ..tenants.operations import communities
 from ..topics import operations as topics
@@ -218,7 +219,8 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
         raise Refused("意见最多 500 个字", "comment", "validation_error")
     topics.act(tenant, None, {"resident"}, topic, ratings.RATE, expected_version=topic.version, comment=comment,
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
-                     "via": "portal"})
+                     "via": "portal", **{f"score_{d['key']}": form.get(f"score_{d['key']}")
+                                         for d in evaluation.dimensions(topic.step)}})
 
 
 # ---------------------------------------------------------------- 公示

@@ -145,7 +145,15 @@ register(Count("photos", "attach", "照片", file_kind="photo", words="照片 {n
 register(Count("attachments", "attach", "附件", file_kind="attachment", words="附件 {n} 份"))
 register(EvidenceKind("consultation_record", "consult", "协商记录"))  # a consultation meeting's record (商单)
 register(EvidenceKind("signatures", "sign", "双方签字"))  # both sides sign the agreement (商定即办)
-register(EvidenceKind("rating", "rate", "满意度评价"))  # the resident's satisfaction rating (评单)
+@dataclass(frozen=True)
+class Rating(EvidenceKind):
+    """The evaluation that decides is there: the residents' (评单), or the party the step names."""
+
+    def supplied(self, event) -> bool:
+        return event.action == self.action and event.data.get("decides", True)
+
+
+register(Rating("rating", "rate", "满意度评价"))
 
 BY_ITEM = {k.item: k for k in EVIDENCE.values()}
 

@@ -12,6 +12,7 @@ from collections import deque
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from . import evaluation
 from .evidence import EVIDENCE, FIELD_LABELS, FIELDS, schema_fields
 from .transitions import transition_kinds
 
@@ -87,6 +88,7 @@ class Step(Schema):
     evidence = fields.Nested(Evidence, load_default=lambda: Evidence().load({}))
     time_limit = fields.Nested(TimeLimit)
     transitions = fields.List(fields.Nested(Transition), load_default=list)
+    evaluation = fields.Nested(evaluation.Evaluation)  # who evaluates here, and on what (evaluation.py)
 
 
 class Procedure(Schema):
@@ -194,6 +196,7 @@ def problems(data: dict) -> list[tuple[str, str]]:
             found.append((f"{where}.transitions", f"{PHASE_LABELS['closure']}步骤不能再{stuck[0].label}"))
         if s["phase"] != "closure" and not s["transitions"]:
             found.append((f"{where}.transitions", "非办结步骤须至少有一条去向"))
+        found += evaluation.problems(s)
     reachable = _reach(steps[0]["key"], edges)
     for k in keys:
         if k not in reachable:

@@ -72,8 +72,8 @@ class ActionKind:
     new_round: bool = False  # starts another round (复盘)
     escalates: bool = False  # marks the topic escalated
     closes_as: str | None = None  # closes the topic, as this
-    # Input read against the street before anything is written (tenant, actor, data) -> data: the
-    # departments a 转交 may name include the county's, read through the audited path.
+    # Input read before anything is written (tenant, topic, actor, their roles, data) -> data: the
+    # departments a 转交 may name include the county's (an audited read), the party a rating speaks for.
     prepare: Callable | None = None
     # What follows once the event is logged (tenant, topic, event, actor, the prepared input): rows
     # of its own, such as the transfers a 转交 creates.
@@ -118,7 +118,7 @@ register(ActionKind("attach", "记为证据", handlers.attach))
 register(ActionKind("comment", "留言", handlers.nothing))
 register(ActionKind("consult", "协商记录", handlers.consult, when_asked=True))
 register(ActionKind("sign", "双方签字", handlers.sign, when_asked=True))
-register(ActionKind(ratings.RATE, "评价", ratings.check, when_asked=True))
+register(ActionKind(ratings.RATE, "评价", ratings.check, when_asked=True, prepare=ratings.prepare))
 register(ActionKind("claim", "认领", handlers.nothing, offered=_may_claim))
 register(ActionKind("invite", "邀请委员", handlers.invite, offered=_may_invite))
 register(ActionKind("close", "办结", handlers.nothing, offered=_at_closure, leaves=True, closes_as="done"))
@@ -208,7 +208,7 @@ def act(tenant: Tenant, actor_id: int | None, roles: set[str], topic: Topic, kin
         raise Refused("离开此步骤前还需：" + "、".join(describe_missing(m) for m in action.missing), "evidence",
                       "evidence_missing")
     if ACTIONS[kind].prepare is not None:
-        data = ACTIONS[kind].prepare(tenant, actor_id, data)
+        data = ACTIONS[kind].prepare(tenant, topic, actor_id, roles, data)
     try:
         event = _apply(tenant, topic, ACTIONS[kind], action, role, actor_id, comment, data, log)
         db.flush()

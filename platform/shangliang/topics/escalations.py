@@ -82,7 +82,7 @@ def answer(tenant: Tenant, topic: Topic, esc: Escalation, actor_id: int, data: d
         raise Refused("该议题已办结，无需再答复", "escalation", "conflict")
     extra: dict = {}
     if kind == "assign":  # the departments are checked (and the county's list read) before any write
-        prepared = transfers.prepare(tenant, actor_id, {**data, "asked": data.get("asked") or text})
+        prepared = transfers.prepare(tenant, topic, actor_id, set(), {**data, "asked": data.get("asked") or text})
         extra = {"departments": [c["name"] for c in prepared["chosen"]]}
     now = clock()
     esc.state, esc.answer_kind, esc.answer, esc.answered_by, esc.answered_at = "answered", kind, text, actor_id, now

@@ -10,6 +10,8 @@ from __future__ import annotations
 from sqlalchemy import case, func, true
 
 from ..core.errors import Refused
+from ..procedures import evaluation
+from .people import acting_roles
 
 LEVELS = ("very_satisfied", "satisfied", "basic", "unsatisfied")  # best first
 LABELS = {"very_satisfied": "非常满意", "satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"}
@@ -21,8 +23,38 @@ RATE = "rate"  # the action that logs a rating
 TRUE, FALSE = (True, "true", "1", 1, "on"), (False, "false", "0", 0)
 
 
+# What a rating's input may hold besides each dimension's `score_<key>`; anything else is refused.
+INPUT = {"level", "satisfied", "solved", "score", "via", "valid", "invalid_reason", "party"}
+
+
+def prepare(tenant, topic, actor_id, roles: set[str], data: dict) -> dict:
+    """Before the rating is checked: the party the person speaks for, where the step names parties
+    (one they may speak for; asked for when they may speak for several)."""
+    step, data = topic.step, dict(data)
+    if not evaluation.parties(step):
+        if data.get("party") not in (None, "", evaluation.RESIDENTS):
+            raise Refused("本步骤的评价不分评价方", "party", "validation_error")
+        data.pop("party", None)
+        return data
+    mine = evaluation.parties_of(step, acting_roles(roles))
+    keys = [p["key"] for p in mine]
+    chosen = data.get("party") or (keys[0] if len(keys) == 1 else None)
+    if chosen is None:
+        raise Refused("请选择以哪一方的身份评价：" + "、".join(p["name"]["zh"] for p in mine), "party",
+                      "validation_error")
+    if chosen not in keys:
+        raise Refused("您不能代表这一方评价", "party", "validation_error")
+    return {**data, "party": chosen}
+
+
 def check(topic, data: dict, _log) -> dict:
-    """The `rate` action's input, checked: what the log keeps of it."""
+    """The `rate` action's input, checked: what the log keeps of it. Every key is one the step
+    knows (a dimension's score, say); an unknown one is refused by name, never dropped."""
+    step = topic.step
+    dims = evaluation.dimensions(step)
+    unknown = sorted(set(data) - INPUT - {f"score_{d['key']}" for d in dims})
+    if unknown:
+        raise Refused("评价中有本步骤不认识的项：" + "、".join(unknown), unknown[0], "validation_error")
     level = data.get("level") or None
     if level is None and data.get("satisfied") in (*TRUE, *FALSE):  # the two-way form of old clients
         level = SATISFIED if data["satisfied"] in TRUE else UNSATISFIED
@@ -39,18 +71,27 @@ def check(topic, data: dict, _log) -> dict:
         raise Refused("请说明评价无效的原因", "invalid_reason", "validation_error")
     out = {"level": level, "satisfied": level != UNSATISFIED, "solved": solved in TRUE, "valid": valid,
            "score": _score(data.get("score")), "via": (data.get("via") or "")[:32]}
+    if evaluation.parties(step):
+        party = data.get("party")
+        out |= {"party": party, "decides": party == evaluation.deciding(step)}
+    if dims:
+        out["scores"] = {d["key"]: _score(data.get(f"score_{d['key']}"), f"score_{d['key']}", d["name"]["zh"])
+                         for d in dims}
     return {**out, "invalid_reason": reason} if not valid else out
 
 
-def _score(score) -> int | None:
+def _score(score, field: str = "score", name: str | None = None) -> int | None:
+    """A 1–5 score; optional overall, required for each dimension the step declares."""
     if score in (None, ""):
-        return None
+        if name is None:
+            return None
+        raise Refused(f"请为“{name}”打分（1–5）", field, "validation_error")
     try:
         score = int(score)
     except (TypeError, ValueError):
         score = -1
     if not 1 <= score <= 5:
-        raise Refused("评分须为 1–5", "score", "validation_error")
+        raise Refused("评分须为 1–5", field, "validation_error")
     return score
 
 
@@ -62,8 +103,9 @@ def rating_of(data: dict) -> dict:
 
 
 def last_rating(visit: list) -> dict | None:
-    """The rating that stands in a visit to a step: the last one logged."""
-    ratings = [e.data for e in visit if e.action == RATE]
+    """The rating that stands in a visit to a step: the last one logged by the party that decides
+    (every other party's is kept beside it, and shown)."""
+    ratings = [e.data for e in visit if e.action == RATE and e.data.get("decides", True)]
     return ratings[-1] if ratings else None
 
 
@@ -93,6 +135,11 @@ def solved_sql(data, level=None):
 
 def valid_sql(data):
     return func.coalesce(data["valid"].as_boolean(), true())
+
+
+def decides_sql(data):
+    """Whether the rating is the deciding party's (ratings logged before parties existed are)."""
+    return func.coalesce(data["decides"].as_boolean(), true())
 
 
 def score_sql(data):

@@ -40,7 +40,7 @@ def _text(data: dict, name: str, message: str, limit: int = MAX_ASKED) -> str:
     return value
 
 
-def prepare(tenant: Tenant, actor_id: int | None, data: dict) -> dict:
+def prepare(tenant: Tenant, _topic, actor_id: int | None, _roles, data: dict) -> dict:
     """Before anything is written: the departments named (the street's or its county's), what is
     asked of them, and by when."""
     asked = _text(data, "asked", "请写明需要部门做什么（如：核实现场、提供方案、限期整改）")

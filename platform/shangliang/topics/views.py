@@ -10,6 +10,7 @@ from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
 from ..i18n import _
+from ..procedures import evaluation
 from ..procedures.operations import current_version
 from . import operations as ops
 from . import ratings, supervision
@@ -18,7 +19,8 @@ from .channels import CHANNELS
 from .counts import by_step as counts_by_step
 from .intake import field_value
 from .models import Topic, TopicEvent
-from .page import parts
+from .page import parts, register_part
+from .people import acting_roles
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
@@ -29,13 +31,24 @@ CARD = (Topic.number, Topic.round, Topic.title, Topic.community, Topic.category,
         Topic.urgency)
 
 
+def topic_evaluation(topic, log, roles, user_id) -> dict:
+    """The rating form's parties (those this person may speak for) and dimensions, at this step."""
+    return {"rating_parties": evaluation.parties_of(topic.step, acting_roles(roles)) if topic.status == "open" else [],
+            "rating_dimensions": evaluation.dimensions(topic.step) if topic.status == "open" else []}
+
+
+register_part("evaluation", topic_evaluation)
+
+
 @bp.record_once
 def _helpers(state):
     """Ratings are made and shown on staff pages and on the public portal alike; actions are
     named from their registry."""
     state.app.jinja_env.globals.update(rating_levels=ratings.LEVELS, rating_of=ratings.rating_of,
                                        rating_label=lambda level: _(ratings.LABELS.get(level, level)),
-                                       action_label=lambda kind: _(event_label(kind)), field_value=field_value)
+                                       action_label=lambda kind: _(event_label(kind)), field_value=field_value,
+                                       evaluation_label=evaluation.label,
+                                       evaluation_dimensions=evaluation.dimensions)
 
 
 def _filtered(stmt):
