@@ -54,9 +54,9 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
                           "jiefanglu": "four_plus_x", "qianfoshan": "sihuan_babu", "quanchenglu": "tiyi_banping",
                           "yaojia": "sanji_liangti_yizhuan"}
     # The command's jobs wait in the outbox for the server's worker: none was handed to a broker
-    # that died with the command. (Welcomes: 15 administrators, 11 demo members and 4 department contacts
+    # that died with the command. (Welcomes: 15 administrators, 11 demo members, a grid worker and 4 department contacts
     # with a login.)
-    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (30, 0)
+    assert db.execute("SELECT count(*), count(sent_at) FROM job_outbox").fetchone() == (31, 0)
     # 办理公示 is reviewed: the year's concluded topics were published, the last week's await review
     published, waiting = db.execute("SELECT count(published_at), sum(published_at IS NULL AND publication IS NULL) "
                                     "FROM topics WHERE status = 'closed' AND closed_as = 'done'").fetchone()

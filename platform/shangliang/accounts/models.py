@@ -10,9 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..core.db import Base, UTCDateTime, new_id, utcnow
 from ..core.tenancy import TenantOwned
 
-ROLES = ("platform_admin", "county_admin", "street_admin", "staff", "member", "department")
+ROLES = ("platform_admin", "county_admin", "street_admin", "staff", "member", "department", "grid_worker",
+         "building_head")
 ROLE_LABELS = {"platform_admin": "平台管理员", "county_admin": "区县管理员", "street_admin": "街道管理员",
-               "staff": "工作人员", "member": "政协委员", "department": "部门联络人"}
+               "staff": "工作人员", "member": "政协委员", "department": "部门联络人", "grid_worker": "网格员",
+               "building_head": "楼院长"}
+# Bound to the grids the street's roster gives them: they raise topics for residents and follow their grid's.
+GRID_ROLES = frozenset({"grid_worker", "building_head"})
 # Administrators of a street, its county or the platform: they may do what a street's staff may.
 ADMIN_ROLES = frozenset({"platform_admin", "county_admin", "street_admin"})
 
@@ -51,7 +55,8 @@ class Membership(TenantOwned, Base):
     __visible_to_user__ = "user_id"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('platform_admin', 'county_admin', 'street_admin', 'staff', 'member', 'department')",
+            "role IN ('platform_admin', 'county_admin', 'street_admin', 'staff', 'member', 'department', "
+            "'grid_worker', 'building_head')",
             name="role"),
         Index("ix_memberships_user", "user_id"),
     )

@@ -119,7 +119,7 @@ def _memberships(user_id: int) -> list[tuple[int, str]]:
 ASSIGNABLE = {
     "platform": ("platform_admin",),
     "county": ("county_admin", "staff", "member", "department"),
-    "street": ("street_admin", "staff", "member", "department"),
+    "street": ("street_admin", "staff", "member", "department", "grid_worker", "building_head"),
 }
 
 

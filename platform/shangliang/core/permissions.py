@@ -29,6 +29,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
               "ledger.view", "departments.view", "transfers.view", "escalations.view", "gongshi.manage"},
     "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create", "roster.view",
                "meetings.view", "meetings.manage", "files.upload"},
+    # 网格员 and 楼院长: raise topics for residents and follow those of their grids (topics/people.py).
+    "grid_worker": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create",
+                    "files.upload"},
+    "building_head": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create",
+                      "files.upload"},
     # A department's contact sees the topics sent to their department (its inbox), not the street's others.
     "department": {"tenant.view", "notifications.view", "procedure.view", "meetings.view", "files.upload",
                    "transfers.view", "transfers.answer"},

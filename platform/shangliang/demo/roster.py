@@ -22,10 +22,14 @@ def demo_spec() -> dict:
     return yaml.safe_load(ROSTER_FILE.read_text("utf-8")) or {}
 
 
-def _login(street: Tenant, username: str, name: str, password: str) -> str:
+LOGIN_ROLES = {"grid_worker": "grid_worker", "building_head": "building_head"}  # anyone else: a member
+
+
+def _login(street: Tenant, username: str, name: str, password: str, kind: str = "member") -> str:
     user = db.scalar(select(User).where(User.username == username)) or create_user(username, name, password)
-    if db.get(Membership, {"tenant_id": street.id, "user_id": user.id, "role": "member"}) is None:
-        add_membership(street, None, user, "member")
+    role = LOGIN_ROLES.get(kind, "member")
+    if db.get(Membership, {"tenant_id": street.id, "user_id": user.id, "role": role}) is None:
+        add_membership(street, None, user, role)
     db.flush()
     return username
 
@@ -42,7 +46,8 @@ def ensure_demo_roster(street: Tenant, admin_id: int | None, password: str) -> N
         person = db.scalar(select(Person).where(Person.import_key == key))
         if person is None:
             if data.get("username"):
-                _login(street, data["username"], data["name"], password)
+                _login(street, data["username"], data["name"], password,
+                       ops.KIND_ALIASES.get(str(data.get("kind") or ""), "member"))
             person = ops.create_person(street, admin_id, data)
         people[person.name] = person
     for row in spec.get("stations", []):
@@ -58,5 +63,5 @@ def ensure_demo_roster(street: Tenant, admin_id: int | None, password: str) -> N
 
 
 def demo_logins() -> list[tuple[str, str]]:
-    return [(p["username"], f"{p['name']} 政协委员（{slug}）") for slug, spec in demo_spec().items()
-            for p in spec.get("people", []) if p.get("username")]
+    return [(p["username"], f"{p['name']} {p['kind']}（{slug}）")
+            for slug, spec in demo_spec().items() for p in spec.get("people", []) if p.get("username")]

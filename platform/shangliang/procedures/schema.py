@@ -20,7 +20,8 @@ PHASES = ("intake", "triage", "deliberation", "execution", "evaluation", "closur
 PHASE_LABELS = {"intake": "收集", "triage": "受理", "deliberation": "协商", "execution": "办理", "evaluation": "评价",
                 "closure": "办结"}
 # Who may act at a step: the membership roles, plus the resident (public portal, 12345 rating).
-ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", "resident")
+ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", "grid_worker", "building_head",
+               "resident")
 __all__ = ["ACTOR_ROLES", "FIELDS", "FIELD_LABELS", "PHASES", "PHASE_LABELS", "ProcedureInvalid", "dump", "load",
            "parse", "problems"]
 KEY = validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$", error="须为小写字母开头的 1–40 位小写字母、数字或下划线")

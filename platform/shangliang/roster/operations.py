@@ -18,6 +18,7 @@ from ..audit.operations import record
 from ..core.db import db, utcnow
 from ..tenants.models import Community, Tenant
 from ..topics.operations import PHONE_RE
+from ..topics.people import register_grids_of
 from .models import PERSON_KINDS, STATION_KINDS, Person, Station
 
 KIND_LABELS = {"member": "政协委员", "grid_worker": "网格员", "community_secretary": "社区书记",
@@ -378,3 +379,13 @@ def save_station(tenant: Tenant, actor_id: int | None, data: dict, station: Stat
             station.active = as_text(data.get("active")).lower() not in ("", "0", "false", "off", "no")
         record(tenant.id, actor_id, "station.update", str(station.id), {"name": station.name})
     return station
+
+
+def grids_of(user_id: int) -> list[str]:
+    """The grids a 网格员 or 楼院长 is bound to: their rows on the street's roster, linked to their login."""
+    return sorted(set(db.scalars(select(Person.grid).where(
+        Person.user_id == user_id, Person.kind.in_(("grid_worker", "building_head")), Person.active.is_(True),
+        Person.grid.is_not(None)))))
+
+
+register_grids_of(grids_of)  # topics narrow a grid worker's lists and pages to these (topics/people.py)

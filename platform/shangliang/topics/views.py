@@ -20,7 +20,7 @@ from .counts import by_step as counts_by_step
 from .intake import field_value
 from .models import Topic, TopicEvent
 from .page import parts, register_part
-from .people import acting_roles
+from .people import acting_roles, grid_only, grids_of, reaches, within_reach
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
@@ -51,7 +51,13 @@ def _helpers(state):
                                        evaluation_dimensions=evaluation.dimensions)
 
 
+def _reach(stmt):
+    """What this person may follow: a grid worker's grids; everyone else, the whole street."""
+    return within_reach(stmt, roles_in(current_user, g.tenant), current_user.id)
+
+
 def _filtered(stmt):
+    stmt = _reach(stmt)
     args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status", "member")}
     for name in FILTERS:
         if args[name]:
@@ -82,7 +88,8 @@ def board():
     version = current_version(g.tenant)
     steps = version.steps if version else []
     args = _filtered(select(Topic))[1]
-    if any(args[name] for name in FILTERS) or args["member"].isdigit():  # a narrower view counts its topics
+    narrower = grid_only(roles_in(current_user, g.tenant))
+    if narrower or any(args[name] for name in FILTERS) or args["member"].isdigit():  # a narrower view counts its own
         counts = dict(db.execute(_filtered(select(Topic.step_key, func.count()).group_by(Topic.step_key))[0]).all())
     else:  # the whole street: a few rows whatever its size
         counts = counts_by_step(args["status"])
@@ -122,6 +129,10 @@ def new():
                                                      "community", "grid", "place", "resident_name", "resident_phone")}
         with Attempt() as attempt:
             roles = roles_in(current_user, g.tenant)
+            if grid_only(roles):  # 网格员代办: raised for a resident, in the worker's grid unless another is named
+                mine = grids_of(current_user.id)
+                form["channel"] = form["channel"] or "grid_worker"
+                form["grid"] = form["grid"] or (mine[0] if len(mine) == 1 else "")
             topic = ops.create_topic(g.tenant, current_user.id, form, actor_role=next(iter(sorted(roles)), None))
             flash(_("已登记议题 #{n}", n=topic.number), "success")
             return redirect(url_for(".show", number=topic.number))
@@ -137,8 +148,8 @@ def _download_url(key: str, name: str | None) -> str:
 
 def _topic(number: int) -> Topic:
     topic = db.scalar(select(Topic).where(Topic.number == number))
-    if topic is None:
-        abort(404)
+    if topic is None or not reaches(topic, roles_in(current_user, g.tenant), current_user.id):
+        abort(404)  # a grid worker's view of another grid's topic: as if it were not there
     return topic
 
 
