@@ -17,6 +17,7 @@ from ..procedures.operations import adopt
 from ..tenants.models import Community, Tenant
 from ..tenants.operations import create_tenant, parse_communities
 from .brands import ensure_demo_brand
+from .catalogue import CATEGORIES
 from .departments import demo_logins as department_logins, ensure_demo_departments
 from .history import Profile
 from .history_store import generate
@@ -73,6 +74,7 @@ def load_demo(password: str, now: datetime | None = None) -> int:
                     adopt(street, admin.id, street_spec["procedure"])  # each street runs its own practice
                     for i, (name, grids) in enumerate(parse_communities(street_spec.get("communities", ""))):
                         db.add(Community(tenant_id=street.id, name=name, grids=grids, position=i))
+                    street.categories = [c.name for c in CATEGORIES]  # what its history files topics under
                 created += 1
             _brand(street_spec["slug"])
             _roster(street_spec["slug"], password)

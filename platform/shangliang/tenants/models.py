@@ -43,6 +43,8 @@ class Tenant(Base):
     storage_quota: Mapped[int | None] = mapped_column(BigInteger)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     custom_host: Mapped[str | None] = mapped_column(String(253), unique=True)
+    # The street's topic categories (议题类别), chosen from at intake; None: any category is taken.
+    categories: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     parent: Mapped[Tenant | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)

@@ -9,7 +9,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask import g
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 
 from ..accounts.models import Membership, User
 from ..accounts.operations import ASSIGNABLE, add_membership
@@ -151,6 +151,37 @@ def parse_communities(text: str) -> list[tuple[str, list[str]]]:
 
 def communities(tenant: Tenant) -> list:
     return list(db.scalars(select(Community).order_by(Community.position)))
+
+
+MAX_CATEGORIES, CATEGORY_LENGTH = 50, 32
+
+
+def parse_categories(text: str) -> list[str]:
+    """One category per line (or separated by 、 or commas), as a street names them: 停车管理, 环境卫生 …"""
+    out: list[str] = []
+    for raw in (text or "").replace("、", "\n").replace("，", "\n").replace(",", "\n").splitlines():
+        name = raw.strip()
+        if not name:
+            continue
+        if len(name) > CATEGORY_LENGTH:
+            raise Refused(f"类别“{name[:10]}…”过长：每个类别最多 {CATEGORY_LENGTH} 个字符", "categories")
+        if name not in out:
+            out.append(name)
+    if len(out) > MAX_CATEGORIES:
+        raise Refused(f"最多 {MAX_CATEGORIES} 个类别", "categories")
+    return out
+
+
+def save_places(tenant: Tenant, actor_id: int | None, communities_text: str, categories_text: str) -> None:
+    """The street's communities with their grids, and its topic categories, as one form gives them.
+    Topics keep the names they were given; the lists apply to what is chosen from now on."""
+    places, categories = parse_communities(communities_text), parse_categories(categories_text)
+    db.execute(delete(Community))
+    for i, (name, grids) in enumerate(places):
+        db.add(Community(tenant_id=tenant.id, name=name, grids=grids, position=i))
+    tenant.categories = categories or None
+    record(tenant.id, actor_id, "tenant.places", tenant.slug,
+           {"communities": len(places), "grids": sum(len(g) for _n, g in places), "categories": len(categories)})
 
 
 # ---------------------------------------------------------------- invitations

@@ -85,3 +85,28 @@ def accept_invitation(token):
             return redirect(url_for("console.dashboard"))
         errors, status = attempt.errors, attempt.status
     return render_template("tenants/accept.html", inv=inv, form=form, errors=errors), status
+
+
+# ---------------------------------------------------------------- communities, grids, categories
+
+def _places_text() -> tuple[str, str]:
+    lines = [f"{c.name}：{'，'.join(c.grids)}" if c.grids else c.name for c in ops.communities(g.tenant)]
+    return "\n".join(lines), "\n".join(g.tenant.categories or [])
+
+
+@bp.route("/t/<slug>/manage/places", methods=["GET", "POST"])
+@require("tenant.manage")
+def places():
+    """社区、网格与议题类别: the lists topics are filed under, so that nobody types them free."""
+    if not g.tenant.is_street:
+        abort(403)
+    communities, categories = _places_text()
+    form, errors = {"communities": communities, "categories": categories}, {}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("communities", "categories")}
+        with Attempt("communities") as attempt:
+            ops.save_places(g.tenant, current_user.id, form["communities"], form["categories"])
+            flash(_("已保存：登记和记录议题时从这些名单中选择"), "success")
+            return redirect(url_for(".places"))
+        errors = attempt.errors
+    return render_template("tenants/places.html", form=form, errors=errors), 400 if errors else 200

@@ -9,6 +9,7 @@ from ..core.errors import Refused
 from ..core.storage import StorageError, check_key, tenant_prefix
 from ..procedures.evidence import FIELDS
 from .evidence import EVIDENCE_FILES
+from . import places
 from .intake import TOPIC_COLUMNS, check_choice
 from .log import claimants, this_visit
 from .ratings import last_rating
@@ -30,6 +31,8 @@ def record(topic, data, _log):
         kept[name] = value
     if not kept:
         raise Refused("没有要记录的内容", "fields", "validation_error")
+    if set(kept) & set(places.FIELDS):  # chosen from the street's lists, as at intake
+        places.check(topic.tenant_id, {k: getattr(topic, k) for k in places.FIELDS})
     return {"fields": sorted(kept)}  # values live on the topic; the log says what was set
 
 

@@ -10,7 +10,7 @@ from ..core.db import db
 from ..core.errors import Refused
 from ..procedures.operations import current_version
 from ..tenants.models import Tenant
-from . import counts
+from . import counts, places
 from .channels import CHANNELS
 from .deadlines import add_time_limit, procedure_deadline
 from .log import clock, log_event
@@ -76,6 +76,7 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     if version is None:
         raise Refused("本单位还没有发布工作法，无法登记议题", "procedure", "no_procedure")
     fields = validate_intake(data)
+    places.check(tenant.id, fields)
     first = version.steps[0]
     now = clock()
     due = add_time_limit(now, first.get("time_limit"), tenant.timezone)

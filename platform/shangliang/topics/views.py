@@ -13,7 +13,7 @@ from ..i18n import _
 from ..procedures import evaluation
 from ..procedures.operations import current_version
 from . import operations as ops
-from . import ratings, supervision
+from . import places, ratings, supervision
 from .actions import event_label
 from .channels import CHANNELS
 from .counts import by_step as counts_by_step
@@ -48,7 +48,8 @@ def _helpers(state):
                                        rating_label=lambda level: _(ratings.LABELS.get(level, level)),
                                        action_label=lambda kind: _(event_label(kind)), field_value=field_value,
                                        evaluation_label=evaluation.label,
-                                       evaluation_dimensions=evaluation.dimensions)
+                                       evaluation_dimensions=evaluation.dimensions,
+                                       street_lists=lambda: places.lists(g.tenant.id))
 
 
 def _reach(stmt):
