@@ -85,3 +85,16 @@ def test_the_board_of_a_grid_worker_counts_their_grid_only(app, as_user, world, 
     html = worker.get("/t/yanshan/topics/").get_data(as_text=True)
     counts = [int(n) for n in re.findall(r'class="count"[^>]*>(\d+)<', html)]
     assert sum(counts) == 1, counts
+
+
+def test_a_grid_worker_reaches_no_transfer_of_another_grids_topic(app, as_user, world, grid):
+    from shangliang.topics.models import Transfer
+
+    with app.app_context():
+        elsewhere = factories.topic_at(world.yanshan, "gendan", title="5 网格转办", grid="5 网格")
+        db.commit()
+        with tenant_context(world.yanshan.id):
+            transfer = db.scalar(select(Transfer).where(Transfer.topic_id == elsewhere.id))
+    url = f"/t/yanshan/transfers/{transfer.id}"
+    assert as_user("ys-chenjing").get(url).status_code == 404
+    assert as_user("yanshan-member").get(url).status_code == 200  # a member follows the street's topics

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
-from ..core.permissions import SAFE_METHODS, TenantSuspended, can, require
+from ..core.permissions import SAFE_METHODS, TenantSuspended, can, require, roles_in
 from ..core.tenancy import cross_tenant
 from ..departments.operations import answered_by, choices
 from ..i18n import _
@@ -20,7 +20,7 @@ from . import transfers as ops
 from .log import clock, this_visit
 from .models import TRANSFER_STATES, Topic
 from .page import register_part
-from .people import acting_roles
+from .people import acting_roles, reaches
 
 bp = Blueprint("transfers", __name__, url_prefix="/t/<slug>/transfers")
 STATES = {"open": "待办", "answered": "已答复或退回", "all": "全部"}
@@ -68,11 +68,13 @@ def reached(view):
         if transfer is None:
             abort(404)
         answering = ops.answers_for(current_user.id, transfer)
-        if not (answering or can("topics.view")):
+        topic = _topic_of(transfer)
+        roles = roles_in(current_user, g.tenant)  # the street's people: those who may follow the topic
+        if not (answering or (can("topics.view") and reaches(topic, roles, current_user.id))):
             abort(404)
         if g.tenant.status == "suspended" and request.method not in SAFE_METHODS:
             raise TenantSuspended()
-        return view(transfer, answering, *args, **kwargs)
+        return view(transfer, topic, answering, *args, **kwargs)
 
     wrapped.required_permission = "transfers.view"
     return wrapped
@@ -84,8 +86,7 @@ def _topic_of(transfer) -> Topic:
 
 @bp.route("/<uuid:transfer_id>", methods=["GET", "POST"])
 @reached
-def show(transfer, answering):
-    topic = _topic_of(transfer)
+def show(transfer, topic, answering):
     errors, status = {}, 200
     if request.method == "POST":
         if not answering:
