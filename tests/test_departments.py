@@ -297,3 +297,13 @@ def test_the_countys_benchmarking_shows_each_departments_on_time_replies(app, as
     assert [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row)] == [2, 1, 1, 0, 1]
     assert "50.0%" in row
     assert "区住建局" not in page(as_user("lixia-admin"), "/t/lixia/benchmarks/?period=2024-01")
+
+
+def test_a_contacts_home_shows_what_waits_and_no_street_they_cannot_open(app, as_user, world, people):
+    number = at_consult(app, world.yanshan)
+    assert transfer(as_user("yanshan-staff"), "yanshan", number, departments=people["bureau"],
+                    asked="核实").status_code == 302
+    home = page(as_user("lx-zhujian"), "/t/lixia/manage/")
+    assert "1 件待接收或办理中" in home and "/t/lixia/transfers/" in home
+    assert "/t/yanshan/manage/" not in home  # the county's streets are not theirs to open
+    assert "/t/yanshan/manage/" in page(as_user("lixia-admin"), "/t/lixia/manage/")

@@ -98,3 +98,8 @@ def test_a_grid_worker_reaches_no_transfer_of_another_grids_topic(app, as_user, 
     url = f"/t/yanshan/transfers/{transfer.id}"
     assert as_user("ys-chenjing").get(url).status_code == 404
     assert as_user("yanshan-member").get(url).status_code == 200  # a member follows the street's topics
+
+
+def test_a_grid_workers_home_names_their_grid_and_its_open_topics(app, as_user, world, grid):
+    home = as_user("ys-chenjing").get("/t/yanshan/manage/").get_data(as_text=True)
+    assert "我的网格" in home and "3 网格" in home and "1 件议题办理中" in home

@@ -14,7 +14,10 @@ from ..core.tenancy import cross_tenant, tenant_context
 from ..procedures.operations import adopt, builtin_templates, current_version, publish, version
 from ..tenants.models import Community, Tenant
 from ..tenants.operations import create_invitation, create_tenant, parse_communities
+from ..departments.operations import answered_by
+from ..topics import transfers
 from ..topics.models import Topic
+from ..topics.people import grid_only, grids_of, within_reach
 
 
 def procedure_choices(county: Tenant | None) -> list[tuple[str, str]]:
@@ -93,3 +96,25 @@ def activity(acting: Tenant, actor_id: int, tenants: list[Tenant]) -> dict[int, 
                                  func.count().filter(Topic.status == "open"), func.max(Topic.created_at))
                           .group_by(Topic.tenant_id))
         return {t: {"recent": r, "open": o, "last": last} for t, r, o, last in rows if t in ids}
+
+
+def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
+    """What waits for this person on their home page: a department contact's open transfers (across
+    the county's streets for a county department, read through the audited path), a grid worker's
+    grids and the topics open there."""
+    out: dict = {}
+    mine = [d for t, d in answered_by(user_id) if t == tenant.id]
+    if mine:
+        now = utcnow()
+        if tenant.is_street:
+            out["transfers"] = transfers.waiting(tenant.id, mine, now)
+        else:
+            with cross_tenant(transfers.streets_of(tenant), reason="department home", actor_id=user_id,
+                              acting_tenant_id=tenant.id):
+                out["transfers"] = transfers.waiting(tenant.id, mine, now)
+    if tenant.is_street and grid_only(roles):
+        grids = grids_of(user_id)
+        out["grids"] = grids
+        out["grid_topics"] = db.scalar(within_reach(select(func.count()).select_from(Topic)
+                                                    .where(Topic.status == "open"), roles, user_id)) or 0
+    return out

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
-from ..core.permissions import permissions_for, require, roles_in
+from ..core.permissions import can, permissions_for, require, roles_in
 from ..i18n import _
 from ..notifications.operations import unread_count
 from ..tenants import operations as tenant_ops
@@ -21,9 +21,11 @@ STATUS_DONE = {"suspend": "已暂停 {name}", "reactivate": "已恢复 {name}", 
 @bp.get("/")
 @require("tenant.view")
 def dashboard():
-    return render_template("console/dashboard.html", roles=sorted(roles_in(current_user, g.tenant)),
-                           unread=unread_count(current_user.id), communities=tenant_ops.communities(g.tenant),
-                           children=tenant_ops.children(g.tenant, limit=20) if g.tenant.kind != "street" else [])
+    roles = roles_in(current_user, g.tenant)
+    return render_template("console/dashboard.html", roles=sorted(roles), unread=unread_count(current_user.id),
+                           communities=tenant_ops.communities(g.tenant), work=ops.my_work(g.tenant, current_user.id, roles),
+                           children=tenant_ops.children(g.tenant, limit=20)
+                           if g.tenant.kind != "street" and can("tenants.view") else [])
 
 
 @bp.get("/tenants")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Membership
@@ -23,7 +23,7 @@ from ..notifications.operations import notify
 from ..tenants.models import Tenant
 from .deadlines import end_of_day_named
 from .log import clock, log_event
-from .models import Transfer, Topic, TopicEvent
+from .models import OPEN_TRANSFER_STATES, Transfer, Topic, TopicEvent
 
 MAX_ASKED = 2000
 DONE_ALREADY = {"replied": "这次转办已答复，请刷新页面", "returned": "这次转办已退回，请刷新页面"}
@@ -122,6 +122,15 @@ def listing(state: str, department_tenant_id: int | None = None, department_ids=
     if state == "open":
         return stmt.order_by(Transfer.due_at.is_(None), Transfer.due_at, Transfer.sent_at)
     return stmt.order_by(func.coalesce(Transfer.answered_at, Transfer.sent_at).desc())
+
+
+def waiting(department_tenant_id: int, department_ids, now: datetime) -> tuple[int, int]:
+    """(open, of which overdue) transfers to these departments, in the streets the scope reads."""
+    late = func.sum(case((Transfer.due_at < now, 1), else_=0))
+    row = db.execute(select(func.count(), late).where(
+        Transfer.department_tenant_id == department_tenant_id, Transfer.department_id.in_(list(department_ids)),
+        Transfer.state.in_(OPEN_TRANSFER_STATES))).one()
+    return row[0] or 0, row[1] or 0
 
 
 def streets_of(county: Tenant) -> list[int]:
