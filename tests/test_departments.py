@@ -307,3 +307,19 @@ def test_a_contacts_home_shows_what_waits_and_no_street_they_cannot_open(app, as
     assert "1 件待接收或办理中" in home and "/t/lixia/transfers/" in home
     assert "/t/yanshan/manage/" not in home  # the county's streets are not theirs to open
     assert "/t/yanshan/manage/" in page(as_user("lixia-admin"), "/t/lixia/manage/")
+
+
+@pytest.mark.parametrize("field", ["asked", "answer"])
+def test_a_control_character_is_refused_naming_the_field_and_nothing_is_kept(app, as_user, world, people, field):
+    number = at_consult(app, world.yanshan)
+    staff = as_user("yanshan-staff")
+    if field == "asked":
+        resp = transfer(staff, "yanshan", number, departments=people["office"], asked="核实\x00现场")
+        assert resp.status_code == 400 and "不能包含控制字符" in resp.get_data(as_text=True)
+        assert transfers_of(app, world.yanshan, number) == []
+        return
+    assert transfer(staff, "yanshan", number, departments=people["office"], asked="核实").status_code == 302
+    (t,) = transfers_of(app, world.yanshan, number)
+    resp = post(as_user("ys-clerk"), f"/t/yanshan/transfers/{t.id}", do="reply", answer="已处理\x1b[2J")
+    assert resp.status_code == 400 and "不能包含控制字符" in resp.get_data(as_text=True)
+    assert transfers_of(app, world.yanshan, number)[0].state == "sent"

@@ -103,3 +103,11 @@ def test_a_grid_worker_reaches_no_transfer_of_another_grids_topic(app, as_user, 
 def test_a_grid_workers_home_names_their_grid_and_its_open_topics(app, as_user, world, grid):
     home = as_user("ys-chenjing").get("/t/yanshan/manage/").get_data(as_text=True)
     assert "我的网格" in home and "3 网格" in home and "1 件议题办理中" in home
+
+
+def test_an_api_token_cannot_hold_a_grid_role(app, as_user, world):
+    admin = as_user("yanshan-admin")
+    resp = admin.post("/t/yanshan/manage/tokens", data={"csrf_token": csrf_token(admin), "name": "网格系统",
+                                                        "role": "grid_worker"})
+    assert resp.status_code == 400  # a token has no grid of its own to be narrowed to
+    assert 'value="grid_worker"' not in admin.get("/t/yanshan/manage/tokens").get_data(as_text=True)

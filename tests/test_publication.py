@@ -94,3 +94,12 @@ def test_only_staff_of_the_street_review_and_only_concluded_topics(app, as_user,
         db.commit()
     resp = post(as_user("yanshan-staff"), f"/t/yanshan/publication/{open_one}", do="publish", title="x", text="y")
     assert resp.status_code == 409 and "只有办结的议题可以公示" in resp.get_data(as_text=True)
+
+
+def test_a_photo_value_that_is_not_one_of_the_topics_is_refused(app, as_user, world):
+    number = concluded(app, world)
+    url = f"/t/yanshan/publication/{number}"
+    staff = as_user("yanshan-staff")
+    for photos in ("not-a-seq", "99999999999999999999"):
+        resp = post(staff, url, do="publish", title="路灯", text="已修好", photos=photos)
+        assert resp.status_code == 400 and "所选照片不属于这个议题" in resp.get_data(as_text=True)

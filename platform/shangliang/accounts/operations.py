@@ -15,7 +15,7 @@ from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.permissions import load_memberships_with
-from .models import ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
+from .models import GRID_ROLES, ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -121,6 +121,9 @@ ASSIGNABLE = {
     "county": ("county_admin", "staff", "member", "department"),
     "street": ("street_admin", "staff", "member", "department", "grid_worker", "building_head"),
 }
+# An API token acts for an integration, not a person: the roles bound to a person's own grids
+# (topics/people.py) cannot be narrowed for it, so it may not hold them.
+TOKEN_ROLES = {kind: tuple(r for r in roles if r not in GRID_ROLES) for kind, roles in ASSIGNABLE.items()}
 
 
 def add_membership(tenant, actor_id: int | None, user: User, role: str, via: str | None = None) -> Membership:
@@ -152,7 +155,7 @@ def create_api_token(tenant, actor_id: int | None, name: str, role: str) -> tupl
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise Refused("请填写 1–100 个字符的名称", "name")
-    if role not in ASSIGNABLE[tenant.kind]:
+    if role not in TOKEN_ROLES[tenant.kind]:
         raise Refused("此处不能分配该角色", "role")
     secret = secrets.token_urlsafe(32)
     row = ApiToken(tenant_id=tenant.id, name=name, role=role, created_by=actor_id, token_hash=_sha256(secret))

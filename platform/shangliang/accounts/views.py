@@ -143,7 +143,7 @@ def tokens():
         errors = attempt.errors
     rows = db.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()).limit(200)).all()
     return render_template("accounts/tokens.html", tokens=rows, form=form, errors=errors, created=created,
-                           roles=ops.ASSIGNABLE[g.tenant.kind]), 400 if errors else 200
+                           roles=ops.TOKEN_ROLES[g.tenant.kind]), 400 if errors else 200
 
 
 @manage.post("/tokens/<uuid:token_id>/revoke")

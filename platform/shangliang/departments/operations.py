@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..accounts.models import Membership, User
 from ..accounts.operations import add_membership, normalise_username
 from ..audit.operations import record
+from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused
 from ..core.tenancy import cross_tenant
@@ -42,26 +43,15 @@ class Choice:
         return KINDS.get(self.kind, self.kind)
 
 
-def _text(data: dict, name: str, limit: int, message: str, required: bool = False) -> str:
-    value = str(data.get(name) or "").strip()
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise Refused("不能包含控制字符", name, "validation_error")
-    if required and not value:
-        raise Refused(message, name, "validation_error")
-    if len(value) > limit:
-        raise Refused(f"最多 {limit} 个字符", name, "validation_error")
-    return value
-
-
 def check(data: dict) -> dict:
-    name = _text(data, "name", 100, "请填写部门或单位名称", required=True)
+    name = forms.text(data, "name", limit=100, required="请填写部门或单位名称")
     kind = str(data.get("kind") or "")
     if kind not in KINDS:
         raise Refused("请选择类型", "kind", "validation_error")
-    phone = _text(data, "phone", 40, "")
+    phone = forms.text(data, "phone", limit=40)
     if phone and not set(phone) <= PHONE_CHARS:
         raise Refused("电话只能包含数字、空格和 - + ( )", "phone", "validation_error")
-    return {"name": name, "kind": kind, "phone": phone or None, "note": _text(data, "note", 1000, "")}
+    return {"name": name, "kind": kind, "phone": phone or None, "note": forms.text(data, "note", limit=1000)}
 
 
 def save(tenant: Tenant, actor_id: int | None, data: dict, department: Department | None = None) -> Department:

@@ -17,6 +17,7 @@ from ..audit.operations import record
 from ..core import jobs
 from ..core.db import db, utcnow
 from ..core.errors import Refused
+from ..core.forms import has_control
 from ..core.permissions import memberships_of
 from ..core.tenancy import cross_tenant, tenant_context
 from ..core.web import find_tenants_with
@@ -163,6 +164,8 @@ def parse_categories(text: str) -> list[str]:
         name = raw.strip()
         if not name:
             continue
+        if has_control(name):
+            raise Refused("不能包含控制字符", "categories")
         if len(name) > CATEGORY_LENGTH:
             raise Refused(f"类别“{name[:10]}…”过长：每个类别最多 {CATEGORY_LENGTH} 个字符", "categories")
         if name not in out:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Membership
+from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused
 from ..core.tenancy import tenant_context
@@ -27,11 +28,7 @@ ANSWERERS = {"street": "street_admin", "county": "county_admin"}
 def check(topic, data, _log):
     """The handler of `escalate`: the level comes from the procedure (act() sets it), the reason
     from the person, who must give one: it is what the level above reads first."""
-    reason = str(data.get("reason") or "").strip()
-    if not reason:
-        raise Refused("请说明提请的理由：社区为什么解决不了，需要上级做什么", "reason", "validation_error")
-    if len(reason) > 1000:
-        raise Refused("最多 1000 个字符", "reason", "validation_error")
+    reason = forms.text(data, "reason", limit=1000, required="请说明提请的理由：社区为什么解决不了，需要上级做什么")
     return {"level": data["level"], "reason": reason}
 
 
@@ -71,11 +68,7 @@ def answer(tenant: Tenant, topic: Topic, esc: Escalation, actor_id: int, data: d
     kind = str(data.get("kind") or "")
     if kind not in ESCALATION_ANSWERS:
         raise Refused("请选择如何答复：作出决定、交办部门、上级牵头办理或退回继续协商", "kind", "validation_error")
-    text = str(data.get("answer") or "").strip()
-    if not text:
-        raise Refused("请写明上级的意见，社区和街道会在议题的办理经过中看到", "answer", "validation_error")
-    if len(text) > 5000:
-        raise Refused("最多 5000 个字符", "answer", "validation_error")
+    text = forms.text(data, "answer", limit=5000, required="请写明上级的意见，社区和街道会在议题的办理经过中看到")
     if esc.state != "open":
         raise Refused("这次提请已答复，请刷新页面", "escalation", "conflict")
     if topic.status != "open":

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused
 from ..tenants.models import Tenant
@@ -50,13 +51,8 @@ def draft(topic: Topic) -> dict:
 
 
 def _check_text(topic: Topic, data: dict) -> tuple[str, str]:
-    title, text = str(data.get("title") or "").strip(), str(data.get("text") or "").strip()
-    if not title or len(title) > 120:
-        raise Refused("公示标题须为 1–120 个字符", "title", "validation_error")
-    if not text:
-        raise Refused("请填写公示内容：办了什么、结果如何", "text", "validation_error")
-    if len(text) > 2000:
-        raise Refused("最多 2000 个字符", "text", "validation_error")
+    title = forms.text(data, "title", limit=120, required="请填写公示标题")
+    text = forms.text(data, "text", limit=2000, required="请填写公示内容：办了什么、结果如何")
     for field, value in (("title", title), ("text", text)):
         if MOBILE.search(value) or (topic.resident_phone and topic.resident_phone in value):
             raise Refused("公示内容不能包含电话号码", field, "validation_error")
@@ -74,12 +70,12 @@ def publish(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> None:
     _reviewable(topic)
     title, text = _check_text(topic, data)
     chosen = data.get("photos") or []
-    chosen = {int(v) for v in (chosen if isinstance(chosen, list) else [chosen]) if str(v).isdigit()}
+    chosen = [str(v) for v in (chosen if isinstance(chosen, list) else [chosen])]
     known = {seq for seq, _ in photos_of([topic]).get(topic.id, [])}
-    if chosen - known:
+    if not all(v.isdigit() for v in chosen) or {int(v) for v in chosen} - known:
         raise Refused("所选照片不属于这个议题", "photos", "validation_error")
     now = clock()
-    topic.publication = {"title": title, "text": text, "photos": sorted(chosen), "by": actor_id}
+    topic.publication = {"title": title, "text": text, "photos": sorted({int(v) for v in chosen}), "by": actor_id}
     topic.published_at, topic.updated_at = topic.published_at or now, now
     log_event(topic, "publish", actor_id, "staff", at=now, data={"photos": len(chosen)})
 
@@ -88,13 +84,11 @@ def withhold(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> None:
     """Not made public (a private matter, a dispute between neighbours), with the reason; taken
     off the portal if it was there."""
     _reviewable(topic)
-    reason = str(data.get("reason") or "").strip()
-    if not reason:
-        raise Refused("请说明不予公示的理由", "reason", "validation_error")
+    reason = forms.text(data, "reason", limit=500, required="请说明不予公示的理由")
     now = clock()
-    topic.publication, topic.published_at = {"withheld": reason[:500], "by": actor_id}, None
+    topic.publication, topic.published_at = {"withheld": reason, "by": actor_id}, None
     topic.updated_at = now
-    log_event(topic, "withhold", actor_id, "staff", at=now, comment=reason[:500])
+    log_event(topic, "withhold", actor_id, "staff", at=now, comment=reason)
 
 
 def public_view(topic: Topic) -> dict:

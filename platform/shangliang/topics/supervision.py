@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..accounts.models import Membership
+from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused
 from ..notifications.operations import notify
@@ -33,11 +34,7 @@ def may_supervise(topic: Topic, roles: set[str]) -> bool:
 def supervise(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data: dict) -> Supervision:
     if not may_supervise(topic, roles):
         raise Refused("只有超时或已提请的议题可以督办", "topic", "conflict")
-    note = str(data.get("note") or "").strip()
-    if not note:
-        raise Refused("请写明督办意见：要求谁在什么时间前做到什么", "note", "validation_error")
-    if len(note) > 2000:
-        raise Refused("最多 2000 个字符", "note", "validation_error")
+    note = forms.text(data, "note", limit=2000, required="请写明督办意见：要求谁在什么时间前做到什么")
     now = clock()
     due = end_of_day_named(data.get("due_on"), tenant.timezone, now)
     if due is None:

@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Membership
+from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused
 from ..core.tenancy import tenant_context
@@ -31,19 +32,10 @@ DONE_ALREADY = {"replied": "这次转办已答复，请刷新页面", "returned"
 EVENT_LABELS = {"transfer_accept": "部门接收", "transfer_reply": "部门答复", "transfer_return": "部门退回"}
 
 
-def _text(data: dict, name: str, message: str, limit: int = MAX_ASKED) -> str:
-    value = str(data.get(name) or "").strip()
-    if not value:
-        raise Refused(message, name, "validation_error")
-    if len(value) > limit:
-        raise Refused(f"最多 {limit} 个字符", name, "validation_error")
-    return value
-
-
 def prepare(tenant: Tenant, _topic, actor_id: int | None, _roles, data: dict) -> dict:
     """Before anything is written: the departments named (the street's or its county's), what is
     asked of them, and by when."""
-    asked = _text(data, "asked", "请写明需要部门做什么（如：核实现场、提供方案、限期整改）")
+    asked = forms.text(data, "asked", limit=MAX_ASKED, required="请写明需要部门做什么（如：核实现场、提供方案、限期整改）")
     values = data.get("departments") or data.get("department") or []
     chosen = choose(tenant, actor_id, values if isinstance(values, list) else [values])
     due = end_of_day_named(data.get("due_on"), tenant.timezone, clock())
@@ -183,24 +175,27 @@ def accept(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int) -> N
     _tell_sender(tenant, topic, transfer, f"{transfer.department_name}已接收议题 #{topic.number}")
 
 
-def reply(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data: dict) -> None:
-    answer = _text(data, "answer", "请写明办理情况：做了什么、结果如何、还需要什么", 5000)
-    _check_open(transfer, topic)
+def _answered(transfer: Transfer, state: str, actor_id: int, text: str) -> None:
+    """Replied, or returned with a reason: both answer the transfer, in time or not (12345's rule)."""
     now = clock()
-    transfer.state, transfer.answered_by, transfer.answered_at, transfer.answer = "replied", actor_id, now, answer
-    transfer.accepted_at = transfer.accepted_at or now
-    transfer.accepted_by = transfer.accepted_by or actor_id
+    transfer.state, transfer.answered_by, transfer.answered_at, transfer.answer = state, actor_id, now, text
     transfer.on_time = transfer.due_at is None or now <= transfer.due_at
+
+
+def reply(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data: dict) -> None:
+    answer = forms.text(data, "answer", limit=5000, required="请写明办理情况：做了什么、结果如何、还需要什么")
+    _check_open(transfer, topic)
+    _answered(transfer, "replied", actor_id, answer)
+    transfer.accepted_at = transfer.accepted_at or transfer.answered_at
+    transfer.accepted_by = transfer.accepted_by or actor_id
     _log(tenant, topic, transfer, "transfer_reply", actor_id, answer, on_time=transfer.on_time)
     _tell_sender(tenant, topic, transfer, f"{transfer.department_name}答复了议题 #{topic.number}")
 
 
 def give_back(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data: dict) -> None:
-    reason = _text(data, "reason", "请说明退回的理由（如：不属于本部门职责，建议转交某部门）", 1000)
+    reason = forms.text(data, "reason", limit=1000, required="请说明退回的理由（如：不属于本部门职责，建议转交某部门）")
     _check_open(transfer, topic)
-    now = clock()
-    transfer.state, transfer.answered_by, transfer.answered_at, transfer.answer = "returned", actor_id, now, reason
-    transfer.on_time = transfer.due_at is None or now <= transfer.due_at  # a reasoned return answers too
+    _answered(transfer, "returned", actor_id, reason)
     _log(tenant, topic, transfer, "transfer_return", actor_id, reason)
     _tell_sender(tenant, topic, transfer, f"{transfer.department_name}退回了议题 #{topic.number}")
 
