@@ -57,7 +57,7 @@ def test_publish_a_procedure_and_run_a_topic_through_seven_steps(live_server, br
     admin.click("text=预览并修改 >> nth=1")  # 七步订单 (the templates are listed by key)
     text = admin.input_value("#text")
     assert "key: qibu_dingdan" in text
-    admin.fill("#text", text.replace("time_limit: {working_days: 3}    # assumption", "time_limit: {working_days: 4}    # assumption", 1))
+    admin.fill("#text", text.replace("time_limit: {working_days: 3, default: true}", "time_limit: {working_days: 4}", 1))
     admin.fill("#note", "接单时限改为 4 个工作日")
     admin.click("button[value=preview]")
     shows(admin, "预览：七步订单")

@@ -79,3 +79,37 @@ def test_tiyi_banping_carries_its_brand():
     four = [s["name"]["zh"] for s in definition["steps"] if s["phase"] not in ("triage", "closure")]
     assert four == ["提", "议", "办", "评"]
     assert definition["brand"] == "月月说事"
+
+
+# ---------------------------------------------------------------- what a street receives
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_a_street_receives_the_file_without_our_notes(path):
+    """The files' comments (sources, which numbers are ours) are for us; the text a street edits
+    has none of them and means exactly what the file means."""
+    from shangliang.procedures.operations import builtin_templates
+
+    text = builtin_templates()[path.stem]["text"]
+    assert "#" not in text and "assumption" not in text and "tenants/" not in text
+    assert parse(text) == load(path.stem)
+
+
+def test_limits_the_articles_do_not_give_are_marked_as_defaults():
+    sanji, tiyi = load("sanji_liangti_yizhuan"), load("tiyi_banping")
+    first = next(s["time_limit"] for s in tiyi["steps"] if s.get("time_limit"))
+    assert first == {"hours": 24}  # "群众意见天天收集": the article's own, not a default
+    assert sanji["steps"][0]["time_limit"] == {"hours": 24, "default": True}  # "立即", but no number
+    for name in ("qibu_dingdan", "four_plus_x", "sihuan_babu"):  # their articles give no limit at all
+        limits = [s["time_limit"] for s in load(name)["steps"] if s.get("time_limit")]
+        assert limits and all(limit.get("default") for limit in limits), name
+
+
+@pytest.mark.parametrize("limit, words", [("{default: true}", "hours 或 working_days"),
+                                          ("{hours: 2, working_days: 1}", "hours 或 working_days"),
+                                          ("{working_days: 2, default: maybe}", "default")])
+def test_a_time_limit_is_one_unit_and_a_flag(limit, words):
+    from support.procedures import SMALL
+
+    with pytest.raises(ProcedureInvalid) as err:
+        parse(SMALL.replace("time_limit: {working_days: 5}", f"time_limit: {limit}"))
+    assert any(words in f"{where} {message}" for where, message in err.value.problems), err.value.problems

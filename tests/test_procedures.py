@@ -207,3 +207,30 @@ def test_the_form_editor_names_a_bad_entry(as_user, world):
         "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:remove:dian"})
     assert resp.status_code == 400  # without its first step the procedure is refused, problems named
     assert "intake" in resp.get_data(as_text=True) or "无法到达" in resp.get_data(as_text=True)
+
+
+def test_a_default_limit_is_shown_as_one_until_the_street_sets_its_own(as_user, world):
+    c = as_user("yanshan-admin")
+    marked = SMALL.replace("time_limit: {working_days: 5}", "time_limit: {working_days: 5, default: true}")
+    publish(c, marked, 0)
+    page = c.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
+    assert "默认值，可调整" in page
+
+    from shangliang.procedures.editing import update_step
+
+    definition = parse(marked)
+    kept = update_step(definition, "shang", zh="商单", en="Consult", amount="5", unit="working_days",
+                       roles=["member"])
+    assert next(s for s in kept["steps"] if s["key"] == "shang")["time_limit"] == {"working_days": 5,
+                                                                                   "default": True}
+    own = update_step(definition, "shang", zh="商单", en="Consult", amount="4", unit="working_days",
+                      roles=["member"])
+    assert next(s for s in own["steps"] if s["key"] == "shang")["time_limit"] == {"working_days": 4}
+
+
+def test_adopting_a_template_names_it_in_words(as_user, world):
+    c = as_user("yanshan-admin")
+    resp = c.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(c), "template": "qibu_dingdan"})
+    assert resp.status_code == 302
+    page = c.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
+    assert "采用模板《七步订单》" in page and "采用模板 qibu_dingdan" not in page

@@ -31,7 +31,10 @@ def update_step(defn: dict, key: str, *, zh: str, en: str, amount: str, unit: st
     else:
         if unit not in ("hours", "working_days") or not str(amount).isdigit() or int(amount) < 1:
             raise Refused("时限须为正整数，单位为小时或工作日", f"{key}.time_limit", "validation_error")
-        step["time_limit"] = {unit: int(amount)}
+        limit = {unit: int(amount)}
+        # An unchanged default stays marked as one; a limit the street sets is its own.
+        old = step.get("time_limit") or {}
+        step["time_limit"] = {**limit, "default": True} if old.get("default") and old.get(unit) == int(amount) else limit
     if not roles or any(r not in ACTOR_ROLES for r in roles):
         raise Refused("至少选择一个可操作角色", f"{key}.roles", "validation_error")
     step["roles"] = list(roles)
@@ -74,5 +77,21 @@ def insert_step(defn: dict, after: str, *, key: str, zh: str, en: str, phase: st
     return out
 
 
+class _Dumper(yaml.SafeDumper):
+    """Short lists and small mappings of plain values on one line (`roles: [staff, member]`,
+    `time_limit: {working_days: 3}`), as the built-in files are written; the rest in blocks."""
+
+
+def _plain(value) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+_Dumper.add_representer(list, lambda d, data: d.represent_sequence(
+    "tag:yaml.org,2002:seq", data, flow_style=all(_plain(x) for x in data)))
+_Dumper.add_representer(dict, lambda d, data: d.represent_mapping(
+    "tag:yaml.org,2002:map", list(data.items()),
+    flow_style=len(data) <= 4 and all(_plain(v) and len(str(v)) <= 30 for v in data.values())))
+
+
 def to_yaml(defn: dict) -> str:
-    return yaml.safe_dump(defn, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(defn, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
@@ -13,6 +14,7 @@ from ..audit.operations import record
 from ..core.db import db
 from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
+from .editing import to_yaml
 from .evidence import EVIDENCE
 from .models import ProcedureVersion
 from .schema import parse
@@ -20,14 +22,19 @@ from .schema import parse
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "tenants" / "procedures"
 
 
+def without_notes(text: str) -> str:
+    """A built-in file as a street receives it: its comments are our notes (where a quote comes
+    from, which numbers are ours), not theirs, so they are left out of what a street edits."""
+    return to_yaml(yaml.safe_load(text))
+
+
 @lru_cache
 def builtin_templates() -> dict[str, dict]:
     """key → {"definition": ..., "text": ...} for every file in tenants/procedures/."""
     out = {}
     for path in sorted(TEMPLATES_DIR.glob("*.yaml")):
-        text = path.read_text("utf-8")
-        definition = parse(text)
-        out[definition["key"]] = {"definition": definition, "text": text}
+        definition = parse(path.read_text("utf-8"))
+        out[definition["key"]] = {"definition": definition, "text": without_notes(path.read_text("utf-8"))}
     return out
 
 
@@ -93,7 +100,8 @@ def adopt(tenant: Tenant, actor_id: int | None, template_key: str) -> ProcedureV
     templates = builtin_templates()
     if template_key not in templates:
         raise Refused("没有这个工作法模板", "template")
-    return publish(tenant, actor_id, templates[template_key]["text"], note=f"采用模板 {template_key}")
+    name = templates[template_key]["definition"]["name"]["zh"]
+    return publish(tenant, actor_id, templates[template_key]["text"], note=f"采用模板《{name}》")
 
 
 # ---------------------------------------------------------------- comparing versions

@@ -35,10 +35,13 @@ class Names(Schema):
 class TimeLimit(Schema):
     hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365))
     working_days = fields.Integer(validate=validate.Range(min=1, max=365))
+    # The article gives no limit: this one is the template's default, shown as such so that a
+    # street knows it is theirs to set. Editing the limit makes it the street's own.
+    default = fields.Boolean()
 
     @validates_schema
     def one_unit(self, data, **_kw):
-        if len(data) != 1:
+        if len({"hours", "working_days"} & set(data)) != 1:
             raise ValidationError("须且只能填写 hours 或 working_days 之一", "hours")
 
 
