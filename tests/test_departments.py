@@ -323,3 +323,38 @@ def test_a_control_character_is_refused_naming_the_field_and_nothing_is_kept(app
     resp = post(as_user("ys-clerk"), f"/t/yanshan/transfers/{t.id}", do="reply", answer="已处理\x1b[2J")
     assert resp.status_code == 400 and "不能包含控制字符" in resp.get_data(as_text=True)
     assert transfers_of(app, world.yanshan, number)[0].state == "sent"
+
+
+# ---------------------------------------------------------------- evidence with the reply
+
+def test_a_county_department_replies_with_photos_and_documents_the_street_sees(app, as_user, world, people,
+                                                                                run_jobs):
+    from support import samples
+    from support.uploads import request_form, upload
+
+    staff = as_user("yanshan-staff")
+    number = at_consult(app, world.yanshan, title="立功小区天然气安装")
+    assert transfer(staff, "yanshan", number, departments=people["bureau"], asked="核实管线").status_code == 302
+    (t,) = transfers_of(app, world.yanshan, number)
+    url = f"/t/yanshan/transfers/{t.id}"
+    liaison = as_user("lx-zhujian")  # a county contact: no role in 燕山, the transfer lets them in
+    assert "上传照片或文件" in page(liaison, url)
+    photo = upload(liaison, "yanshan", "transfer", t.id, samples.photo(colour="olive"), "管线现场.jpg")
+    report = upload(liaison, "yanshan", "transfer", t.id, samples.pdf(), "勘察报告.pdf")
+    run_jobs()
+    assert liaison.get(f"/t/yanshan/files/{photo}").status_code == 302  # their own evidence, served to them
+    assert post(liaison, url, do="reply", answer="已勘察，管线可从东侧接入").status_code == 302
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        event = db.scalar(select(TopicEvent).where(TopicEvent.action == "transfer_reply"))
+        assert {f["name"] for f in event.data["files"]} == {"管线现场.jpg", "勘察报告.pdf"}
+    shown = page(staff, f"/t/yanshan/topics/{number}")
+    assert "办理凭证" in shown and "管线现场.jpg" in shown and "勘察报告.pdf" in shown
+    assert staff.get(f"/t/yanshan/files/{report}").status_code == 302
+    # answered: no more files; and nobody else adds to or reads a transfer's evidence
+    assert request_form(liaison, "yanshan", "transfer", t.id, "x.jpg", 10).status_code == 403
+    assert request_form(as_user("yanshan-member"), "yanshan", "transfer", t.id, "x.jpg", 10).status_code == 403
+    assert as_user("langshan-admin").get(f"/t/yanshan/files/{photo}").status_code == 404
+    assert as_user("langshan-admin").get(f"/t/langshan/files/{photo}").status_code == 404
+    assert request_form(as_user("langshan-admin"), "yanshan", "transfer", t.id, "x.jpg", 10).status_code == 404
+    assert request_form(liaison, "yanshan", "topic", t.topic_id, "x.jpg", 10).status_code == 404  # not the topic

@@ -36,8 +36,20 @@ def may_see(kind: str, roles) -> bool:
     return kind in OWNERS and OWNERS[kind].view in permissions_for(roles)
 
 
+def _guest(kind: str, owner, user_id) -> bool:
+    spec = OWNERS.get(kind)
+    return spec is not None and spec.guest is not None and owner is not None and spec.guest(owner, user_id)
+
+
+def may_reach(kind: str, owner, roles, user_id) -> bool:
+    """Whether the person may know the owner is there at all (else: 404, as for a stranger)."""
+    return may_see(kind, roles) or _guest(kind, owner, user_id)
+
+
 def may_upload(kind: str, owner, roles, user_id) -> bool:
     perms, spec = permissions_for(roles), OWNERS[kind]
+    if _guest(kind, owner, user_id):
+        return spec.admits is None or spec.admits(owner, roles, user_id)
     if "files.upload" not in perms:
         return False
     if spec.upload not in perms:
@@ -62,12 +74,21 @@ def ready_by_key(key: str) -> Attachment | None:
     return db.scalar(select(Attachment).where(Attachment.key == key, Attachment.status == "ready").limit(1))
 
 
-def visible(attachment_id, roles) -> Attachment | None:
+def visible(attachment_id, roles, user_id: int | None = None) -> Attachment | None:
     """The attachment if the person may see its owner; None (404) otherwise, as for a stranger."""
     att = get(attachment_id)
-    if att is None or att.status == "deleted" or not may_see(att.owner_kind, roles):
+    if att is None or att.status == "deleted":
         return None
-    return att
+    if may_see(att.owner_kind, roles):
+        return att
+    spec = OWNERS.get(att.owner_kind)
+    owner = _row(att.owner_kind, att.owner_id) if spec is not None and spec.guest else None
+    return att if _guest(att.owner_kind, owner, user_id) else None
+
+
+def _row(kind: str, owner_id):
+    model = OWNERS[kind].model
+    return db.scalar(select(model).where(model.id == owner_id))
 
 
 def attachments_of(kind: str, owner_id, *, limit: int = 200) -> list[Attachment]:

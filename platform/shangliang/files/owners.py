@@ -24,6 +24,10 @@ class OwnerKind:
     # what was done): (row, user_id) -> bool.
     held_by: Callable[[Any, int | None], bool] | None = None
     endpoint: str | None = None  # the owner's page, by its `number`
+    # Someone with no role in this tenant whom the owner itself lets in (a county department's
+    # contact on the transfer a street sent it): they see its files, and add to them where
+    # `admits` says so. (row, user_id) -> bool.
+    guest: Callable[[Any, int | None], bool] | None = None
 
 
 OWNERS: dict[str, OwnerKind] = {}

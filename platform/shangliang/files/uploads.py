@@ -16,7 +16,7 @@ from ..core.errors import Refused
 from ..core.storage import UPLOAD_EXPIRY, current_storage, tenant_key
 from ..i18n import _
 from ..tenants.models import Tenant
-from .access import find_owner, get, may_upload
+from .access import find_owner, get, may_reach, may_upload
 from .later import CHECK, later
 from .limits import human_size
 from .models import Attachment
@@ -82,6 +82,8 @@ def request_upload(tenant: Tenant, actor_id: int | None, owner_kind: str, owner_
     take exactly this key and at most `size` bytes. With `roles`, the person must be allowed to
     add files to the owner. `content_type` is what the browser claims: the check decides."""
     owner = find_owner(owner_kind, owner_id)
+    if roles is not None and not may_reach(owner_kind, owner, roles, actor_id):
+        raise Refused("找不到要上传到的对象", "owner_id", "not_found")
     if roles is not None and not may_upload(owner_kind, owner, roles, actor_id):
         raise Refused("您不能向此处上传文件", "owner_id", "forbidden")
     size = _declared_size(tenant, size)

@@ -2,6 +2,8 @@
 the browser posts it to storage with the signed form that `uploads` hands out."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from ..core.db import db
 from ..core.errors import Refused, error_body, status_of
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
-from ..core.permissions import require, roles_in
+from ..core.permissions import SAFE_METHODS, TenantSuspended, require, roles_in
 from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY
 from ..i18n import _
 from . import access, deletion, reconcile, uploads
@@ -42,6 +44,27 @@ def attachment_json(att: Attachment) -> dict:
             "status_url": url_for("files.status", attachment_id=att.id)}
 
 
+def require_or_guest(permission: str):
+    """As `require`, except that someone signed in with no role here goes on with none: a county
+    department's contact reaches a street's transfer, and its files, through the transfer alone.
+    Each view then finds nothing (404) unless the file's owner lets them in (OwnerKind.guest)."""
+    def deco(view):
+        checked = require(permission)(view)
+
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.get("api_roles") is not None or not current_user.is_authenticated or _roles():
+                return checked(*args, **kwargs)
+            if g.tenant.status == "suspended" and request.method not in SAFE_METHODS:
+                raise TenantSuspended()
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return deco
+
+
 # ---------------------------------------------------------------- for templates
 
 @bp.app_template_global()
@@ -68,10 +91,12 @@ def filesize(n) -> str:
 # ---------------------------------------------------------------- upload (JSON, for static/files.js)
 
 @bp.post("/uploads")
-@require("files.upload")
+@require_or_guest("files.upload")
 def request_upload():
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
+        if not _roles():  # someone let in only by an owner, naming none: nothing here for them
+            abort(404)
         return jsonify(error_body("invalid_json", _("请求内容须为 JSON 对象"))), 400
     try:
         att, form = uploads.request_upload(g.tenant, current_user.id, str(data.get("owner_kind") or ""),
@@ -84,7 +109,7 @@ def request_upload():
 
 
 @bp.post("/<uuid:attachment_id>/complete")
-@require("files.upload")
+@require_or_guest("files.upload")
 def complete(attachment_id):
     try:
         att = uploads.complete_upload(g.tenant, current_user.id, attachment_id)
@@ -94,9 +119,9 @@ def complete(attachment_id):
 
 
 @bp.get("/<uuid:attachment_id>/status")
-@require("tenant.view")
+@require_or_guest("tenant.view")
 def status(attachment_id):
-    att = access.visible(attachment_id, _roles())
+    att = access.visible(attachment_id, _roles(), current_user.id)
     if att is None:
         abort(404)
     return jsonify(attachment_json(att))
@@ -105,10 +130,10 @@ def status(attachment_id):
 # ---------------------------------------------------------------- download, delete
 
 @bp.get("/<uuid:attachment_id>")
-@require("tenant.view")
+@require_or_guest("tenant.view")
 def download(attachment_id):
     """A signed link, valid for five minutes at most; only once the file passed its check."""
-    att = access.visible(attachment_id, _roles())
+    att = access.visible(attachment_id, _roles(), current_user.id)
     size = request.args.get("size")
     url = access.signed_url(att, size if size in ("thumb", "web") else None, expires=DOWNLOAD_EXPIRY) if att else None
     if url is None:

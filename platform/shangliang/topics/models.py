@@ -180,6 +180,10 @@ class Transfer(TenantOwned, Base):
     def is_open(self) -> bool:
         return self.state in OPEN_TRANSFER_STATES
 
+    @property
+    def title(self) -> str:  # how a list of files names what they belong to
+        return self.department_name
+
     def overdue_at(self, now: datetime) -> bool:
         return self.is_open and self.due_at is not None and self.due_at < now
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -182,13 +183,24 @@ def _answered(transfer: Transfer, state: str, actor_id: int, text: str) -> None:
     transfer.on_time = transfer.due_at is None or now <= transfer.due_at
 
 
+# The checked photos and documents a department added to a transfer, [{"id", "name"}]: files sits
+# above topics, so it registers how to find them at import (files/transfer_files.py).
+_EVIDENCE: dict[str, Callable[[Transfer], list[dict]]] = {"of": lambda _transfer: []}
+
+
+def register_reply_files(of: Callable[[Transfer], list[dict]]) -> None:
+    _EVIDENCE["of"] = of
+
+
 def reply(tenant: Tenant, topic: Topic, transfer: Transfer, actor_id: int, data: dict) -> None:
+    """What was done, in words, with the photos and documents added so far as its evidence."""
     answer = forms.text(data, "answer", limit=5000, required="请写明办理情况：做了什么、结果如何、还需要什么")
     _check_open(transfer, topic)
     _answered(transfer, "replied", actor_id, answer)
     transfer.accepted_at = transfer.accepted_at or transfer.answered_at
     transfer.accepted_by = transfer.accepted_by or actor_id
-    _log(tenant, topic, transfer, "transfer_reply", actor_id, answer, on_time=transfer.on_time)
+    _log(tenant, topic, transfer, "transfer_reply", actor_id, answer, on_time=transfer.on_time,
+         files=_EVIDENCE["of"](transfer))
     _tell_sender(tenant, topic, transfer, f"{transfer.department_name}答复了议题 #{topic.number}")
 
 
