@@ -144,7 +144,8 @@ def supply(street, topic, missing, user_id: int | None = None, rating=None, role
         elif kind == "consultation_record":
             act(street, topic, "consult", user_id, roles, {"agreement": "同意"})
         elif kind == "signatures":
-            act(street, topic, "sign", user_id, roles, {"resident_signature": "居民", "staff_signature": "干部"})
+            act(street, topic, "confirm", None, {"resident"}, {"via": "portal"})  # the resident agrees first
+            act(street, topic, "sign", user_id, roles)
         elif kind == "rating":
             act(street, topic, "rate", user_id, roles,
                 evaluated(topic, rating or {"level": "satisfied", "solved": True, "valid": True}))

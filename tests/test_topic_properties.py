@@ -23,9 +23,9 @@ from support.procedures import SMALL
 FILES = sorted((Path(__file__).resolve().parents[1] / "tenants" / "procedures").glob("*.yaml"))
 TEXTS = {p.stem: p.read_text("utf-8") for p in FILES} | {"small": SMALL}
 ROLE_SETS = [{"staff"}, {"member"}, {"department"}, {"resident"}, {"street_admin"}, {"staff", "member"}]
-KINDS = ["record", "attach", "consult", "sign", "rate", "claim", "invite", "comment", "advance", "reopen", "escalate",
+KINDS = ["record", "attach", "consult", "confirm", "sign", "rate", "claim", "invite", "comment", "advance", "reopen", "escalate",
          "transfer", "close_out_of_scope", "close"]
-GOOD = {"agreement": "同意", "resident_signature": "王大妈", "staff_signature": "李主任", "department": "城管中心",
+GOOD = {"agreement": "同意", "department": "城管中心",
         "reason": "理由", "kind": "photo", "category": "市政", "plan": "方案", "outcome": "结果", "summary": "总结",
         "grid": "1 网格", "community": "社区", "place": "2 号楼", "urgency": "normal", "description": "说明",
         "channel": "wechat", "score": "4"}

@@ -54,7 +54,8 @@ def satisfy(street, topic, user):
     if ev["consultation_record"]:
         do(street, topic, "consult", user=user, agreement="各方同意先装管道再修路面")
     if ev["signatures"]:
-        do(street, topic, "sign", user=user, resident_signature="王大妈", staff_signature="李主任")
+        do(street, topic, "confirm", roles={"resident"})
+        do(street, topic, "sign", user=user)
     if ev["rating"]:
         do(street, topic, "rate", user=user, **factories.evaluated(topic, {"satisfied": True, "score": 5}))
 

@@ -267,9 +267,9 @@ class Life:
                 self.log("attach", at, worker, data=self.s.evidence_file(arg, self.id, worker[0], at))
             elif what == "consult":
                 self.log("consult", at, worker, data={"agreement": self.cat.plan, "meeting_id": None})
-            elif what == "sign":
-                self.log("sign", at, worker, data={"resident_signature": self.topic["resident_name"] or "居民代表",
-                                                   "staff_signature": "社区经办人"})
+            elif what == "sign":  # the resident agrees on the portal with the receipt code, then staff sign
+                self.log("confirm", at, (None, set()), role="resident", data={"via": "portal"})
+                self.log("sign", at, worker, data={"resident": "portal"})
             else:
                 rating = self._rate(step, at)
         return rating

@@ -7,6 +7,7 @@ from ..topics.models import Topic
 from ..topics.operations import available_actions
 from ..topics.page import register_part
 from .access import gallery_items, get, ready_by_key
+from .uploads import keep
 from .owners import OwnerKind, register_owner
 
 
@@ -22,9 +23,9 @@ register_owner("topic", OwnerKind(Topic, "议题", "topics.view", "topics.view",
 def topic_files(topic, log, roles, user_id) -> dict:
     """On the topic's page: its photos and attachments, and those ready to be recorded as evidence."""
     files = gallery_items("topic", topic.id, roles, user_id)
-    recorded = {e.data.get("attachment_id") for e in log if e.action == "attach"}
+    recorded = {e.data.get("attachment_id") or e.data.get("signature_id") for e in log if e.action in ("attach", "sign")}
     return {"files": files, "unrecorded": [a for a in files if a.status == "ready" and str(a.id) not in recorded]}
 
 
-register_evidence_files(get, ready_by_key)  # what a topic's `attach` records as evidence
+register_evidence_files(get, ready_by_key, keep)  # what a topic's `attach` records as evidence
 register_part("files", topic_files)

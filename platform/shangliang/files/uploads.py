@@ -6,6 +6,7 @@ file name people gave is metadata only."""
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from datetime import timedelta
 
 from flask import current_app, has_app_context
@@ -118,3 +119,19 @@ def complete_upload(tenant: Tenant, actor_id: int | None, attachment_id) -> Atta
         later(CHECK, str(row.id), tenant_id=tenant.id)
     db.refresh(row)
     return row
+
+
+def keep(tenant: Tenant, owner, actor_id: int | None, attachment_id: uuid.UUID, data: bytes, filename: str) -> None:
+    """Bytes made in the app (a drawn signature) stored as a topic's file and checked like an
+    upload. Storage down: refused, and the act that made them is not recorded either."""
+    row = Attachment(id=attachment_id, tenant_id=tenant.id, owner_kind="topic", owner_id=owner.id,
+                     key=tenant_key(tenant.id, "files"), filename=clean_filename(filename), declared_size=len(data),
+                     status="checking", created_by=actor_id)
+    try:
+        current_storage().put(row.key, data, "image/png")
+    except Exception:
+        current_app.logger.exception("storage unavailable while keeping %s", filename)
+        raise Refused("存储服务暂时不可用，请稍后重试", "file", "storage_unavailable") from None
+    db.add(row)
+    db.flush()
+    later(CHECK, str(row.id), tenant_id=tenant.id)

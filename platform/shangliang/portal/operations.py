@@ -21,7 +21,7 @@ from ..procedures import evaluation
 from ..tenants.models import Tenant
 from ..tenants.operations import communities
 from ..topics import operations as topics
-from ..topics import publication, ratings
+from ..topics import publication, ratings, signatures
 from ..topics.models import Topic, TopicEvent
 from .models import ThrottleHit
 
@@ -187,18 +187,23 @@ class PublicView:
     timeline: list[dict]
     can_rate: bool
     rating: dict | None
+    plan: str | None = None  # the agreed plan, where the resident is asked to confirm it (商定即办)
+    confirmed: bool = False
 
 
 def public_view(topic: Topic) -> PublicView:
     log = topics.events(topic)
     names = {s["key"]: s["name"]["zh"] for s in topic.procedure.steps}
     timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
-                for e in log if e.to_step is not None or e.action in ("close", "rate", "consult")]
+                for e in log if e.to_step is not None or e.action in ("close", "rate", "consult", "confirm")]
     visit = topics.this_visit(topic, log)
     rating = ratings.last_rating(visit)
-    rate_offered = any(a.kind == ratings.RATE for a in topics.available_actions(topic, {"resident"}, None, log))
-    return PublicView(topic, topic.procedure.steps, timeline, rate_offered and rating is None,
-                      ratings.rating_of(rating) if rating is not None else None)
+    offered = {a.kind for a in topics.available_actions(topic, {"resident"}, None, log)}
+    asks = topic.status == "open" and bool(topic.step["evidence"].get("signatures"))
+    return PublicView(topic, topic.procedure.steps, timeline, ratings.RATE in offered and rating is None,
+                      ratings.rating_of(rating) if rating is not None else None,
+                      plan=signatures.agreed_plan(topic, log) if "confirm" in offered else None,
+                      confirmed=asks and signatures.confirmation(visit) is not None)
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
@@ -221,6 +226,18 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
                      "via": "portal", **{f"score_{d['key']}": form.get(f"score_{d['key']}")
                                          for d in evaluation.dimensions(topic.step)}})
+
+
+def confirm(tenant: Tenant, topic: Topic) -> None:
+    """商定即办: the resident agrees to the plan themselves, with their receipt code."""
+    if tenant.status != "active":
+        raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
+    view = public_view(topic)
+    if view.confirmed:
+        raise Refused("您已确认过这个方案", None, "conflict")
+    if view.plan is None:
+        raise Refused("当前没有需要您确认的方案", None, "forbidden")
+    topics.act(tenant, None, {"resident"}, topic, "confirm", expected_version=topic.version, data={"via": "portal"})
 
 
 # ---------------------------------------------------------------- 公示

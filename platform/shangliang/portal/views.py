@@ -87,6 +87,12 @@ def follow():
         topic = ops.find(g.tenant, form.get("code", ""), form.get("last4", ""), request.remote_addr)
     if found.refusal is not None:
         return _follow_page(form, found.errors), _refused_status(found)
+    if form.get("action") == "confirm":
+        with Attempt() as confirming:
+            ops.confirm(g.tenant, topic)
+            return _follow_page(form, view=ops.public_view(topic), confirmed=True)
+        return _follow_page(form, confirming.errors, view=ops.public_view(topic)), \
+            _refused_status(confirming, conflict=True)
     if form.get("action") != "rate":
         return _follow_page(form, view=ops.public_view(topic))
     with Attempt() as rating:
@@ -96,8 +102,9 @@ def follow():
     return _follow_page(form, rating.errors, view=ops.public_view(topic)), _refused_status(rating, conflict=True)
 
 
-def _follow_page(form: dict, errors: dict | None = None, *, view=None, rated: bool = False):
-    return render_template("portal/follow.html", form=form, errors=errors or {}, view=view, rated=rated)
+def _follow_page(form: dict, errors: dict | None = None, *, view=None, rated: bool = False, confirmed: bool = False):
+    return render_template("portal/follow.html", form=form, errors=errors or {}, view=view, rated=rated,
+                           just_confirmed=confirmed)
 
 
 @bp.get("/gongshi")

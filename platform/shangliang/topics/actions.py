@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import counts, escalations, handlers, publication, ratings, supervision, transfers
+from . import counts, escalations, handlers, publication, ratings, signatures, supervision, transfers
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -117,7 +117,9 @@ register(ActionKind("record", "记录", handlers.record))
 register(ActionKind("attach", "记为证据", handlers.attach))
 register(ActionKind("comment", "留言", handlers.nothing))
 register(ActionKind("consult", "协商记录", handlers.consult, when_asked=True))
-register(ActionKind("sign", "双方签字", handlers.sign, when_asked=True))
+register(ActionKind("sign", "双方签字", signatures.check, when_asked=True, prepare=signatures.prepare,
+                    follow=signatures.keep_drawing))
+register(ActionKind("confirm", "居民确认方案", signatures.confirm, offered=signatures.may_confirm))
 register(ActionKind(ratings.RATE, "评价", ratings.check, when_asked=True, prepare=ratings.prepare))
 register(ActionKind("claim", "认领", handlers.nothing, offered=_may_claim))
 register(ActionKind("invite", "邀请委员", handlers.invite, offered=_may_invite))

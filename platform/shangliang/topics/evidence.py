@@ -39,6 +39,9 @@ class EvidenceFiles:
 
     by_id: Callable[[str], EvidenceFile | None] | None = None
     ready_by_key: Callable[[str], EvidenceFile | None] | None = None
+    # Keeps bytes made here (a resident's drawn signature) as a file of the topic, to be checked
+    # like an upload: (tenant, topic, actor id, attachment id, data, filename).
+    keep: Callable | None = None
 
     def _lookup(self, name: str):
         found = getattr(self, name)
@@ -52,11 +55,14 @@ class EvidenceFiles:
     def ready(self, key: str) -> EvidenceFile | None:
         return self._lookup("ready_by_key")(key)
 
+    def store(self, tenant, topic, actor_id, attachment_id, data: bytes, filename: str) -> None:
+        self._lookup("keep")(tenant, topic, actor_id, attachment_id, data, filename)
+
 
 EVIDENCE_FILES = EvidenceFiles()
 
 
 def register_evidence_files(by_id: Callable[[str], EvidenceFile | None],
-                            ready_by_key: Callable[[str], EvidenceFile | None]) -> None:
+                            ready_by_key: Callable[[str], EvidenceFile | None], keep: Callable) -> None:
     """Called once at import by the files module."""
-    EVIDENCE_FILES.by_id, EVIDENCE_FILES.ready_by_key = by_id, ready_by_key
+    EVIDENCE_FILES.by_id, EVIDENCE_FILES.ready_by_key, EVIDENCE_FILES.keep = by_id, ready_by_key, keep

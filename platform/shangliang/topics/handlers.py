@@ -79,15 +79,6 @@ def consult(topic, data, _log):
     return {"agreement": agreement[:5000], "meeting_id": data.get("meeting_id")}
 
 
-def sign(topic, data, _log):
-    resident, staff = (data.get("resident_signature") or "").strip(), (data.get("staff_signature") or "").strip()
-    if not resident:
-        raise Refused("须有居民一方签字", "resident_signature", "validation_error")
-    if not staff:
-        raise Refused("须有办理一方签字", "staff_signature", "validation_error")
-    return {"resident_signature": resident[:60], "staff_signature": staff[:60]}
-
-
 def invite(topic, data, log):
     try:
         uid = int(data.get("user_id"))
