@@ -14,7 +14,13 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+import sys
+
+# Tests exercise the checkout they live in, whatever an editable install elsewhere points at
+# (a second worktree sharing one virtualenv, a benchmark from a git worktree).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "platform"))
+
+import pytest  # noqa: E402
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
