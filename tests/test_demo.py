@@ -68,6 +68,11 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
              "(SELECT count(*) FROM duty_shifts WHERE status = 'planned'), (SELECT count(*) FROM audit_log)"
     first = db.execute(roster).fetchone()
     assert first[:3] == (50, 13, 27)  # tenants/demo/roster.yaml: every street's roster, stations and week
+    pairs = "SELECT p.name, g.community || g.grid FROM member_grid_pairs g JOIN roster_people p ON p.id = g.person_id"
+    assert sorted(db.execute(pairs)) == [  # 燕山's 委员-网格员结对; 立功社区 6 网格 is left as a gap
+        ("刘芳", "立功社区5 网格"), ("张建国", "燕子山社区1 网格"), ("张建国", "燕子山社区2 网格"),
+        ("李明华", "燕子山社区3 网格"), ("李明华", "燕子山社区4 网格"), ("王秀兰", "立功社区5 网格"),
+        ("赵文斌", "燕子山社区3 网格")]
     generated = db.execute(HISTORY).fetchone()
     check_history(db)
     db.close()
@@ -75,6 +80,7 @@ def test_demo_load_creates_the_seed_tenants_once_and_keeps_their_jobs(tmp_path):
     assert "0 tenants created" in again
     db = sqlite3.connect(tmp_path / "shangliang.db")
     assert db.execute(roster).fetchone() == first  # loading again changes nothing
+    assert db.execute("SELECT count(*) FROM member_grid_pairs").fetchone() == (7,)
     assert db.execute(HISTORY).fetchone() == generated  # …and the year of history is not made twice
     db.close()
 

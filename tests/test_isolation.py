@@ -32,15 +32,19 @@ PUBLIC |= {"portal.raise_topic", "portal.follow", "portal.gongshi", "portal.gong
 
 
 def victim_roster(street) -> dict:
-    """A person, a station, a shift and a roster import of the victim street."""
+    """A person, a station, a shift, a roster import and a member's pair with a grid (结对) of the
+    victim street."""
     from datetime import date
 
     from conftest import uploaded_key
     from shangliang.core.db import db
-    from shangliang.roster import duty, operations as roster_ops
+    from shangliang.roster import duty, operations as roster_ops, pairing
     from shangliang.roster.models import DutyShift, RosterImport
+    from shangliang.tenants.operations import save_places
 
+    save_places(street, None, "secret notice 社区：secret notice 网格", "")
     person = roster_ops.create_person(street, None, {"kind": "member", "name": "secret notice member"})
+    pairing.set_pairs(street, None, person, ["secret notice 社区:secret notice 网格"])
     station = roster_ops.save_station(street, None, {"name": "secret notice station", "kind": "meeting_room"})
     duty.assign(street, None, station.id, [person.id], [date.today()])
     upload = RosterImport(tenant_id=street.id, status="done", file_key=uploaded_key(street.id),
@@ -48,7 +52,7 @@ def victim_roster(street) -> dict:
     db.add(upload)
     db.flush()
     return {"person_id": person.id, "station_id": station.id, "import_id": upload.id,
-            "shift_id": db.scalar(select(DutyShift.id))}
+            "shift_id": db.scalar(select(DutyShift.id)), "pair_id": pairing.pairs_of(person.id)[0].id}
 
 
 @pytest.fixture

@@ -83,6 +83,7 @@ def _register(app: Flask, cfg) -> None:
     from .topics.publication_views import bp as publication_bp
     from .departments.views import bp as departments_bp
     from .roster.views import bp as roster_bp, duty_bp
+    from .roster.pairing_views import bp as pairing_bp
     from .benchmarks.views import bp as benchmarks_bp
     from .ledger.views import bp as ledger_bp
     from .transfer.views import bp as transfer_bp
@@ -98,7 +99,7 @@ def _register(app: Flask, cfg) -> None:
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
                health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
-               roster_bp, duty_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
+               roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
                escalations_bp, publication_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")

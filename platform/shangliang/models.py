@@ -15,5 +15,5 @@ from .portal.models import ThrottleHit  # noqa: F401,E402
 from .transfer.models import TenantExport  # noqa: F401,E402
 from .files.models import Attachment, StorageCheck  # noqa: F401,E402
 from .meetings.models import Meeting, MeetingMinutes, MeetingParticipant, MeetingTopic, WorkItem  # noqa: F401,E402
-from .roster.models import DutyShift, Person, RosterImport, Station  # noqa: F401,E402
+from .roster.models import DutyShift, MemberGridPair, Person, RosterImport, Station  # noqa: F401,E402
 from .benchmarks.models import BenchmarkSettings, PublishedRanking, Rollup, RollupState  # noqa: F401,E402

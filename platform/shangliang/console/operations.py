@@ -15,6 +15,7 @@ from ..procedures.operations import adopt, builtin_templates, current_version, p
 from ..tenants.models import Community, Tenant
 from ..tenants.operations import create_invitation, create_tenant, parse_communities
 from ..departments.operations import answered_by
+from ..roster.pairing import paired_members_of_worker
 from ..topics import transfers
 from ..topics.models import Topic
 from ..topics.people import grid_only, grids_of, within_reach
@@ -101,7 +102,7 @@ def activity(acting: Tenant, actor_id: int, tenants: list[Tenant]) -> dict[int, 
 def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
     """What waits for this person on their home page: a department contact's open transfers (across
     the county's streets for a county department, read through the audited path), a grid worker's
-    grids and the topics open there."""
+    grids, the topics open there and the members paired with those grids (结对委员)."""
     out: dict = {}
     mine = [d for t, d in answered_by(user_id) if t == tenant.id]
     if mine:
@@ -117,4 +118,5 @@ def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
         out["grids"] = grids
         out["grid_topics"] = db.scalar(within_reach(select(func.count()).select_from(Topic)
                                                     .where(Topic.status == "open"), roles, user_id)) or 0
+        out["paired"] = paired_members_of_worker(user_id)
     return out

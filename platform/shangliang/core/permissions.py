@@ -19,14 +19,15 @@ ADMIN = {"tenant.view", "tenant.manage", "members.view", "members.manage", "audi
          "brand.manage", "export.manage", "roster.view", "roster.manage", "duty.manage", "meetings.view",
          "meetings.manage", "files.upload", "benchmarks.view", "ledger.view", "departments.view",
          "departments.manage", "transfers.view", "escalations.view", "topics.supervise",
-         "gongshi.manage"}
+         "gongshi.manage", "pairing.manage"}
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "platform_admin": ADMIN | {"tenants.view", "streets.manage", "platform.manage", "benchmarks.manage"},
     "county_admin": ADMIN | {"tenants.view", "streets.manage", "benchmarks.manage"},
     "street_admin": set(ADMIN),
     "staff": {"tenant.view", "members.view", "notifications.view", "procedure.view", "topics.view", "topics.create",
               "roster.view", "duty.manage", "meetings.view", "meetings.manage", "files.upload", "benchmarks.view",
-              "ledger.view", "departments.view", "transfers.view", "escalations.view", "gongshi.manage"},
+              "ledger.view", "departments.view", "transfers.view", "escalations.view", "gongshi.manage",
+              "pairing.manage"},  # 委员-网格员结对, arranged by the street's 政协委员联络室
     "member": {"tenant.view", "notifications.view", "procedure.view", "topics.view", "topics.create", "roster.view",
                "meetings.view", "meetings.manage", "files.upload"},
     # 网格员 and 楼院长: raise topics for residents and follow those of their grids (topics/people.py).

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..accounts.models import Membership, User
 from ..accounts.operations import add_membership, create_user
 from ..core.db import db
-from ..roster import duty, operations as ops
+from ..roster import duty, operations as ops, pairing
 from ..roster.models import Person, Station
 from ..tenants.models import Tenant
 
@@ -60,6 +60,15 @@ def ensure_demo_roster(street: Tenant, admin_id: int | None, password: str) -> N
         for weekday, names in days.items():
             duty.assign(street, admin_id, stations[station].id, [people[n].id for n in names],
                         [monday + timedelta(days=int(weekday) - 1)])
+    _pair(street, admin_id, people, spec.get("pairs") or {})
+
+
+def _pair(street: Tenant, admin_id: int | None, people: dict[str, Person], pairs: dict) -> None:
+    """委员-网格员结对 as the roster file gives it (社区：网格, the colon as people type it)."""
+    for name, grids in pairs.items():
+        values = [str(grid).replace("：", ":", 1) for grid in grids]
+        current = [pairing.place_value(p.community, p.grid) for p in pairing.pairs_of(people[name].id)]
+        pairing.set_pairs(street, admin_id, people[name], list(dict.fromkeys(current + values)))
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from ..core.storage import current_storage, tenant_key
 from ..tenants.models import Tenant
 from .models import Person, RosterImport
 from .operations import Invalid, as_text, check_person, person_key, places
+from .pairing import drop_pairs
 from .readers import FileProblem, file_format, records, table_rows
 
 BATCH = 500  # rows between two progress commits
@@ -252,6 +253,7 @@ def _upsert_in(s, tenant_id: int, checked: list[tuple[str, dict]], counts: dict)
     existing = {p.import_key: p for p in s.scalars(select(Person).where(
         Person.import_key.in_([key for key, _ in checked])))}
     now = utcnow()
+    unpaired = []  # members the file makes another kind: their grids are no longer theirs to pair
     for key, fields in checked:
         person = existing.get(key)
         if person is None:
@@ -260,7 +262,10 @@ def _upsert_in(s, tenant_id: int, checked: list[tuple[str, dict]], counts: dict)
         elif all(getattr(person, name) == value for name, value in fields.items()):
             counts["unchanged"] += 1
         else:
+            if person.kind == "member" and fields["kind"] != "member":
+                unpaired.append(person.id)
             for name, value in fields.items():
                 setattr(person, name, value)
             person.updated_at = now
             counts["updated"] += 1
+    drop_pairs(s, unpaired)

@@ -102,3 +102,24 @@ class DutyShift(TenantOwned, Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # benchmarking reads changes
+
+
+class MemberGridPair(TenantOwned, Base):
+    """结对: a CPPCC member paired with a grid of the street (一对一 or 一对多; a grid may have several
+    members), so that the member keeps up with the grid and its 网格员 (燕山's 委员-网格员结对).
+    The grid is named by community and grid as the street's own lists (社区与网格) spell them."""
+
+    __tablename__ = "member_grid_pairs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "person_id", "community", "grid", name="uq_member_grid_pairs_person_grid"),
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["roster_people.tenant_id", "roster_people.id"],
+                             ondelete="CASCADE"),
+        Index("ix_member_grid_pairs_grid", "tenant_id", "community", "grid"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    community: Mapped[str] = mapped_column(String(60))
+    grid: Mapped[str] = mapped_column(String(60))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

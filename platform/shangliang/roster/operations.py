@@ -20,6 +20,7 @@ from ..tenants.models import Community, Tenant
 from ..topics.operations import PHONE_RE
 from ..topics.people import register_grids_of
 from .models import PERSON_KINDS, STATION_KINDS, Person, Station
+from .pairing import end_pairs
 
 KIND_LABELS = {"member": "政协委员", "grid_worker": "网格员", "community_secretary": "社区书记",
                "building_head": "楼院长", "department_contact": "部门联络人", "resident_rep": "居民代表",
@@ -265,12 +266,16 @@ def update_person(tenant: Tenant, actor_id: int | None, person: Person, data: di
     if changed:
         person.updated_at = utcnow()
         record(tenant.id, actor_id, "roster.person.update", str(person.id), {"fields": changed})
+    if "kind" in changed and person.kind != "member":
+        end_pairs(tenant, actor_id, person)
     return person
 
 
 def set_active(tenant: Tenant, actor_id: int | None, person: Person, active: bool) -> None:
     if person.active != active:
         person.active, person.updated_at = active, utcnow()
+        if not active:
+            end_pairs(tenant, actor_id, person)
         record(tenant.id, actor_id, "roster.person.activate" if active else "roster.person.deactivate",
                str(person.id))
 

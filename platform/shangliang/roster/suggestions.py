@@ -1,8 +1,9 @@
 """Which members to ask to claim a topic (委员参单), and why.
 
 A member's specialties are matched against the topic's category (strongly) and its title
-(weakly); a member of the topic's community knows the place; a member on duty today or this
-week is at hand; and every topic a member already carries counts against them, so the work
+(weakly); a member paired with the topic's grid (结对网格) follows that grid, which counts for more
+than living there; a member of the topic's community knows the place; a member on duty today or
+this week is at hand; and every topic a member already carries counts against them, so the work
 spreads. Each reason is a short phrase the street's staff can read at a glance.
 """
 from __future__ import annotations
@@ -20,10 +21,12 @@ from ..topics.models import Topic, TopicEvent
 from ..topics.operations import claimants, events
 from .duty import local_today, monday_of, on_duty_days
 from .models import Person
+from .pairing import paired_with
 
 # Two-character words too common in topics to say anything about a specialty.
 COMMON = {"社区", "小区", "管理", "问题", "服务", "居民", "工作", "建设", "治理", "群众", "协调", "改造"}
 CATEGORY_FIT, TITLE_FIT, COMMUNITY, GRID, TODAY, THIS_WEEK, PER_OPEN_TOPIC = 3.0, 1.5, 1.0, 0.5, 1.5, 0.75, 0.5
+PAIRED = 2.0  # more than living in the community and grid together (1.5): pairing is the street's own choice
 
 
 @dataclass
@@ -85,6 +88,7 @@ def suggest_members(tenant: Tenant, topic: Topic, limit: int = 5, log=None) -> l
     monday = monday_of(today)
     duty = on_duty_days(monday, monday + timedelta(days=6), [p.id for p in people])
     loads = open_loads(p.user_id for p in people)
+    paired = paired_with(topic.community, topic.grid)
     out = []
     for p in people:
         s = Suggestion(p, 0.0, load=loads.get(p.user_id, 0))
@@ -96,6 +100,9 @@ def suggest_members(tenant: Tenant, topic: Topic, limit: int = 5, log=None) -> l
         for x in by_title:
             s.score += TITLE_FIT
             s.reasons.append(_("专长：{name}", name=x))
+        if p.id in paired:
+            s.score += PAIRED
+            s.reasons.append(_("结对网格：{name}", name=topic.grid))
         if topic.community and p.community == topic.community:
             s.score += COMMUNITY
             s.reasons.append(_("同社区：{name}", name=p.community))

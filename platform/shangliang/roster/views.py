@@ -15,7 +15,7 @@ from ..core.permissions import can, require
 from ..i18n import _
 from ..topics.page import register_part
 from . import duty as duty_ops
-from . import imports, readers
+from . import imports, pairing, readers
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the import and reminder jobs)
 from .export import export_xlsx, template_xlsx
@@ -37,7 +37,9 @@ def street_only(view):
     return wrapped
 
 
+@bp.app_template_global("roster_phones_visible")
 def _sees_phones() -> bool:
+    """Who sees the roster's phone numbers unmasked (pages elsewhere ask too: a grid worker's home)."""
     return can("roster.manage") or can("duty.manage")
 
 
@@ -71,7 +73,8 @@ def _person_or_404(person_id):
 
 def _person_page(form, errors, person=None, status=200):
     return render_template("roster/person.html", form=form, errors=errors, person=person,
-                           labels=ops.KIND_LABELS, levels=ops.LEVEL_LABELS, places=ops.places(g.tenant)), status
+                           labels=ops.KIND_LABELS, levels=ops.LEVEL_LABELS, places=ops.places(g.tenant),
+                           pairs=pairing.pairs_of(person.id) if person else []), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -242,11 +245,16 @@ def _week():
 @require("roster.view")
 @street_only
 def calendar(errors=None, status=200):
+    """The week; for staff, the assignment form for one station (`?station=`, the first by default),
+    with the members paired with its grids offered first."""
     week = _week()
-    members = ops.people_for_choice(("member",)) if can("duty.manage") else []
-    return render_template("roster/duty.html", week=week, members=members, errors=errors or {},
+    picker = pairing.RotaPicker()
+    if can("duty.manage"):
+        picker = pairing.rota_picker(week.stations, request.values.get("station_id") or request.values.get("station"),
+                                     ops.people_for_choice(("member",)), ops.places(g.tenant))
+    return render_template("roster/duty.html", week=week, members=picker.members, errors=errors or {},
                            weekdays=duty_ops.WEEKDAYS, status_labels=duty_ops.STATUS_LABELS,
-                           kinds=ops.STATION_KIND_LABELS, timedelta=timedelta,
+                           kinds=ops.STATION_KIND_LABELS, timedelta=timedelta, picker=picker,
                            today_rows=duty_ops.on_duty(g.tenant)), status
 
 

@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 from functools import cache
+from typing import Callable
 from zoneinfo import available_timezones
 
 from flask import g
@@ -175,10 +176,21 @@ def parse_categories(text: str) -> list[str]:
     return out
 
 
+# Checks a higher module runs on the street's new lists before they are saved, refusing what would
+# leave its rows pointing at a grid no longer listed (the roster's 结对: roster/pairing.py).
+_places_checks: list[Callable[[Tenant, dict[str, list[str]]], None]] = []
+
+
+def register_places_check(check: Callable[[Tenant, dict[str, list[str]]], None]) -> None:
+    _places_checks.append(check)
+
+
 def save_places(tenant: Tenant, actor_id: int | None, communities_text: str, categories_text: str) -> None:
     """The street's communities with their grids, and its topic categories, as one form gives them.
     Topics keep the names they were given; the lists apply to what is chosen from now on."""
     places, categories = parse_communities(communities_text), parse_categories(categories_text)
+    for check in _places_checks:
+        check(tenant, dict(places))
     db.execute(delete(Community))
     for i, (name, grids) in enumerate(places):
         db.add(Community(tenant_id=tenant.id, name=name, grids=grids, position=i))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,13 @@ PHONE_RE = re.compile(r"^1\d{10}$|^0\d{2,3}-?\d{7,8}$")
 TOPIC_COLUMNS = ("category", "urgency", "community", "grid", "place", "description", "resident_name",
                  "resident_phone", "channel")
 URGENCIES = ("normal", "urgent")
+# Who else hears of a new topic, registered by modules above topics: (tenant, topic) once it is
+# logged (the roster tells the members paired with its grid).
+_on_create: list[Callable[[Tenant, Topic], None]] = []
+
+
+def register_on_create(hook: Callable[[Tenant, Topic], None]) -> None:
+    _on_create.append(hook)
 
 
 def field_value(topic: Topic, name: str):
@@ -88,4 +96,6 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     db.flush()
     counts.entered(topic)
     log_event(topic, "create", actor_id, actor_role, at=now, to_step=first["key"], data={"channel": fields["channel"]})
+    for hook in _on_create:
+        hook(tenant, topic)
     return topic
