@@ -26,6 +26,7 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.meetings.models import Meeting, MeetingParticipant
 from shangliang.roster.models import DutyShift
 from shangliang.topics import operations as ops
+from shangliang.topics import supervision
 from support import naive_benchmarks as naive
 from support.clock import BEFORE, START, clock  # noqa: F401  (clock: a fixture)
 
@@ -52,11 +53,19 @@ def play(street_state, choice, rating, member):
                              "escalate", "rate")]
     if not offered:
         return
+    if (topic.escalated or topic.overdue) and choice % 7 == 0:  # 督办, from above the street
+        supervision.supervise(street, topic, user_id, {"county_admin"}, {"note": "限期办理", "due_on": "2030-01-31"})
+        return
     a = offered[(choice // 5) % len(offered)]
     if a.kind == "close_out_of_scope" and choice % 3:  # rarer than going on
         a = next((x for x in offered if x.kind == "advance"), a)
     if a.kind in ("advance", "close"):
         supply(street, topic, a.missing, user_id, rating)
+    parties = [p["key"] for p in (topic.step.get("evaluation") or {}).get("parties", [])]
+    if parties:  # a procedure with several evaluating parties: each may speak, the deciding one or not
+        dims = (topic.step.get("evaluation") or {}).get("dimensions", [])
+        rating = factories.evaluated(topic, rating) | {"party": parties[choice % len(parties)]} | {
+            f"score_{d['key']}": 1 + (choice + i) % 5 for i, d in enumerate(dims)}
     data = {"invite": {"user_id": street_state["people"][1 - member][0]}, "rate": rating,
             "close_out_of_scope": {"reason": "不属于受理范围"}, "escalate": {"reason": "需要街道协调"}}.get(a.kind, {})
     if a.kind == "transfer":
@@ -103,7 +112,7 @@ def assert_same(got: dict, want: dict, where: str):
     assert set(got) == set(want), f"{where}: periods {sorted(got)} != {sorted(want)}"
     for key in want:
         g, w = got[key], want[key]
-        for c in (*naive.COUNTED, "meetings_held", "members_active", "members_total"):
+        for c in (*naive.COUNTED, *naive.SUMMED, "meetings_held", "members_active", "members_total"):
             assert g[c] == w[c], f"{where} {key} {c}: rollup {g[c]} != naive {w[c]}"
         assert g["excluded"] == w["excluded"], f"{where} {key} exclusions"
         for which in ("response", "close"):

@@ -38,7 +38,7 @@ def topic_facts(topic, log, as_of) -> dict:
     f["responded_on_time"] = f["response_due"] and responded is not None and responded <= rdue
     f["completion_due"] = deadline is not None and not oos and (done or deadline <= as_of)
     f["completed_on_time"] = f["completion_due"] and done and closed <= deadline
-    ratings = [e.data for e in log if e.action == "rate"]
+    ratings = [e.data for e in log if e.action == "rate" and e.data.get("decides", True)]  # the deciding party's
     level, solved, valid = _rating(ratings[-1]) if ratings else (None, False, False)
     f["closed"], f["closed_rated"] = done, done and valid
     f["closed_reopened"] = done and any(e.action == "reopen" for e in log)
@@ -56,6 +56,15 @@ def topic_facts(topic, log, as_of) -> dict:
                        "not_yet_due": deadline is not None and not oos and not done and deadline > as_of},
         "rating": {"invalid": bool(ratings) and not valid},
     }
+    f["supervised"] = any(e.action == "supervise" for e in log)
+    f["supervised_closed"] = f["supervised"] and done
+    for party in ("officials", "members"):
+        theirs = [e.data for e in log if e.action == "rate" and e.data.get("decides", True) is False
+                  and _rating(e.data)[2] and e.data.get("standing") == party]
+        f[f"{party}_rated"] = bool(theirs)
+        f[f"{party}_satisfied"] = bool(theirs) and _rating(theirs[-1])[0] in ("very_satisfied", "satisfied")
+    points = [e.data["score_points"] for e in log if e.action == "rate" and e.data.get("score_points") is not None]
+    f["scored"], f["score_points"] = len(points), sum(points)
     f["response_h"] = (responded - topic.created_at).total_seconds() / 3600 if responded else None
     f["close_h"] = (closed - topic.created_at).total_seconds() / 3600 if done else None
     return f
@@ -112,11 +121,13 @@ def street_figures(tenant, as_of) -> dict:
 
 COUNTED = ("collected", "response_due", "responded_on_time", "completion_due", "completed_on_time", "closed",
            "closed_rated", "closed_reopened", "rated", "rated_solved", "rated_very_satisfied", "rated_satisfied",
-           "rated_basic", "consulted", "adopted")
+           "rated_basic", "consulted", "adopted", "supervised", "supervised_closed", "officials_rated",
+           "officials_satisfied", "members_rated", "members_satisfied")
+SUMMED = ("scored", "score_points")
 
 
 def summarise(facts, meetings, active, total) -> dict:
-    fig = {c: sum(1 for f in facts if f[c]) for c in COUNTED}
+    fig = {c: sum(1 for f in facts if f[c]) for c in COUNTED} | {c: sum(f[c] for f in facts) for c in SUMMED}
     fig["meetings_held"], fig["members_active"], fig["members_total"] = meetings, active, total
     excluded = {}
     for f in facts:
@@ -139,9 +150,9 @@ def county_figures(streets: dict[int, dict]) -> dict:
     out = {}
     for figs in streets.values():
         for key, fig in figs.items():
-            acc = out.setdefault(key, {c: 0 for c in (*COUNTED, "meetings_held", "members_active", "members_total")}
+            acc = out.setdefault(key, {c: 0 for c in (*COUNTED, *SUMMED, "meetings_held", "members_active", "members_total")}
                                  | {"excluded": {}, "response": [], "close": []})
-            for c in (*COUNTED, "meetings_held", "members_active", "members_total"):
+            for c in (*COUNTED, *SUMMED, "meetings_held", "members_active", "members_total"):
                 acc[c] += fig[c]
             for measure, reasons in fig["excluded"].items():
                 for reason, n in reasons.items():

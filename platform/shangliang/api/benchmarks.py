@@ -29,7 +29,7 @@ class MeasureDefinitionSchema(Schema):
     key = fields.String(metadata={"enum": [m.key for m in MEASURES]})
     name = fields.String(metadata={"example": "响应率"})
     en = fields.String(metadata={"example": "Response rate"})
-    unit = fields.String(metadata={"enum": ["rate", "count", "hours", "per_10k"]})
+    unit = fields.String(metadata={"enum": ["rate", "count", "hours", "per_10k", "score"]})
     formula = fields.String(metadata={"description": "the definition in words, as the ranking used it"})
     higher_is_better = fields.Boolean()
     weighable = fields.Boolean(metadata={"description": "may carry a weight in the composite score"})

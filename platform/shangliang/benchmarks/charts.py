@@ -17,7 +17,7 @@ LEFT, RIGHT, BOTTOM = 50, 14, 42
 LEGEND_ROW = 17
 FONT = 'system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif'
 INK, MUTED, GRID, BAND, OWN = "#1f2328", "#5f6670", "#e3e5e8", "#d0d7de", "#b3261e"
-UNIT_AXIS = {"rate": "%", "hours": "小时", "count": "件", "per_10k": "件/万户"}
+UNIT_AXIS = {"rate": "%", "hours": "小时", "count": "件", "per_10k": "件/万户", "score": "分"}
 
 
 def trend_svg(defn: dict, band: list[tuple], own: list[tuple] | None = None, *, heading: bool = False) -> Markup:

@@ -22,6 +22,9 @@ DRILL = {  # measure → (the topics behind its denominator, the flag of its num
     "response_p50_h": ("response_due", None), "response_p90_h": ("response_due", None),
     "close_p50_h": ("closed", None), "close_p90_h": ("closed", None),
     "adoption_rate": ("consulted", "adopted"),
+    "supervision_rate": ("collected", "supervised"), "supervised_closed_rate": ("supervised", "supervised_closed"),
+    "officials_satisfaction_rate": ("officials_rated", "officials_satisfied"),
+    "members_satisfaction_rate": ("members_rated", "members_satisfied"),
 }
 
 

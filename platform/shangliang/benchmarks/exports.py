@@ -13,12 +13,12 @@ from .reports import COUNT_LABELS, POSITIONS, StreetReport, Table
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
-NUMBER_FORMATS = {"rate": "0.0%", "hours": "0.0", "per_10k": "0.0", "count": "0"}
+NUMBER_FORMATS = {"rate": "0.0%", "hours": "0.0", "per_10k": "0.0", "count": "0", "score": "0.00"}
 KIND_NAMES = {"street": "街道", "county": "区县"}
 
 
 def _unit_suffix(defn: dict) -> str:
-    return {"hours": "（小时）", "per_10k": "（件/万户）"}.get(defn["unit"], "")
+    return {"hours": "（小时）", "per_10k": "（件/万户）", "score": "（1–5 分）"}.get(defn["unit"], "")
 
 
 def _local(moment, tz: str) -> str:
@@ -75,7 +75,7 @@ def _status_line(table: Table, tz: str) -> str:
 def _definitions_sheet(ws, table: Table, tz: str) -> None:
     ws.append(["指标", "英文名", "计算方法", "单位", "方向", "权重"])
     _style_header(ws, 1, 6)
-    units = {"rate": "比率", "hours": "小时", "count": "件", "per_10k": "件/万户"}
+    units = {"rate": "比率", "hours": "小时", "count": "件", "per_10k": "件/万户", "score": "分（1–5）"}
     for d in table.definitions:
         weight = table.settings["weights"].get(d["key"])
         ws.append([d["name"], d["en"], d["formula"], units[d["unit"]], "越高越好" if d["higher_is_better"] else "越低越好",

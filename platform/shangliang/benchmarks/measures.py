@@ -13,7 +13,7 @@ class Measure:
     key: str
     name: str
     en: str
-    unit: str  # rate | count | hours | per_10k
+    unit: str  # rate | count | hours | per_10k | score (1–5)
     formula: str
     numerator: str | None = None  # rollup columns; a rate is numerator / denominator
     denominator: str | None = None
@@ -31,6 +31,8 @@ class Measure:
         if self.key == "consultations":
             return fig.get("meetings_held", 0)
         num, den = self.parts(fig, settings)
+        if self.unit == "score":  # kept in hundredths, so that months and streets add up
+            return num / den / 100 if den else None
         return num / den if den else None
 
     def parts(self, fig: dict, settings: dict | None = None) -> tuple[int, int]:
@@ -83,6 +85,20 @@ MEASURES = [
     Measure("participation_rate", "委员参与率", "Member participation", "rate",
             "本期至少有一次履职（认领或受邀参与议题、出席或召集议事会、轮值到岗）的委员 ÷ 名册上在册的委员",
             "members_active", "members_total", weighable=True),
+    Measure("supervision_rate", "督办率", "Topics supervised", "rate",
+            "被区县或街道督办过（超时或提请后）的议题 ÷ 收集议题", "supervised", "collected",
+            higher_is_better=False, weighable=True),
+    Measure("supervised_closed_rate", "督办办结率", "Supervised topics closed", "rate",
+            "被督办过、已办结的议题 ÷ 被督办过的议题", "supervised_closed", "supervised", weighable=True),
+    Measure("officials_satisfaction_rate", "党政点评满意率", "Party and government review satisfied", "rate",
+            "党政点评（街道、区县管理员所作的非决定性评价）最后一次为“非常满意”或“满意”的议题 ÷ 有党政点评的议题；"
+            "工作法未设党政点评的不计算", "officials_satisfied", "officials_rated", weighable=True),
+    Measure("members_satisfaction_rate", "委员评议满意率", "Members' review satisfied", "rate",
+            "委员评议（委员所作的非决定性评价）最后一次为“非常满意”或“满意”的议题 ÷ 有委员评议的议题；"
+            "工作法未设委员评议的不计算", "members_satisfied", "members_rated", weighable=True),
+    Measure("evaluation_score", "评价平均分", "Mean evaluation score", "score",
+            "工作法规定的评分维度（如提议办评的时长、类型、成效，各 1–5 分）：每次评价取各维度平均，再对本期议题的全部评分评价取平均；"
+            "工作法未设评分维度的不计算", "score_points", "scored"),
 ]
 BY_KEY = {m.key: m for m in MEASURES}
 

@@ -31,6 +31,9 @@ COUNT_LABELS = {
     "rated_solved": "评价为已解决", "rated_very_satisfied": "非常满意", "rated_satisfied": "满意",
     "rated_basic": "基本满意", "consulted": "有协商记录", "adopted": "协商成果采纳", "meetings_held": "召开议事会",
     "members_active": "有履职的委员", "members_total": "在册委员",
+    "supervised": "被督办", "supervised_closed": "被督办且已办结", "officials_rated": "有党政点评",
+    "officials_satisfied": "党政点评满意", "members_rated": "有委员评议", "members_satisfied": "委员评议满意",
+    "scored": "维度评分次数", "score_points": "维度评分合计（百分之一分）",
 }
 
 
@@ -265,6 +268,8 @@ def shown(unit: str, value) -> str:
         return f"{value * 100:.1f}%"
     if unit == "hours":
         return _("{h} 小时", h=f"{value:.1f}")
+    if unit == "score":
+        return f"{value:.2f}"
     if unit == "per_10k" or not float(value).is_integer():
         return f"{value:.1f}"
     return str(int(value))

@@ -25,6 +25,7 @@ from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
+from . import oversight
 from .changes import all_months, changed_months
 from ..topics.ratings import (LEVELS, RATE, SATISFIED_LEVELS, UNSATISFIED, decides_sql, level_sql, solved_sql,
                               valid_sql)
@@ -40,7 +41,8 @@ CLOSING = ("close", "close_out_of_scope")
 LATER_PHASES = ("execution", "evaluation", "closure")
 RATED = tuple(f"rated_{level}" for level in SATISFIED_LEVELS)  # a count per level; unsatisfied is the rest
 COUNTS = ("collected", "response_due", "responded_on_time", "completion_due", "completed_on_time", "closed",
-          "closed_rated", "closed_reopened", "rated", "rated_solved", *RATED, "consulted", "adopted", "meetings_held")
+          "closed_rated", "closed_reopened", "rated", "rated_solved", *RATED, "consulted", "adopted", "meetings_held",
+          *oversight.COUNTS)
 EXCLUSIONS = {"response": ("no_time_limit", "not_yet_due"),
               "completion": ("out_of_scope", "no_time_limit", "not_yet_due"),
               "rating": ("invalid",)}
@@ -106,7 +108,8 @@ class TopicFlags:
                    func.max(case((and_(E.action == "advance", E.phase_to.in_(LATER_PHASES)), E.seq)))
                    .label("adopt_seq"),
                    # the deciding party's rating (the residents', unless the step names another)
-                   func.max(case((and_(E.action == RATE, decides_sql(E.data)), packed))).label("rating"))
+                   func.max(case((and_(E.action == RATE, decides_sql(E.data)), packed))).label("rating"),
+                   *oversight.per_topic(E, level))
             .join(E, and_(E.tenant_id == T.tenant_id, E.topic_id == T.id))
             .where(T.tenant_id.in_(tenant_ids), within_months(months, tz, T.created_at))
             .group_by(T.tenant_id, T.id, T.created_at, T.response_due_at, T.deadline_at, T.closed_as)
@@ -142,7 +145,9 @@ class TopicFlags:
             "x_completion_not_yet_due": and_(t.deadline_at.is_not(None), ~out_of_scope, ~done,
                                              t.deadline_at > as_of),
             "x_rating_invalid": and_(has_rating, ~valid),
+            **oversight.flags(t, done),
         }
+        self.sums = oversight.sums(t)
         self.hours = {"response": case((responded, hours_between(t.created_at, t.responded_at))),
                       "close": case((done, hours_between(t.created_at, t.closed_at)))}
 
@@ -151,6 +156,7 @@ def _topic_figures(tenant_ids, tz, months, as_of) -> dict:
     q = TopicFlags(tenant_ids, tz, months, as_of)
     stmt = (select(q.topic.tenant_id, q.month.label("month"),
                    *[count_where(cond).label(name) for name, cond in q.flags.items()],
+                   *[total.label(name) for name, total in q.sums.items()],
                    *[joined_values(h).label(f"d_{which}") for which, h in q.hours.items()])
             .select_from(q.from_).group_by(q.topic.tenant_id, q.month))
     out = {}

@@ -74,6 +74,16 @@ def deciding(step: dict) -> str:
     return (step.get("evaluation") or {}).get("decides") or RESIDENTS
 
 
+# How benchmarking compares parties across procedures that name them differently: by who speaks.
+OFFICIALS = {"street_admin", "county_admin", "platform_admin"}
+
+
+def standing(step: dict, party_key: str) -> str:
+    """'officials' (党政点评), 'members' (委员评议) or 'residents' (群众评议): the roles of the party."""
+    roles = next((set(p["roles"]) for p in parties(step) if p["key"] == party_key), set())
+    return "officials" if roles & OFFICIALS else "members" if "member" in roles else "residents"
+
+
 def parties_of(step: dict, roles: set[str]) -> list[dict]:
     """The parties a person with these (acting) roles may speak for at the step."""
     return [p for p in parties(step) if set(p["roles"]) & roles]

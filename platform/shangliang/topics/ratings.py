@@ -73,10 +73,14 @@ def check(topic, data: dict, _log) -> dict:
            "score": _score(data.get("score")), "via": (data.get("via") or "")[:32]}
     if evaluation.parties(step):
         party = data.get("party")
-        out |= {"party": party, "decides": party == evaluation.deciding(step)}
+        out |= {"party": party, "decides": party == evaluation.deciding(step),
+                "standing": evaluation.standing(step, party)}
     if dims:
         out["scores"] = {d["key"]: _score(data.get(f"score_{d['key']}"), f"score_{d['key']}", d["name"]["zh"])
                          for d in dims}
+        given = [v for v in out["scores"].values() if v is not None]
+        if given:  # what benchmarking reads, whatever the procedure calls its dimensions: the mean,
+            out["score_points"] = round(sum(given) * 100 / len(given))  # in hundredths, to add up exactly
     return {**out, "invalid_reason": reason} if not valid else out
 
 
