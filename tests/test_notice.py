@@ -16,6 +16,7 @@ import factories
 from conftest import csrf_token
 from shangliang.core.db import db, utcnow
 from shangliang.core.tenancy import tenant_context
+from support.browser import SHOTS, browser, live_server, shows  # noqa: F401  (fixtures)
 
 PLACE = "立功小区 3 号楼 2 单元 501"
 RESIDENT = {"resident_name": "王秀英", "resident_phone": "13912345678", "place": PLACE,
@@ -177,6 +178,7 @@ def test_only_the_people_of_a_notice_step_publish_and_what_they_write_is_checked
     assert NOTICE["title"] not in client.get("/t/yanshan/yiti").get_data(as_text=True)
 
     assert post(staff, url, do="publish", **NOTICE).status_code == 302
+    assert post(staff, url, do="publish", **NOTICE).status_code == 302  # a double click: no second entry
     assert NOTICE["title"] in client.get("/t/yanshan/yiti").get_data(as_text=True)
     page = staff.get(f"/t/yanshan/topics/{number}").get_data(as_text=True)
     assert "公示中" in page and "撤回公示" in page
@@ -437,7 +439,12 @@ def test_another_streets_topics_and_comments_are_404_everywhere(app, as_user, wo
     # a topic of ours that is not on notice is not shown either
     quiet = topic_at(app, street)
     assert client.get(f"/t/yanshan/yiti/{quiet}").status_code == 404
+    huge = "99999999999999999999"
+    assert client.get(f"/t/yanshan/yiti/{huge}").status_code == 404
+    assert client.post(f"/t/yanshan/yiti/{huge}/support", data={"csrf_token": token}).status_code == 404
     # their staff: on our slug nothing, on theirs not our objects
+    assert post(as_user("yanshan-staff"), f"/t/yanshan/topics/{huge}/notice", do="publish").status_code == 404
+    assert post(as_user("yanshan-staff"), "/t/yanshan/notice/comments/not-a-uuid", do="approve").status_code == 404
     theirs = as_user("guangwumen-staff")
     assert theirs.get("/t/yanshan/notice/").status_code == 404
     assert post(theirs, f"/t/yanshan/topics/{number}/notice", do="withdraw", reason="x").status_code == 404
@@ -486,3 +493,28 @@ def test_the_portal_list_and_the_moderation_queue_cost_the_same_at_any_size(app,
     assert large["/t/yanshan/yiti"] <= 8, large
     page = client.get("/t/yanshan/yiti").get_data(as_text=True)
     assert page.count('class="card notice"') == 8 and "2099年05月20日 14:30" in page
+
+
+# ---------------------------------------------------------------- on a phone
+
+def test_on_a_phone_a_resident_reads_supports_and_comments(app, world, street, live_server, browser):
+    number = topic_at(app, street)
+    publish(app, street, number)
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.set_default_timeout(15_000)
+    phone.goto(f"{live_server}/t/yanshan/")
+    phone.click(".portal-nav >> text=议题公示")
+    shows(phone, NOTICE["title"], "会期待定", "0 人支持")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(SHOTS / "notice-1-list.png"), full_page=True)
+    phone.click("text=我支持 / 我要留言")
+    phone.fill("#support-phone", "138 0000 1111")
+    phone.click("text=支持这个议题")
+    shows(phone, "感谢您的支持！", "1 人支持")
+    phone.fill("#comment-text", "建议在小区门口设道闸")
+    phone.fill("#comment-phone", "13800001111")
+    phone.click("text=提交留言")
+    shows(phone, "留言已收到，工作人员审核后公开")
+    assert "建议在小区门口设道闸" not in phone.locator("article.notice").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(SHOTS / "notice-2-topic.png"), full_page=True)

@@ -74,6 +74,8 @@ def comment_text(form) -> str:
 
 def on_notice(number: int) -> tuple[TopicNotice, Topic] | None:
     """The street's topic of that number, if it is on notice now."""
+    if not 0 < number <= notice.MAX_NUMBER:  # a number no topic can have: not found, not a database error
+        return None
     row = db.execute(notice.live().where(Topic.number == number)).first()
     return (row[0], row[1]) if row else None
 

@@ -40,6 +40,7 @@ EVENT_LABELS = {"notice": "议题公示", "notice_withdraw": "撤回议题公示
 STATES = {"live": "公示中", "withdrawn": "已撤回", "closed": "议题已结束，公示结束", "consulted": "已协商，公示结束"}
 COMMENT_STATES = ("pending", "approved", "rejected")
 TITLE_MAX, TEXT_MAX = 120, 1000
+MAX_NUMBER = 2**31 - 1  # topic numbers are 32-bit: a larger one in a URL finds nothing
 PER_PAGE = 20
 
 # ---------------------------------------------------------------- how long a notice is public
@@ -142,6 +143,8 @@ def publish(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data: 
         if not may_publish(topic, roles):
             raise Refused("您的角色不能在议题当前步骤公示议题", "notice", "forbidden")
     title, text = _check_text(topic, data)
+    if state == "live" and (notice.title, notice.text) == (title, text):
+        return notice  # the same form sent twice (a double click): nothing to correct
     now = clock()
     if notice is None:
         notice = TopicNotice(tenant_id=tenant.id, topic_id=topic.id)

@@ -65,7 +65,7 @@ def moderate(comment_id: uuid.UUID):
 @require("topics.view")
 def change(number: int):
     """公示 (or correct the notice's text) and 撤回公示, from the topic's page."""
-    topic = db.scalar(select(Topic).where(Topic.number == number))
+    topic = db.scalar(select(Topic).where(Topic.number == number)) if number <= ops.MAX_NUMBER else None
     roles = roles_in(current_user, g.tenant)
     if topic is None or not reaches(topic, roles, current_user.id):
         abort(404)
