@@ -29,6 +29,8 @@ PUBLIC = {"portal.home", "tenants.accept_invitation"}
 PUBLIC |= {"branding.css", "branding.image"}
 # The street portal: raising, following (receipt code + phone digits) and 公示 (test_portal).
 PUBLIC |= {"portal.raise_topic", "portal.follow", "portal.gongshi", "portal.gongshi_photo"}
+# 议题公示: topics on notice, supporting and commenting (test_notice: another street's topic is a 404 there).
+PUBLIC |= {"portal.notices", "portal.notice", "portal.notice_support", "portal.notice_comment"}
 
 
 def victim_roster(street) -> dict:
@@ -53,6 +55,18 @@ def victim_roster(street) -> dict:
     db.flush()
     return {"person_id": person.id, "station_id": station.id, "import_id": upload.id,
             "shift_id": db.scalar(select(DutyShift.id)), "pair_id": pairing.pairs_of(person.id)[0].id}
+
+
+def victim_notice(street):
+    """A comment of a resident on a topic the victim street put on notice (议题公示)."""
+    import factories
+    from shangliang.portal.notice import add_comment, person_hash
+    from shangliang.topics import notice
+
+    factories.procedure(street, "four_plus_x")
+    topic = factories.topic_at(street, "gongshi", title="secret notice on notice", community="x", category="x")
+    notice.publish(street, topic, None, {"staff"}, {"title": "secret notice title", "text": "secret notice text"})
+    return add_comment(street, topic, person_hash(street.id, topic.id, "13800000000"), "secret notice comment")
 
 
 @pytest.fixture
@@ -103,6 +117,7 @@ def victim(app, world):
         from shangliang.topics.models import Escalation
 
         referred = db.scalar(select(Escalation.id))
+        comment = victim_notice(world.guangwumen)
         export = TenantExport(tenant_id=world.guangwumen.id, status="done", total_items=1, done_items=1,
                               key=uploaded_key(world.guangwumen.id), finished_at=utcnow())
         db.add(export)
@@ -116,7 +131,7 @@ def victim(app, world):
                 "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id,
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
                 "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent,
-                "escalation_id": referred, **roster}
+                "escalation_id": referred, "comment_id": comment.id, **roster}
 
 
 @pytest.fixture

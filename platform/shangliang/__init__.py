@@ -81,6 +81,7 @@ def _register(app: Flask, cfg) -> None:
     from .topics.transfer_views import bp as transfers_bp
     from .topics.escalation_views import bp as escalations_bp
     from .topics.publication_views import bp as publication_bp
+    from .topics.notice_views import bp as notice_bp
     from .departments.views import bp as departments_bp
     from .roster.views import bp as roster_bp, duty_bp
     from .roster.pairing_views import bp as pairing_bp
@@ -100,7 +101,7 @@ def _register(app: Flask, cfg) -> None:
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
                health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
-               escalations_bp, publication_bp):
+               escalations_bp, publication_bp, notice_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

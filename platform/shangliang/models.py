@@ -9,7 +9,8 @@ from .tenants.models import Community, Invitation, Tenant  # noqa: F401
 metadata = Base.metadata
 from .procedures.models import ProcedureVersion  # noqa: F401,E402
 from .departments.models import Department, DepartmentContact  # noqa: F401,E402
-from .topics.models import Escalation, Supervision, Topic, TopicEvent, Transfer  # noqa: F401,E402
+from .topics.models import (Escalation, NoticeComment, NoticeSupport, Supervision, Topic,  # noqa: F401,E402
+                            TopicEvent, TopicNotice, Transfer)  # noqa: F401
 from .branding.models import BrandVersion  # noqa: F401,E402
 from .portal.models import ThrottleHit  # noqa: F401,E402
 from .transfer.models import TenantExport  # noqa: F401,E402

@@ -22,6 +22,7 @@ from .departments import demo_logins as department_logins, ensure_demo_departmen
 from .history import Profile
 from .history_store import generate
 from .meetings import ensure_demo_meeting
+from .notice import ensure_demo_notice
 from .roster import demo_logins as member_logins, ensure_demo_roster
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "tenants" / "demo" / "tenants.yaml"
@@ -83,6 +84,7 @@ def load_demo(password: str, now: datetime | None = None) -> int:
                                                              now):
                 with_history.append(street_spec["slug"])
             _meeting(street_spec["slug"])
+            _notice(street_spec["slug"])
         db.commit()
     if with_history:
         _rollups(platform, with_history, now)
@@ -133,6 +135,12 @@ def _meeting(slug: str) -> None:
     """One held meeting with minutes and a work list, from tenants/demo/meetings.yaml (after the roster)."""
     with _as_street_admin(slug) as (street, admin_id):
         ensure_demo_meeting(street, admin_id)
+
+
+def _notice(slug: str) -> None:
+    """A topic on notice (议题公示) with supports and comments, where the street's procedure has one."""
+    with _as_street_admin(slug) as (street, admin_id):
+        ensure_demo_notice(street, admin_id)
 
 
 def demo_logins() -> list[tuple[str, str]]:

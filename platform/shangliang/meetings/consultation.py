@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..tenants.models import Tenant
-from ..topics.models import Topic
+from ..topics import notice
+from ..topics.models import Topic, TopicNotice
 from ..topics.operations import act, acting_roles, available_actions
 from .models import Meeting, MeetingTopic
+
+
+def _held_since_notice():
+    """议题公示 ends once a meeting that consults the topic, starting at or after the notice was
+    published, is marked held (topics/notice.py)."""
+    consults = and_(MeetingTopic.tenant_id == TopicNotice.tenant_id, MeetingTopic.topic_id == TopicNotice.topic_id,
+                    Meeting.tenant_id == MeetingTopic.tenant_id, Meeting.id == MeetingTopic.meeting_id)
+    return exists().where(consults, Meeting.status == "held", Meeting.starts_at >= TopicNotice.published_at)
+
+
+notice.ends_when(_held_since_notice)
 
 
 def linked_topics(meeting: Meeting) -> list[tuple[MeetingTopic, Topic]]:

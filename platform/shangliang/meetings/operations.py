@@ -25,7 +25,8 @@ from .checks import KIND_GROUP, MAX_PARTICIPANTS, MeetingInvalid, as_uuid, valid
 from .consultation import consult_state, linked_topics, meetings_of_topic, record_consultation, set_agreement
 from .minutes import add_minutes, current_revision, minutes
 from .models import Meeting, MeetingParticipant, MeetingTopic, WorkItem
-from .queries import cancel_reason, conveners_of, get_meeting, local_today, participants, roster_by_group
+from .queries import (cancel_reason, conveners_of, get_meeting, local_today, participants, planned_dates,
+                      roster_by_group)
 from .work import (add_work_item, get_work_item, is_overdue, open_work_stmt, overdue_notification_id, owns,
                    update_work_item, work_items)
 
@@ -33,8 +34,8 @@ from .work import (add_work_item, get_work_item, is_overdue, open_work_stmt, ove
 __all__ = ["KIND_GROUP", "MAX_PARTICIPANTS", "MeetingInvalid", "add_minutes", "add_work_item", "cancel_reason",
            "consult_state", "conveners_of", "create_meeting", "current_revision", "delete_meeting", "get_meeting",
            "get_work_item", "is_overdue", "linked_topics", "local_today", "meetings_of_topic", "minutes",
-           "open_work_stmt", "overdue_notification_id", "owns", "participants", "record_consultation",
-           "roster_by_group", "set_agreement", "set_attendance", "set_status", "update_meeting",
+           "open_work_stmt", "overdue_notification_id", "owns", "participants", "planned_dates",
+           "record_consultation", "roster_by_group", "set_agreement", "set_attendance", "set_status", "update_meeting",
            "update_work_item", "work_items"]
 
 FORM_LABELS = {"on_site": "现场议事", "meeting_room": "议事室会议", "written": "书面协商", "online": "网络协商"}

@@ -3,17 +3,17 @@ roster by 4+X group for the pickers, and the street's today."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..audit.models import AuditLog
 from ..core.db import db, utcnow
 from ..roster.models import Person
 from ..tenants.models import Tenant
 from .checks import KIND_GROUP, as_uuid
-from .models import GROUPS, Meeting, MeetingParticipant
+from .models import GROUPS, Meeting, MeetingParticipant, MeetingTopic
 
 
 def get_meeting(number: int) -> Meeting | None:
@@ -37,6 +37,22 @@ def conveners_of(meeting_ids) -> dict[uuid.UUID, list[str]]:
                                     .order_by(MeetingParticipant.name)):
             out.setdefault(mid, []).append(name)
     return out
+
+
+def planned_dates(tenant: Tenant, topic_ids) -> dict[uuid.UUID, datetime]:
+    """topic id → when the soonest meeting still to be held that consults it starts, from today on
+    (in the street's time zone), for a page of topics in one statement; a topic without one is left
+    out (议题公示 says 会期待定)."""
+    ids = list(topic_ids)
+    if not ids:
+        return {}
+    zone = ZoneInfo(tenant.timezone)
+    today = datetime.combine(utcnow().astimezone(zone).date(), time(0), zone)
+    return dict(db.execute(
+        select(MeetingTopic.topic_id, func.min(Meeting.starts_at))
+        .join(Meeting, and_(Meeting.tenant_id == MeetingTopic.tenant_id, Meeting.id == MeetingTopic.meeting_id))
+        .where(MeetingTopic.topic_id.in_(ids), Meeting.status == "planned", Meeting.starts_at >= today)
+        .group_by(MeetingTopic.topic_id)).all())
 
 
 def roster_by_group(keep=(), limit: int = 1000) -> dict[str, list[Person]]:

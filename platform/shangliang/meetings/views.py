@@ -17,6 +17,7 @@ from ..core.pagination import paginate
 from ..core.permissions import can, require, roles_in
 from ..i18n import _
 from ..roster.models import Person, Station
+from ..topics import notice
 from ..topics.models import Topic
 from ..topics.page import register_part
 from . import operations as ops
@@ -102,6 +103,7 @@ def _render_form(form: dict, errors: dict, meeting: Meeting | None = None, statu
     stations = db.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.name)).all()
     return render_template("meetings/form.html", form=form, errors=errors, meeting=meeting,
                            roster=ops.roster_by_group(keep=form["attend"] | form["convene"]), topics=open_topics,
+                           tallies=notice.tallies(t.id for t in open_topics),  # 议题公示: supports, comments
                            stations=stations, forms=FORMS,
                            groups=GROUPS, extra_rows=len(form["extras"]) + EXTRA_ROWS, **_labels()), status
 
@@ -155,9 +157,10 @@ def show(number: int, errors=None, typed=None, status=200):
         Person.id.in_({i.owner_person_id for i in items if i.owner_person_id}))).all()) if items else {}
     station = db.get(Station, {"tenant_id": g.tenant.id, "id": meeting.station_id}) if meeting.station_id else None
     states = {mt.topic_id: ops.consult_state(meeting, mt, t, roles, current_user.id) for mt, t in topics}
+    tallies = notice.tallies(t.id for _mt, t in topics)  # what residents said of them on notice, in one statement
     return render_template(
         "meetings/show.html", meeting=meeting, people=people, revisions=revisions, topics=topics, items=items,
-        authors=names, station=station, states=states, errors=errors or {}, typed=typed or {},
+        authors=names, station=station, states=states, tallies=tallies, errors=errors or {}, typed=typed or {},
         owner_users=owner_users, today=ops.local_today(g.tenant), manage=can("meetings.manage"),
         roster=ops.roster_by_group() if can("meetings.manage") else {},
         cancel_reason=ops.cancel_reason(meeting) if meeting.status == "cancelled" else "",

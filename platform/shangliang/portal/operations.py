@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -67,16 +67,51 @@ def _hit(limit: Limit, key: str, session: Session | None = None) -> None:
     session.add(ThrottleHit(bucket=limit.bucket, key=key, at=now))
 
 
+def throttle(limits: list[tuple[Limit, str]], what: str = "件", advice: str = "请稍后再试或拨打热线") -> None:
+    """Refused once any of these limits is reached; each counts only what `_hit` counted."""
+    for limit, key in limits:
+        if _count(limit, key) >= limit.count:
+            minutes = int(limit.window.total_seconds() // 60)
+            raise Refused(f"提交过于频繁：{minutes} 分钟内最多 {limit.count} {what}，{advice}", None, "throttled")
+
+
 # ---------------------------------------------------------------- the form token
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="portal-raise")
+RAISE = "portal-raise"  # the salt of 点单's form; each public form has its own
 
 
-def form_token(tenant: Tenant) -> str:
+def _serializer(salt: str = RAISE) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def form_token(tenant: Tenant, salt: str = RAISE) -> str:
     """Signed into the form when it is shown: when it was shown, for which street, and a nonce
     that makes the receipt code (so a double click shows the same receipt, not two topics)."""
-    return _serializer().dumps({"t": tenant.id, "n": secrets.token_hex(12)})
+    return _serializer(salt).dumps({"t": tenant.id, "n": secrets.token_hex(12)})
+
+
+def check_form(tenant: Tenant, form: dict, salt: str = RAISE) -> tuple[dict, datetime]:
+    """What every public form passes first: the street is open, the trap is empty, and the form
+    token is one this street signed for this form, not too old. Returns (its data, when shown)."""
+    if tenant.status != "active":
+        raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
+    if (form.get("website") or "").strip():  # the trap: hidden from people, filled by robots
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "trap")
+    try:
+        data, shown_at = _serializer(salt).loads(form.get("form_token", ""), max_age=MAX_FORM_AGE,
+                                                 return_timestamp=True)
+    except SignatureExpired:
+        raise Refused("表单已打开太久，请刷新页面后重新填写", None, "expired") from None
+    except BadSignature:
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form") from None
+    if data.get("t") != tenant.id:
+        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form")
+    return data, shown_at
+
+
+def check_fill_time(shown_at: datetime) -> None:
+    if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() < MIN_FILL_SECONDS:
+        raise Refused("提交太快了，请确认内容后再提交", None, "too_fast")
 
 
 def receipt_code(tenant_id: int, nonce: str) -> str:
@@ -100,34 +135,18 @@ def receipt_hash(code: str) -> str:
 def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str, bool]:
     """A resident's topic, entering the street's procedure at its intake step.
     Returns (topic, receipt code, whether it is new: False when the same form came twice)."""
-    if tenant.status != "active":
-        raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
-    if (form.get("website") or "").strip():  # the trap: hidden from people, filled by robots
-        raise Refused("提交未被接受，请刷新页面后重新填写", None, "trap")
-    try:
-        data, shown_at = _serializer().loads(form.get("form_token", ""), max_age=MAX_FORM_AGE,
-                                             return_timestamp=True)
-    except SignatureExpired:
-        raise Refused("表单已打开太久，请刷新页面后重新填写", None, "expired") from None
-    except BadSignature:
-        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form") from None
-    if data.get("t") != tenant.id:
-        raise Refused("提交未被接受，请刷新页面后重新填写", None, "bad_form")
+    data, shown_at = check_form(tenant, form)
     code = receipt_code(tenant.id, data["n"])
     digest = receipt_hash(code)
     earlier = db.scalar(select(Topic).where(Topic.receipt_hash == digest))
     if earlier is not None:  # the same form sent again (a double click, a reload): same receipt
         return earlier, code, False
-    if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() < MIN_FILL_SECONDS:
-        raise Refused("提交太快了，请确认内容后再提交", None, "too_fast")
+    check_fill_time(shown_at)
     fields = _validate(tenant, form)
     addr = address_key(ip)
-    for limit, key in ((PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))):
-        if _count(limit, key) >= limit.count:
-            minutes = int(limit.window.total_seconds() // 60)
-            raise Refused(f"提交过于频繁：{minutes} 分钟内最多 {limit.count} 件，请稍后再试或拨打热线",
-                          None, "throttled")
-    for limit, key in ((PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))):
+    limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
+    throttle(limits)
+    for limit, key in limits:
         _hit(limit, key)
     topic = topics.create_topic(tenant, None, {**fields, "channel": "portal"}, actor_role="resident")
     topic.receipt_hash = digest

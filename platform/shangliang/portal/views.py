@@ -3,7 +3,7 @@ none shows a resident's name or phone except to the person who proves the receip
 phone's last four digits."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from ..core.db import db
 from ..core.lifecycle import Attempt
@@ -11,8 +11,11 @@ from ..core.pagination import paginate
 from ..core.permissions import public
 from ..core.storage import StorageError
 from ..files.content import sniff
+from ..i18n import _
 from ..procedures.operations import current_version
 from ..tenants.operations import children, communities
+from ..topics.notice import live as live_notices
+from . import notice as notice_ops
 from . import operations as ops
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
@@ -136,3 +139,63 @@ def gongshi_photo(number, seq):
     resp.headers["Cache-Control"] = "public, max-age=3600"
     resp.headers["Content-Disposition"] = "inline"
     return resp
+
+
+# ---------------------------------------------------------------- 议题公示 (portal/notice.py)
+
+@bp.get("/yiti")
+@public
+def notices():
+    """议题公示: topics that will be consulted, newest notice first; no personal data."""
+    if g.tenant.status != "active":
+        return _closed()
+    page = paginate(live_notices(), per_page=notice_ops.PER_PAGE, scalars=False)
+    return render_template("portal/notices.html", page=page,
+                           **notice_ops.extras(g.tenant, [t for _n, t in page.items]))
+
+
+@bp.get("/yiti/<int:number>")
+@public
+def notice(number: int):
+    """One topic on notice: its approved comments, and the forms to support it and comment."""
+    if g.tenant.status != "active":
+        return _closed()
+    return _notice_page(number)
+
+
+def _notice_page(number: int, errors: dict | None = None, form: dict | None = None, which: str | None = None):
+    found = notice_ops.on_notice(number)
+    if found is None:  # not on notice (any more), or not this street's
+        abort(404)
+    n, topic = found
+    return render_template("portal/notice.html", notice=n, topic=topic, errors=errors or {}, form=form or {},
+                           which=which, token=notice_ops.token(g.tenant),
+                           **notice_ops.extras(g.tenant, [topic], notice_ops.COMMENTS_ON_PAGE))
+
+
+def _notice_form(number: int, which: str, do):
+    """支持 or 留言: done, back to the topic's page with a thank-you; refused, the page again with
+    what was typed and why."""
+    if g.tenant.status != "active":
+        return _closed()
+    found = notice_ops.on_notice(number)
+    if found is None:
+        abort(404)
+    with Attempt() as attempt:
+        do(g.tenant, found[1], request.form, request.remote_addr)
+        flash(_("感谢您的支持！") if which == "support" else _("留言已收到，工作人员审核后公开"), "success")
+        return redirect(url_for(".notice", number=number))
+    form = {k: v for k, v in request.form.items() if k in ("phone", "comment")}
+    return _notice_page(number, attempt.errors, form, which), _refused_status(attempt, conflict=True)
+
+
+@bp.post("/yiti/<int:number>/support")
+@public
+def notice_support(number: int):
+    return _notice_form(number, "support", notice_ops.support)
+
+
+@bp.post("/yiti/<int:number>/comment")
+@public
+def notice_comment(number: int):
+    return _notice_form(number, "comment", notice_ops.comment)

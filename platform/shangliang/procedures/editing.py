@@ -1,6 +1,7 @@
 """Structured edits to a procedure definition, for the form editor: rename, time limits, roles,
-remove a step, insert a step. Each returns a new definition; publishing still goes through
-`schema.parse`, so an edit that breaks the procedure is refused with its problems named."""
+议题公示 (a step's `notice`), remove a step, insert a step. Each returns a new definition;
+publishing still goes through `schema.parse`, so an edit that breaks the procedure is refused with
+its problems named."""
 from __future__ import annotations
 
 import copy
@@ -19,7 +20,9 @@ def _step(defn: dict, key: str) -> dict:
     raise Refused(f"没有步骤 {key}", "step", "validation_error")
 
 
-def update_step(defn: dict, key: str, *, zh: str, en: str, amount: str, unit: str, roles: list[str]) -> dict:
+def update_step(defn: dict, key: str, *, zh: str, en: str, amount: str, unit: str, roles: list[str],
+                notice: bool | None = None) -> dict:
+    """`notice`: whether a topic at the step may be put on public notice (None: as it was)."""
     out = copy.deepcopy(defn)
     step = _step(out, key)
     zh, en = (zh or "").strip(), (en or "").strip()
@@ -38,6 +41,11 @@ def update_step(defn: dict, key: str, *, zh: str, en: str, amount: str, unit: st
     if not roles or any(r not in ACTOR_ROLES for r in roles):
         raise Refused("至少选择一个可操作角色", f"{key}.roles", "validation_error")
     step["roles"] = list(roles)
+    if notice is not None:
+        if notice:
+            step["notice"] = True
+        else:  # written only where it is on, as the files do
+            step.pop("notice", None)
     return out
 
 

@@ -132,6 +132,7 @@ ASPECTS = (("name", "名称", lambda s: f"{s['name']['zh']} / {s['name']['en']}"
            ("time_limit", "时限", _limit),
            ("evidence", "离开条件", _evidence),
            ("transitions", "去向", lambda s: ", ".join(_transitions(s))),
+           ("notice", "议题公示", lambda s: "公示" if s.get("notice") else "不公示"),
            ("description", "说明", lambda s: s["description"]))
 
 

@@ -19,6 +19,7 @@ from .transitions import transition_kinds
 PHASES = ("intake", "triage", "deliberation", "execution", "evaluation", "closure")
 PHASE_LABELS = {"intake": "收集", "triage": "受理", "deliberation": "协商", "execution": "办理", "evaluation": "评价",
                 "closure": "办结"}
+NOTICE_PHASES = ("intake", "triage", "deliberation")  # 议题公示 comes before the consultation, not after
 # Who may act at a step: the membership roles, plus the resident (public portal, 12345 rating).
 ACTOR_ROLES = ("county_admin", "street_admin", "staff", "member", "department", "grid_worker", "building_head",
                "resident")
@@ -93,6 +94,9 @@ class Step(Schema):
     time_limit = fields.Nested(TimeLimit)
     transitions = fields.List(fields.Nested(Transition), load_default=list)
     evaluation = fields.Nested(evaluation.Evaluation)  # who evaluates here, and on what (evaluation.py)
+    # 议题公示 / 公开征题: a topic at this step may be put on public notice before it is consulted
+    # (topics/notice.py). Absent unless given, so that existing definitions read as they were written.
+    notice = fields.Boolean(truthy={True}, falsy={False}, error_messages={"invalid": "须为 true 或 false"})
 
 
 class Procedure(Schema):
@@ -200,6 +204,8 @@ def problems(data: dict) -> list[tuple[str, str]]:
             found.append((f"{where}.transitions", f"{PHASE_LABELS['closure']}步骤不能再{stuck[0].label}"))
         if s["phase"] != "closure" and not s["transitions"]:
             found.append((f"{where}.transitions", "非办结步骤须至少有一条去向"))
+        if s.get("notice") and s["phase"] not in NOTICE_PHASES:
+            found.append((f"{where}.notice", "议题公示须在协商之前：只能设在收集、受理或协商阶段的步骤"))
         found += evaluation.problems(s)
     reachable = _reach(steps[0]["key"], edges)
     for k in keys:

@@ -107,7 +107,8 @@ def _apply_form(text: str, form) -> str:
             k = step["key"]
             definition = editing.update_step(definition, k, zh=form.get(f"{k}.zh", ""), en=form.get(f"{k}.en", ""),
                                              amount=form.get(f"{k}.amount", ""), unit=form.get(f"{k}.unit", "none"),
-                                             roles=form.getlist(f"{k}.roles"))
+                                             roles=form.getlist(f"{k}.roles"),
+                                             notice=bool(form.get(f"{k}.notice")))
     elif action.startswith("form:remove:"):
         definition = editing.remove_step(definition, action.removeprefix("form:remove:"))
     elif action == "form:insert":

@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import counts, escalations, handlers, publication, ratings, signatures, supervision, transfers
+from . import counts, escalations, handlers, notice, publication, ratings, signatures, supervision, transfers
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -137,8 +137,8 @@ register(ActionKind("close_out_of_scope", "不予受理", handlers.close_out_of_
                     closes_as="out_of_scope"))
 
 MOVING = tuple(k for k, a in ACTIONS.items() if a.move is not None)  # the kinds a procedure declares
-OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS, **escalations.EVENT_LABELS,
-                **supervision.EVENT_LABELS, **publication.EVENT_LABELS}  # logged outside act()
+OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS, **escalations.EVENT_LABELS, **supervision.EVENT_LABELS,
+                **publication.EVENT_LABELS, **notice.EVENT_LABELS}  # logged outside act()
 
 
 def event_label(action: str) -> str:

@@ -235,3 +235,67 @@ class Supervision(TenantOwned, Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+NOTICE_COMMENT_STATES = {"pending": "待审核", "approved": "已公开", "rejected": "不予公开"}
+
+
+class TopicNotice(TenantOwned, Base):
+    """议题公示 / 公开征题: a topic put on public notice before it is consulted, at a step whose
+    procedure says `notice: true`, with the public title and text staff wrote (no personal data).
+    One per topic; topics/notice.py says how long it stays on the portal."""
+
+    __tablename__ = "topic_notices"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        Index("ix_topic_notices_published", "tenant_id", "published_at"),  # the portal's list, newest first
+    )
+
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    step_key: Mapped[str] = mapped_column(String(40))  # the step it was published at
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdraw_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class NoticeSupport(TenantOwned, Base):
+    """A resident's support (支持) of a topic on notice. The person is kept only as a keyed hash of
+    their mobile number, scoped to the street and the topic: once per person per topic, and the
+    same number gives unrelated hashes on two topics."""
+
+    __tablename__ = "topic_notice_supports"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        UniqueConstraint("tenant_id", "topic_id", "person_hash", name="uq_topic_notice_supports_person"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    person_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NoticeComment(TenantOwned, Base):
+    """A resident's comment (留言) on a topic on notice: public only once staff approve it. One per
+    person per topic (the same keyed hash as a support)."""
+
+    __tablename__ = "topic_notice_comments"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "topic_id"], ["topics.tenant_id", "topics.id"]),
+        UniqueConstraint("tenant_id", "topic_id", "person_hash", name="uq_topic_notice_comments_person"),
+        Index("ix_topic_notice_comments_state", "tenant_id", "state", "at"),  # the moderation queue
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    person_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
