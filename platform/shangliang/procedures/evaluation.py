@@ -84,6 +84,13 @@ def standing(step: dict, party_key: str) -> str:
     return "officials" if roles & OFFICIALS else "members" if "member" in roles else "residents"
 
 
+def score_points(scores: dict) -> int | None:
+    """The mean of a rating's dimension scores in hundredths (an integer, so that benchmarking adds
+    topics, months and streets up exactly), or None when none was given."""
+    given = [v for v in scores.values() if v is not None]
+    return round(sum(given) * 100 / len(given)) if given else None
+
+
 def parties_of(step: dict, roles: set[str]) -> list[dict]:
     """The parties a person with these (acting) roles may speak for at the step."""
     return [p for p in parties(step) if set(p["roles"]) & roles]

@@ -78,9 +78,8 @@ def check(topic, data: dict, _log) -> dict:
     if dims:
         out["scores"] = {d["key"]: _score(data.get(f"score_{d['key']}"), f"score_{d['key']}", d["name"]["zh"])
                          for d in dims}
-        given = [v for v in out["scores"].values() if v is not None]
-        if given:  # what benchmarking reads, whatever the procedure calls its dimensions: the mean,
-            out["score_points"] = round(sum(given) * 100 / len(given))  # in hundredths, to add up exactly
+        if (points := evaluation.score_points(out["scores"])) is not None:  # what benchmarking reads
+            out["score_points"] = points
     return {**out, "invalid_reason": reason} if not valid else out
 
 
