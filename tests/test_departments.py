@@ -343,6 +343,8 @@ def test_a_county_department_replies_with_photos_and_documents_the_street_sees(a
     report = upload(liaison, "yanshan", "transfer", t.id, samples.pdf(), "勘察报告.pdf")
     run_jobs()
     assert liaison.get(f"/t/yanshan/files/{photo}").status_code == 302  # their own evidence, served to them
+    draft = upload(liaison, "yanshan", "transfer", t.id, samples.pdf(), "草稿.pdf")
+    assert post(liaison, f"/t/yanshan/files/{draft}/delete").status_code == 302  # theirs, before replying
     assert post(liaison, url, do="reply", answer="已勘察，管线可从东侧接入").status_code == 302
 
     with app.app_context(), tenant_context(world.yanshan.id):
@@ -358,3 +360,7 @@ def test_a_county_department_replies_with_photos_and_documents_the_street_sees(a
     assert as_user("langshan-admin").get(f"/t/langshan/files/{photo}").status_code == 404
     assert request_form(as_user("langshan-admin"), "yanshan", "transfer", t.id, "x.jpg", 10).status_code == 404
     assert request_form(liaison, "yanshan", "topic", t.topic_id, "x.jpg", 10).status_code == 404  # not the topic
+    # what the reply rests on stays: not even its uploader or the street's administrator deletes it
+    assert post(liaison, f"/t/yanshan/files/{photo}/delete").status_code == 403
+    assert post(as_user("yanshan-admin"), f"/t/yanshan/files/{report}/delete").status_code == 403
+    assert "删除" not in page(staff, f"/t/yanshan/transfers/{t.id}").split("办理凭证", 1)[1].split("</section>", 1)[0]

@@ -58,6 +58,9 @@ def may_upload(kind: str, owner, roles, user_id) -> bool:
 
 
 def may_delete(att: Attachment, roles, user_id) -> bool:
+    spec = OWNERS.get(att.owner_kind)
+    if spec is not None and spec.sealed is not None and spec.sealed(_row(att.owner_kind, att.owner_id)):
+        return False
     return att.status != "deleted" and ((user_id is not None and att.created_by == user_id)
                                         or bool(set(roles) & ADMIN_ROLES))
 

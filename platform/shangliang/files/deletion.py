@@ -17,7 +17,7 @@ from .models import LIVE, Attachment
 
 def delete_attachment(tenant: Tenant, actor_id: int | None, roles, attachment_id) -> Attachment:
     """Mark it deleted; a job removes its objects unless another attachment shares them."""
-    att = visible(attachment_id, roles)
+    att = visible(attachment_id, roles, actor_id)
     if att is None:
         raise Refused("文件不存在", "attachment_id", "not_found")
     if not may_delete(att, roles, actor_id):

@@ -28,6 +28,9 @@ class OwnerKind:
     # contact on the transfer a street sent it): they see its files, and add to them where
     # `admits` says so. (row, user_id) -> bool.
     guest: Callable[[Any, int | None], bool] | None = None
+    # Files kept as they are once the owner is done with them (the evidence an answered transfer's
+    # reply rests on): nobody deletes them any more. (row) -> bool.
+    sealed: Callable[[Any], bool] | None = None
 
 
 OWNERS: dict[str, OwnerKind] = {}

@@ -24,7 +24,7 @@ def _adds(transfer: Transfer, _roles, user_id: int | None) -> bool:
 
 
 register_owner("transfer", OwnerKind(Transfer, "转办", "topics.view", "transfers.answer", admits=_adds,
-                                     guest=_contact))
+                                     guest=_contact, sealed=lambda transfer: not transfer.is_open))
 
 
 def _ready(*where) -> list[Attachment]:

@@ -145,7 +145,7 @@ def download(attachment_id):
 
 
 @bp.post("/<uuid:attachment_id>/delete")
-@require("files.upload")
+@require_or_guest("files.upload")
 def delete(attachment_id):
     with Attempt() as attempt:
         deletion.delete_attachment(g.tenant, current_user.id, _roles(), attachment_id)
