@@ -246,6 +246,29 @@ def test_a_topic_raised_for_a_resident_gives_them_a_receipt_to_follow_and_rate_w
     assert topics_in(app, street)[1].receipt_hash is None
 
 
+def test_another_partys_evaluation_is_not_shown_to_the_resident_as_their_own(app, client, street, world):
+    """提议办评: the member scores first (委员评价); the resident's timeline names it so and still asks
+    the resident for theirs."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+
+    with app.app_context():
+        factories.procedure(street, "tiyi_banping")
+        db.commit()
+    code = receipt_of(raise_topic(client))
+    with app.app_context(), tenant_context(street.id):
+        topic = db.scalar(select(Topic))
+        while topic.step_key != "ping":
+            factories.advance(street, topic)
+        factories.act(street, topic, "rate", world.users["yanshan-member"].id, {"member"},
+                      {"level": "satisfied", "solved": "true", "score_duration": 4, "score_kind": 4, "score_effect": 5})
+        db.commit()
+    page = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code,
+                                                  "last4": "5678"}).get_data(as_text=True)
+    assert "已评价：委员评价" in page and "您已评价" not in page and "评单：请您评价办理结果" in page
+
+
 def test_the_rating_form_names_what_is_missing_and_keeps_what_was_typed(app, client, street):
     code = receipt_of(raise_topic(client))
     follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678", "action": "rate"}

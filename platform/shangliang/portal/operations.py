@@ -196,9 +196,10 @@ class PublicView:
 
 def public_view(topic: Topic) -> PublicView:
     log = topics.events(topic)
-    names = {s["key"]: s["name"]["zh"] for s in topic.procedure.steps}
-    timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
-                for e in log if e.to_step is not None or e.action in ("close", "rate", "consult", "confirm")]
+    steps = topic.procedure.steps
+    names = {s["key"]: s["name"]["zh"] for s in steps}
+    timeline = [_public_event(e, names, steps) for e in log
+                if e.to_step is not None or e.action in ("close", ratings.RATE, "consult", "confirm")]
     visit = topics.this_visit(topic, log)
     rating = ratings.last_rating(visit)
     offered = {a.kind for a in topics.available_actions(topic, {"resident"}, None, log)}
@@ -207,6 +208,14 @@ def public_view(topic: Topic) -> PublicView:
                       ratings.rating_of(rating) if rating is not None else None,
                       plan=signatures.agreed_plan(topic, log) if "confirm" in offered else None,
                       confirmed=asks and signatures.confirmation(visit) is not None)
+
+
+def _public_event(e: TopicEvent, names: dict, steps: list[dict]) -> dict:
+    """One line of the resident's timeline: what happened and at which step. Another party's
+    evaluation (委员评价, 党政点评) is named by its party: it is not the resident's own."""
+    if e.action == ratings.RATE and not e.data.get("decides", True):
+        return {"at": e.at, "step": evaluation.label(steps, "parties", e.data.get("party", "")), "action": "party_rate"}
+    return {"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
