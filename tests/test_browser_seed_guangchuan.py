@@ -25,6 +25,7 @@ from shangliang.tenants.operations import create_tenant, save_places
 from support import samples
 from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from test_browser import attach, do
+from test_browser_journey import submitted
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -36,23 +37,6 @@ DIMENSIONS = ("duration", "kind", "effect")  # 时长, 类型, 成效
 
 def shot(page, name):
     page.screenshot(path=str(SHOTS / f"seed-guangchuan-{name}.png"), full_page=True)
-
-
-def pick(page, action, **choices):
-    """Choose from lists in an action's form (test_browser's `do` fills text) before it is sent."""
-    form = page.locator(f"form.action-form:has(input[name=action][value={action}])").first
-    for name, value in choices.items():
-        form.locator(f"select[name={name}]").select_option(value)
-
-
-def submitted(page, click, done=None):
-    """Click a form's button; the page that comes back names no problem (and says `done`)."""
-    page.locator(click).first.click()
-    page.wait_for_load_state()
-    errors = page.locator(".flash-error, .field-error").all_inner_texts()
-    assert not errors, errors
-    if done:
-        shows(page, done)
 
 
 @pytest.fixture
@@ -107,8 +91,7 @@ def test_a_shared_tool_room_from_a_members_proposal_to_both_scores(live_server, 
     staff = sign_in(browser, base, "guangchuan-staff")
     staff.goto(topic_url)
     do(staff, "advance")                                                                  # 提 → 记民情
-    pick(staff, "record", category="公共服务")
-    do(staff, "record", place="嘉诚名居小区 1 号楼闲置储藏间")
+    do(staff, "record", category="公共服务", place="嘉诚名居小区 1 号楼闲置储藏间")
     escalate = staff.locator("form.action-form:has(input[name=action][value=escalate])")
     assert "大事提交街道" in escalate.inner_text()
     do(staff, "escalate", "seed-guangchuan-02-escalated",
@@ -138,7 +121,8 @@ def test_a_shared_tool_room_from_a_members_proposal_to_both_scores(live_server, 
         staff.fill(f"input[name=extra_name_{i}]", name)
         staff.select_option(f"select[name=extra_group_{i}]", group)
     assert staff.is_checked("input[name=topics][value='1']")
-    submitted(staff, "form.meeting-form button.primary", "已创建议事会 #1")
+    submitted(staff, "form.meeting-form button.primary")
+    shows(staff, "已创建议事会 #1")
     for name in ("石燕茹", "李洪超", "嘉诚名居物业 王经理", "业委会 刘主任", RESIDENT):
         staff.check(f"#people label:has-text('{name}') input")
     submitted(staff, "#people button")
@@ -153,7 +137,8 @@ def test_a_shared_tool_room_from_a_members_proposal_to_both_scores(live_server, 
         staff.select_option("#work-topic", value="1")
         submitted(staff, "form.work-form button.primary")
     staff.fill("#agreement-1", "物业腾空储藏间，委员捐赠工具，社区负责日常借用登记，两周内开放")
-    submitted(staff, "#topic-1 button[value=record]", "已记入议题 #1 的协商记录")
+    submitted(staff, "#topic-1 button[value=record]")
+    shows(staff, "已记入议题 #1 的协商记录")
     shot(staff, "04-meeting-work-list")
     staff.goto(topic_url)
     do(staff, "record", plan="在 1 号楼储藏间建共享工具屋：物业腾空并装货架，委员捐赠工具，社区登记借用")
@@ -180,8 +165,8 @@ def test_a_shared_tool_room_from_a_members_proposal_to_both_scores(live_server, 
     member.goto(topic_url)
     form = member.locator("form.action-form:has(input[name=action][value=rate])")
     assert "评价方：委员评价" in form.inner_text()
-    pick(member, "rate", score_duration="4", score_kind="5", score_effect="5")
-    do(member, "rate", "seed-guangchuan-07-member-scored", choose={"level": "satisfied", "solved": "true"})
+    do(member, "rate", "seed-guangchuan-07-member-scored", choose={"level": "satisfied", "solved": "true"},
+       score_duration="4", score_kind="5", score_effect="5")
 
     # The resident scores on the portal with the receipt code the member gave him.
     resident = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()

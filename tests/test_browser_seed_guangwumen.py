@@ -55,13 +55,6 @@ def street(app, world, monkeypatch):
     return world.guangwumen
 
 
-def pick(page, action, **choices):
-    """Choose from a list in an action's form (test_browser's `do` fills text) before it is sent."""
-    form = page.locator(f"form.action-form:has(input[name=action][value={action}])").first
-    for name, value in choices.items():
-        form.locator(f"select[name={name}]").select_option(value)
-
-
 def follow(resident, base, code):
     """The resident's 查单: receipt code and the phone's last four digits."""
     resident.goto(f"{base}/t/guangwumen/follow")
@@ -111,8 +104,7 @@ def test_gas_for_ligong_from_the_portal_to_the_public_outcome(live_server, brows
     staff.goto(f"{base}/t/guangwumen/topics/1")
     shows(staff, RESIDENT, PHONE, "网上点单")  # the community works it, so sees who asked
     do(staff, "advance", "seed-guangwumen-02-jiesu-done")                          # 接诉 → 走访归口
-    pick(staff, "record", category="燃气供暖")  # from the street's own list of categories
-    do(staff, "record", place="立功小区 3 号楼，共 24 户")
+    do(staff, "record", category="燃气供暖", place="立功小区 3 号楼，共 24 户")  # a category from the street's list
     transfer = staff.locator("form.action-form:has(input[name=action][value=transfer])")
     assert "转交职能科室、辖区单位或相关单位" in transfer.inner_text()
     transfer.locator("label:has-text('燃气公司') input").check()
