@@ -16,12 +16,17 @@ if not os.path.exists(CHROMIUM):
 
 def do(page, action, shot=None, files=None, choose=None, **fields):
     """Fill and submit the topic page's form for one action (`choose`: radio buttons by name and
-    value), then check it was recorded."""
+    value; a field that is a list, such as a category from the street's own or a score, is
+    selected), then check it was recorded."""
     form = page.locator(f"form.action-form:has(input[name=action][value={action}])").first
     for name, value in (choose or {}).items():
         form.locator(f"input[name={name}][value={value}]").check()
     for name, value in fields.items():
-        form.locator(f"[name={name}]").fill(value)
+        field = form.locator(f"[name={name}]")
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
     if files:
         form.locator("input[type=file]").set_input_files(files)
     form.locator("button").click()

@@ -214,6 +214,61 @@ def test_the_resident_rates_the_result_once_at_the_evaluation_step(app, client, 
                                  "score": 5, "via": "portal"} and rates[0].comment == "很及时"
 
 
+def test_a_topic_raised_for_a_resident_gives_them_a_receipt_to_follow_and_rate_with(app, client, street, as_user):
+    """A member's 提议 naming the residents who asked, staff after a door visit: the resident rates
+    for themselves on the portal with a code shown once to whoever raised it. No phone, no code:
+    nothing would prove it is theirs."""
+    from shangliang.topics.receipts import receipt_hash
+
+    member = as_user("yanshan-member")
+    resp = member.post("/t/yanshan/topics/new", data={
+        "csrf_token": csrf_token(member), "title": "小区建共享工具屋", "channel": "meeting",
+        "description": "居民装修常借电钻，委员提议建共享工具屋", "resident_name": "齐先生", "resident_phone": "139 0534 1234"})
+    assert resp.status_code == 302
+    page = member.get(resp.location).get_data(as_text=True)
+    code = re.search(r"居民的回执码：([0-9A-Z]{5}-[0-9A-Z]{5})（只显示这一次）", page).group(1)
+    assert "回执码" not in member.get(resp.location).get_data(as_text=True)  # only its hash is kept
+    [topic] = topics_in(app, street)
+    assert topic.receipt_hash == receipt_hash(code) and topic.channel == "meeting"
+
+    with app.app_context():
+        key = uploaded_key(street.id)
+    to_evaluation(app, street, key)
+    follow = {"csrf_token": csrf_token(client), "code": code, "last4": "1234"}
+    assert "评单：请您评价办理结果" in client.post("/t/yanshan/follow", data=follow).get_data(as_text=True)
+    rated = client.post("/t/yanshan/follow", data={**follow, "action": "rate", "level": "satisfied", "solved": "true"})
+    assert rated.status_code == 200 and "感谢您的评价" in rated.get_data(as_text=True)
+
+    staff = as_user("yanshan-staff")
+    resp = staff.post("/t/yanshan/topics/new", data={"csrf_token": csrf_token(staff), "title": "路灯不亮",
+                                                    "channel": "door_visit", "resident_name": "李大爷"})
+    assert resp.status_code == 302 and "回执码" not in staff.get(resp.location).get_data(as_text=True)
+    assert topics_in(app, street)[1].receipt_hash is None
+
+
+def test_another_partys_evaluation_is_not_shown_to_the_resident_as_their_own(app, client, street, world):
+    """提议办评: the member scores first (委员评价); the resident's timeline names it so and still asks
+    the resident for theirs."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+
+    with app.app_context():
+        factories.procedure(street, "tiyi_banping")
+        db.commit()
+    code = receipt_of(raise_topic(client))
+    with app.app_context(), tenant_context(street.id):
+        topic = db.scalar(select(Topic))
+        while topic.step_key != "ping":
+            factories.advance(street, topic)
+        factories.act(street, topic, "rate", world.users["yanshan-member"].id, {"member"},
+                      {"level": "satisfied", "solved": "true", "score_duration": 4, "score_kind": 4, "score_effect": 5})
+        db.commit()
+    page = client.post("/t/yanshan/follow", data={"csrf_token": csrf_token(client), "code": code,
+                                                  "last4": "5678"}).get_data(as_text=True)
+    assert "已评价：委员评价" in page and "您已评价" not in page and "评单：请您评价办理结果" in page
+
+
 def test_the_rating_form_names_what_is_missing_and_keeps_what_was_typed(app, client, street):
     code = receipt_of(raise_topic(client))
     follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678", "action": "rate"}

@@ -145,6 +145,19 @@ def test_members_who_do_not_handle_it_see_the_phone_masked(staff, as_user, world
     assert "13812341234" not in html and "138****1234" in html and "王大妈" not in html
 
 
+def test_the_record_form_offers_the_channel_by_name_and_room_for_a_paragraph(staff, world):
+    """What a step asks for reads in words: the channel chosen by its name (not `hotline_12345` in a
+    text box), the description, plan, outcome and summary in a box that shows a paragraph whole."""
+    raise_topic(staff)
+    record = re.search(r'<form[^>]*>(?:(?!</form>).)*name="action" value="record".*?</form>', page_of(staff),
+                       re.S).group(0)
+    assert '<option value="hotline_12345" selected>12345 热线</option>' in record
+    assert 'value="hotline_12345">' not in record  # no text box holding the key
+    assert '<textarea name="description" rows="3">楼道里没有天然气管道</textarea>' in record
+    assert act(staff, "record", channel="door_visit", description="入户核实：楼道无燃气管道").status_code == 302
+    assert '<option value="door_visit" selected>入户走访</option>' in page_of(staff)
+
+
 def at_rating(app, world):
     """Topic #1 of the small procedure at its rating step (评单), moved there as the staff would."""
     from shangliang.core.db import db

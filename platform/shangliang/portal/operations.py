@@ -23,6 +23,7 @@ from ..tenants.operations import communities
 from ..topics import operations as topics
 from ..topics import publication, ratings, signatures
 from ..topics.models import Topic, TopicEvent
+from ..topics.receipts import receipt_code, receipt_hash
 from .models import ThrottleHit
 
 
@@ -41,7 +42,6 @@ LOOKUP_FAILURES = Limit("follow.failures", 10, timedelta(minutes=15))
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
-RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 
 
 def _secret() -> bytes:
@@ -112,22 +112,6 @@ def check_form(tenant: Tenant, form: dict, salt: str = RAISE) -> tuple[dict, dat
 def check_fill_time(shown_at: datetime) -> None:
     if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() < MIN_FILL_SECONDS:
         raise Refused("提交太快了，请确认内容后再提交", None, "too_fast")
-
-
-def receipt_code(tenant_id: int, nonce: str) -> str:
-    digest = hmac.new(_secret(), f"receipt:{tenant_id}:{nonce}".encode(), hashlib.sha256).digest()
-    n = int.from_bytes(digest[:7], "big")
-    chars = "".join(RECEIPT_ALPHABET[(n >> (5 * i)) & 31] for i in range(10))
-    return f"{chars[:5]}-{chars[5:]}"
-
-
-def receipt_hash(code: str) -> str:
-    """Stored on the topic; looked up within the street only, so it needs no tenant in it (and a
-    street moved to another installation keeps its residents' receipts working)."""
-    clean = "".join(c for c in (code or "").upper() if c.isalnum())
-    clean = clean.translate(str.maketrans("ILOU", "110V"))  # the same misreadings Crockford allows
-    formatted = f"{clean[:5]}-{clean[5:]}"
-    return hashlib.sha256(f"receipt:{formatted}".encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- raising a topic (点单)
@@ -212,9 +196,10 @@ class PublicView:
 
 def public_view(topic: Topic) -> PublicView:
     log = topics.events(topic)
-    names = {s["key"]: s["name"]["zh"] for s in topic.procedure.steps}
-    timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
-                for e in log if e.to_step is not None or e.action in ("close", "rate", "consult", "confirm")]
+    steps = topic.procedure.steps
+    names = {s["key"]: s["name"]["zh"] for s in steps}
+    timeline = [_public_event(e, names, steps) for e in log
+                if e.to_step is not None or e.action in ("close", ratings.RATE, "consult", "confirm")]
     visit = topics.this_visit(topic, log)
     rating = ratings.last_rating(visit)
     offered = {a.kind for a in topics.available_actions(topic, {"resident"}, None, log)}
@@ -223,6 +208,14 @@ def public_view(topic: Topic) -> PublicView:
                       ratings.rating_of(rating) if rating is not None else None,
                       plan=signatures.agreed_plan(topic, log) if "confirm" in offered else None,
                       confirmed=asks and signatures.confirmation(visit) is not None)
+
+
+def _public_event(e: TopicEvent, names: dict, steps: list[dict]) -> dict:
+    """One line of the resident's timeline: what happened and at which step. Another party's
+    evaluation (委员评价, 党政点评) is named by its party: it is not the resident's own."""
+    if e.action == ratings.RATE and not e.data.get("decides", True):
+        return {"at": e.at, "step": evaluation.label(steps, "parties", e.data.get("party", "")), "action": "party_rate"}
+    return {"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:

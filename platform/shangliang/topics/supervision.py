@@ -3,6 +3,8 @@ that is overdue or was referred up: a marked note with a new due time, on the ti
 the people who answer for the topic's step."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from ..accounts.models import Membership
@@ -42,8 +44,10 @@ def supervise(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data
     level = level_of(roles)
     row = Supervision(tenant_id=tenant.id, topic_id=topic.id, level=level, note=note, due_at=due, by=actor_id, at=now)
     db.add(row)
+    # The day as the supervisor named it: `due` is the midnight that ends it, the next day's date.
+    named = (due.date() - timedelta(days=1)).isoformat()
     log_event(topic, "supervise", actor_id, next(r for r in sorted(roles) if r in SUPERVISORS), at=now,
-              comment=note, data={"level": level, "due_at": due.isoformat()})
+              comment=note, data={"level": level, "due_at": due.isoformat(), "due_on": named})
     with counts.watching(topic):  # no longer overdue: the new time limit stands
         topic.due_at, topic.overdue, topic.updated_at = due, False, now
     _tell(tenant, topic, note)

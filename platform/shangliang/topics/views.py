@@ -21,6 +21,7 @@ from .intake import field_value
 from .models import Topic, TopicEvent
 from .page import parts, register_part
 from .people import acting_roles, grid_only, grids_of, reaches, within_reach
+from .receipts import raise_for_resident
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 FILTERS = ("category", "community", "channel")
@@ -134,8 +135,12 @@ def new():
                 mine = grids_of(current_user.id)
                 form["channel"] = form["channel"] or "grid_worker"
                 form["grid"] = form["grid"] or (mine[0] if len(mine) == 1 else "")
-            topic = ops.create_topic(g.tenant, current_user.id, form, actor_role=next(iter(sorted(roles)), None))
+            topic, code = raise_for_resident(g.tenant, current_user.id, form,
+                                             actor_role=next(iter(sorted(roles)), None))
             flash(_("已登记议题 #{n}", n=topic.number), "success")
+            if code:  # shown this once: only its hash is kept
+                flash(_("居民的回执码：{code}（只显示这一次）。请交给居民，凭回执码和手机号码后四位在公开页面查询进度、确认方案和评价。",
+                        code=code), "warning")
             return redirect(url_for(".show", number=topic.number))
         errors = attempt.errors
     return render_template("topics/new.html", form=form, errors=errors, channels=CHANNELS,
