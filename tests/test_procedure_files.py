@@ -74,6 +74,17 @@ def test_sanji_liangti_yizhuan_escalates_transfers_and_signs():
     assert any(s["evidence"]["signatures"] for s in definition["steps"])
 
 
+@pytest.mark.parametrize("name, at, to", [("sihuan_babu", "fankui", "zhuanhua"), ("four_plus_x", "xieshang", "luoshi")])
+def test_an_outcome_is_handed_to_a_department_that_carries_it_out(name, at, to):
+    """四环八步's 成果转化 (“转化为党委政府决策、民生实事项目”) and 4+X's 采纳落实 are done by departments:
+    the step before hands the outcome to them (转交), so their contacts answer it from their inbox
+    at the step that carries it out, where they act too."""
+    definition = load(name)
+    by_key = {s["key"]: s for s in definition["steps"]}
+    assert [(s["key"], t["to"]) for s, t in transitions(definition, "transfer")] == [(at, to)]
+    assert "department" in by_key[to]["roles"] and by_key[to]["phase"] == "execution"
+
+
 def test_tiyi_banping_carries_its_brand():
     definition = load("tiyi_banping")
     four = [s["name"]["zh"] for s in definition["steps"] if s["phase"] not in ("triage", "closure")]

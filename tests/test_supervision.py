@@ -62,6 +62,7 @@ def test_a_county_supervises_an_overdue_topic_with_a_new_due_date(app, as_user, 
     assert told and all("被督办" in t for t in told)
     page = as_user("yanshan-staff").get(f"/t/yanshan/topics/{number}").get_data(as_text=True)
     assert "区县督办" in page and "请街道城管中心三日内修复" in page
+    assert f"新期限 {due}" in page  # the day the county named, not the midnight ending it (the next day)
 
 
 def test_only_overdue_or_referred_topics_are_supervised_and_only_by_a_level_above(app, as_user, world,

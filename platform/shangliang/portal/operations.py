@@ -213,7 +213,8 @@ class PublicView:
 def public_view(topic: Topic) -> PublicView:
     log = topics.events(topic)
     names = {s["key"]: s["name"]["zh"] for s in topic.procedure.steps}
-    timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
+    timeline = [{"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action,
+                 "party": _other_party(topic, e)}
                 for e in log if e.to_step is not None or e.action in ("close", "rate", "consult", "confirm")]
     visit = topics.this_visit(topic, log)
     rating = ratings.last_rating(visit)
@@ -223,6 +224,14 @@ def public_view(topic: Topic) -> PublicView:
                       ratings.rating_of(rating) if rating is not None else None,
                       plan=signatures.agreed_plan(topic, log) if "confirm" in offered else None,
                       confirmed=asks and signatures.confirmation(visit) is not None)
+
+
+def _other_party(topic: Topic, event: TopicEvent) -> str | None:
+    """Where several parties evaluate (四环八步's 党政点评, 委员评议), the name of a party other than the
+    one the resident speaks for: their evaluation is not the resident's own."""
+    if event.action != ratings.RATE or event.data.get("decides", True):
+        return None
+    return evaluation.label(topic.procedure.steps, "parties", event.data.get("party"))
 
 
 def rate(tenant: Tenant, topic: Topic, form: dict) -> None:

@@ -3,6 +3,8 @@ that is overdue or was referred up: a marked note with a new due time, on the ti
 the people who answer for the topic's step."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 
 from ..accounts.models import Membership
@@ -61,8 +63,14 @@ def _tell(tenant: Tenant, topic: Topic, note: str) -> None:
                link=f"/t/{tenant.slug}/topics/{topic.number}")
 
 
+def due_day(data: dict) -> str:
+    """The day a supervision named: its due time is the midnight that ends it where the street is,
+    written with the street's offset, so the day is the one before that midnight's."""
+    return (datetime.fromisoformat(data["due_at"]) - timedelta(microseconds=1)).date().isoformat()
+
+
 def topic_supervision(topic, log, roles, user_id) -> dict:
-    return {"may_supervise": may_supervise(topic, roles),
+    return {"may_supervise": may_supervise(topic, roles), "supervised_until": due_day,
             "supervisions": list(db.scalars(select(Supervision).where(Supervision.topic_id == topic.id)
                                              .order_by(Supervision.at))) if any(e.action == "supervise" for e in log)
             else []}
