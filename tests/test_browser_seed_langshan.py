@@ -209,7 +209,8 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     shows(staff, "成果反馈")
     shot(staff, 11, "staff-consulted")
 
-    # 成果反馈 → 成果转化: handed to the county's 住建局.
+    # 成果反馈, then 成果转化: handed to the county's 住建局.
+    do(staff, "advance", comment="协商意见已反馈居民代表、区住建局和社区")
     staff.locator("form.action-form:has(input[name=action][value=transfer]) label:has-text('区住建局') input").check()
     do(staff, "transfer", asked="请将中心广场亮化列入民生实事项目并组织安装，答复安装时间")
     shows(staff, "成果转化", "待接收")
@@ -260,7 +261,8 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     do(staff, "close")
     shows(staff, "已办结")
     history = timeline(staff)
-    for words in ("议题公示", "提请街道", "上级牵头办理", "督办", "转交：区住建局", "部门答复", REPLY, "协商记录"):
+    for words in ("议题公示", "提交街道级协商议事室 审批定题 → 协商前调研", "提请街道", "上级牵头办理", "督办",
+                  "转交职能部门推动转化 成果转化 → 成果转化", "转交：区住建局", "部门答复", REPLY, "协商记录"):
         assert words in history, words
     shot(staff, 15, "staff-timeline-closed")
 

@@ -63,11 +63,22 @@ def timeline(page) -> str:
     return page.locator(".timeline").inner_text()
 
 
-def notice_support(page, phone: str, comment: str):
-    """On the portal's 议题公示 page of one topic: support it, then leave a comment."""
+def move(page, to: str, comment: str = ""):
+    """A step's way to `to` where it has more than one (4+X's 当场答复 beside the main way on)."""
+    form = page.locator(f"form.action-form:has(input[name=action][value=advance]):has(input[name=to][value={to}])")
+    form.locator("[name=comment]").fill(comment)
+    with page.expect_navigation():
+        form.locator("button").click()
+    page.locator(".flash-success", has_text="已记录").wait_for()
+
+
+def notice_support(page, phone: str, comment: str | None = None):
+    """On the portal's 议题公示 page of one topic: support it, and leave a comment if given."""
     page.fill("#support-phone", phone)
     page.click("text=支持这个议题")
     page.locator(".flash", has_text="感谢您的支持！").wait_for()
+    if comment is None:
+        return
     page.fill("#comment-text", comment)
     page.fill("#comment-phone", phone)
     page.click("text=提交留言")
