@@ -32,7 +32,7 @@ from shangliang.tenants.models import Tenant
 from shangliang.tenants.operations import save_places
 from support import samples
 from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401  (fixtures)
-from support.seed_case import arrive, follow, notice_support, pick, resident, shooter, timeline, upload
+from support.seed_case import arrive, follow, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
 if not os.path.exists(CHROMIUM):
@@ -78,14 +78,14 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
 
     # 公开征题: a resident raises it on the portal, on her phone, and keeps the receipt code.
     hou = resident(browser, base, "/t/langshan/")
-    hou.click("text=我要点单")
+    submit(hou, "text=我要点单")
     hou.fill("#title", TITLE)
     hou.fill("#description", "广场是居民晚上跳舞散步的地方，一到晚上漆黑一片，老人摔倒过两次")
     hou.select_option("#community", "城山社区")
     hou.fill("#place", "城山社区中心广场东侧 3 号灯杆")
     hou.fill("#resident_name", RESIDENT)
     hou.fill("#resident_phone", PHONE)
-    hou.click("form.form button.primary")
+    submit(hou, "form.form button.primary")
     shows(hou, "已收到您的点单", "征集议题")
     code = hou.inner_text("#receipt-code")
     shot(hou, 1, "resident-receipt")
@@ -104,15 +104,15 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     do(staff, "record")
     staff.fill("#notice-title", NOTICE_TITLE)
     staff.fill("#notice-text", "城山社区中心广场夜间无照明，居民出行不便。拟召开协商议事会商量亮化方案，欢迎居民支持和留言。")
-    staff.click("#notice form.form button.primary")
+    submit(staff, "#notice form.form button.primary")
     shows(staff, "已公示")
     assert "公示中" in staff.inner_text("#notice")
     shot(staff, 3, "staff-notice")
 
     # Residents support it and comment on the portal's 议题公示: the one who raised it, and a neighbour.
-    hou.click(".portal-nav >> text=议题公示")
+    submit(hou, ".portal-nav >> text=议题公示")
     shows(hou, NOTICE_TITLE, "会期待定", "0 人支持")
-    hou.click("text=我支持 / 我要留言")
+    submit(hou, "text=我支持 / 我要留言")
     notice_support(hou, PHONE, "建议装太阳能路灯，省电")
     neighbour = resident(browser, base, "/t/langshan/yiti/1")
     notice_support(neighbour, NEIGHBOUR_PHONE, "晚上九点以后可以调暗一些，别影响楼里休息")
@@ -125,9 +125,8 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     staff.goto(f"{base}/t/langshan/notice/")
     shows(staff, "建议装太阳能路灯", "别影响楼里休息")
     shot(staff, 5, "staff-comments-to-approve")
-    for left in (1, 0):
-        staff.locator("button[value=approve]").first.click()
-        staff.wait_for_function(f"document.querySelectorAll('button[value=approve]').length == {left}")
+    for _ in range(2):
+        submit(staff, "button[value=approve] >> nth=0")
     shows(staff, "没有待审核的留言")
 
     # 提交街道级协商议事室: beyond the community, to the street's room (提请, level street).
@@ -139,10 +138,10 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     admin = arrive(browser, base, "langshan-admin", "/t/langshan/escalations/")
     shows(admin, f"#1 {TITLE}", "待答复", "社区协调不了")
     shot(admin, 6, "admin-escalation-queue")
-    admin.click(f"text=#1 {TITLE}")
+    submit(admin, f"text=#1 {TITLE}")
     admin.check("input[name=kind][value=take_up]")
     admin.fill("#answer", "由街道党工委副书记召集街道级协商议事会，约请区住建局参加")
-    admin.click("form.action-form button.primary")
+    submit(admin, "form.action-form button.primary")
     shows(admin, "已答复：上级牵头办理")
     admin.goto(f"{base}/t/langshan/escalations/?state=answered")
     shows(admin, f"#1 {TITLE}", "上级牵头办理")
@@ -152,7 +151,7 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     county.fill("#supervise textarea[name=note]", "请街道本月内召开协商议事会，拿出亮化方案")
     due = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=20)).date()
     county.fill("#supervise input[name=due_on]", due.isoformat())
-    county.click("#supervise button")
+    submit(county, "#supervise button")
     shows(county, "已督办")
     assert f"区县督办 · 新期限 {due.isoformat()}" in timeline(county)
     shot(county, 7, "county-supervises")
@@ -175,7 +174,7 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     staff.fill("input[name=extra_name_1]", "区住建局")
     staff.select_option("select[name=extra_group_1]", "department")
     shot(staff, 8, "staff-plans-meeting")
-    staff.click("form.meeting-form button.primary")
+    submit(staff, "form.meeting-form button.primary")
     shows(staff, "已创建议事会 #1")
 
     # The portal's 议题公示 now gives the date of the meeting, and the approved comments.
@@ -193,12 +192,12 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     # 协商议事: the meeting is held; its agreement goes into the topic's record, with the plan and a photo.
     staff.goto(f"{base}/t/langshan/meetings/1")
     staff.fill("#minutes-text", "一、广场安装 6 盏太阳能路灯\n二、晚九点后调至半功率\n三、请区住建局列入民生实事项目")
-    staff.click("#minutes form button.primary")
+    submit(staff, "#minutes form button.primary")
     shows(staff, "第 1 版")
-    staff.click("form:has(input[name=status][value=held]) button")
+    submit(staff, "form:has(input[name=status][value=held]) button")
     shows(staff, "已召开")
     staff.fill("#agreement-1", "安装 6 盏太阳能路灯，晚九点后调至半功率，请区住建局列入民生实事项目")
-    staff.click("#topic-1 button[value=record]")
+    submit(staff, "#topic-1 button[value=record]")
     shows(staff, "已记入议题 #1 的协商记录")
     hou.goto(f"{base}/t/langshan/yiti")
     shows(hou, "现在没有公示中的议题")  # consulted: off the portal's 议题公示
@@ -219,11 +218,11 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     bureau = arrive(browser, base, "lixia-zhujian", "/t/lixia/transfers/")
     shows(bureau, "转办待办", f"#1 {TITLE}", "狼山镇街道", "城山社区", "待接收")
     shot(bureau, 12, "department-inbox")
-    bureau.click(f"text=#1 {TITLE}")
-    bureau.click("form:has(input[name=do][value=accept]) button")
+    submit(bureau, f"text=#1 {TITLE}")
+    submit(bureau, "form:has(input[name=do][value=accept]) button")
     shows(bureau, "已接收")
     bureau.fill("#answer", REPLY)
-    bureau.click("form:has(input[name=do][value=reply]) button")
+    submit(bureau, "form:has(input[name=do][value=reply]) button")
     shows(bureau, "已答复，街道会在议题的办理经过中看到")
     assert RESIDENT not in bureau.content() and PHONE not in bureau.content()
     shot(bureau, 13, "department-replied")
@@ -248,7 +247,7 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     hou.check("input[name=solved][value=true]")
     hou.fill("#comment", "路灯亮了，晚上跳舞安心多了")
     shot(hou, 14, "resident-rates")
-    hou.click("form.rate-form button.primary")
+    submit(hou, "form.rate-form button.primary")
     shows(hou, "感谢您的评价！", "您的评价")
 
     # 成效评估: staff read every evaluation, sum it up and close.
@@ -270,7 +269,7 @@ def test_langshan_sihuan_babu_square_lighting(live_server, browser, langshan, ru
     staff.goto(f"{base}/t/langshan/publication/")
     shows(staff, f"#1 {TITLE}")
     staff.fill("#title-1", NOTICE_TITLE)
-    staff.click("#t1 button[value=publish]")
+    submit(staff, "#t1 button[value=publish]")
     shows(staff, "#1 已公示")
     hou.goto(f"{base}/t/langshan/gongshi")
     shows(hou, NOTICE_TITLE, "6 盏太阳能路灯", "四环八步")

@@ -33,7 +33,7 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import save_places
 from support import samples
 from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401  (fixtures)
-from support.seed_case import arrive, follow, move, notice_support, pick, resident, shooter, timeline, upload
+from support.seed_case import arrive, follow, move, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
 if not os.path.exists(CHROMIUM):
@@ -86,7 +86,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     zhao.fill("#place", "狮子楼大街集市东口")
     zhao.fill("#resident_name", RESIDENT)
     zhao.fill("#resident_phone", PHONE)
-    zhao.click("form.form button.primary")
+    submit(zhao, "form.form button.primary")
     shows(zhao, "已收到您的点单", "征集议题")
     code = zhao.inner_text("#receipt-code")
     shot(zhao, 1, "resident-receipt")
@@ -97,7 +97,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     staff.select_option("#channel", "stall")
     staff.select_option("#community", "狮子楼社区")
     staff.fill("#description", "赶集的老人问集市旁的公厕早上几点开门")
-    staff.click("form.form button.primary")
+    submit(staff, "form.form button.primary")
     shows(staff, "已登记议题 #2", "摆摊设点")
     do(staff, "advance")
     pick(staff, "record", category="公共设施")
@@ -120,7 +120,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     shows(staff, "议题公示")
     staff.fill("#notice-title", NOTICE_TITLE)
     staff.fill("#notice-text", "逢集日散集后垃圾清运不及时。拟召开“4+X”协商议事会，请委员、社区、环卫所、居民代表和摊贩一起商量，欢迎群众支持和留言。")
-    staff.click("#notice form.form button.primary")
+    submit(staff, "#notice form.form button.primary")
     shows(staff, "已公示")
     attach(staff, str(poster))
     shot(staff, 3, "staff-notice-with-poster")
@@ -129,7 +129,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     zhao.goto(f"{base}/t/shizilou/yiti")
     shows(zhao, NOTICE_TITLE, "环境卫生 · 狮子楼社区", "会期待定", "0 人支持")
     assert RESIDENT not in zhao.content() and "集市东口" not in zhao.content()
-    zhao.click("text=我支持 / 我要留言")
+    submit(zhao, "text=我支持 / 我要留言")
     notice_support(zhao, PHONE)
     shows(zhao, "1 人支持")
     shot(zhao, 4, "resident-supports")
@@ -161,18 +161,18 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     admin.check("input[name=extra_convener_0]")
     admin.fill("input[name=extra_name_1]", "集市摊贩代表 王师傅")  # X: the stallholders, stakeholders
     shot(admin, 6, "admin-plans-4x-meeting")
-    admin.click("form.meeting-form button.primary")
+    submit(admin, "form.meeting-form button.primary")
     shows(admin, "已创建议事会 #1")
     groups = admin.inner_text("#people")
     for words in ("政协委员", "武建华", "孙立新", "部门", "李建军", "居民代表", "赵秀梅", "利益相关方", "王师傅"):
         assert words in groups, words
     admin.fill("#minutes-text", "一、集市东、西两口各增设 4 个垃圾桶\n二、散集后 1 小时内清运\n三、摊贩自带垃圾袋，谁摆摊谁清理")
-    admin.click("#minutes form button.primary")
+    submit(admin, "#minutes form button.primary")
     shows(admin, "第 1 版")
-    admin.click("form:has(input[name=status][value=held]) button")
+    submit(admin, "form:has(input[name=status][value=held]) button")
     shows(admin, "已召开")
     admin.fill("#agreement-1", "增设垃圾桶，散集后 1 小时内清运；摊贩自带垃圾袋，谁摆摊谁清理")
-    admin.click("#topic-1 button[value=record]")
+    submit(admin, "#topic-1 button[value=record]")
     shows(admin, "已记入议题 #1 的协商记录")
     admin.goto(base + topic)
     do(admin, "record", plan="环卫所增设垃圾桶并在散集后 1 小时内清运；社区督促摊贩谁摆摊谁清理")
@@ -186,13 +186,13 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     dept = arrive(browser, base, "shizilou-huanwei", "/t/shizilou/transfers/")
     shows(dept, "转办待办", f"#1 {TITLE}", "狮子楼社区", "待接收")
     shot(dept, 7, "department-inbox")
-    dept.click(f"text=#1 {TITLE}")
-    dept.click("form:has(input[name=do][value=accept]) button")
+    submit(dept, f"text=#1 {TITLE}")
+    submit(dept, "form:has(input[name=do][value=accept]) button")
     shows(dept, "已接收")
     dept.locator("#evidence input[type=file]").set_input_files(str(done))
     dept.locator("#evidence .gallery-ready img").wait_for(timeout=30_000)  # files.js reloads once it passed
     dept.fill("#answer", REPLY)
-    dept.click("form:has(input[name=do][value=reply]) button")
+    submit(dept, "form:has(input[name=do][value=reply]) button")
     shows(dept, "已答复，街道会在议题的办理经过中看到")
     assert RESIDENT not in dept.content() and PHONE not in dept.content()
     shot(dept, 8, "department-replied")
@@ -212,7 +212,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     zhao.check("input[name=solved][value=true]")
     zhao.fill("#comment", "现在散了集街上就干净了")
     shot(zhao, 9, "resident-rates")
-    zhao.click("form.rate-form button.primary")
+    submit(zhao, "form.rate-form button.primary")
     shows(zhao, "感谢您的评价！", "非常满意 · 问题已解决")
 
     # 件件有回音: the answer is summed up and the topic closed; every step is on its timeline.
@@ -231,7 +231,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     staff.goto(f"{base}/t/shizilou/publication/")
     shows(staff, f"#1 {TITLE}")
     staff.fill("#title-1", NOTICE_TITLE)
-    staff.click("#t1 button[value=publish]")
+    submit(staff, "#t1 button[value=publish]")
     shows(staff, "#1 已公示")
     zhao.goto(f"{base}/t/shizilou/gongshi")
     shows(zhao, NOTICE_TITLE, "8 个垃圾桶", "4+X 协商")

@@ -19,8 +19,7 @@ def arrive(browser, base: str, username: str, path: str):
     page.goto(f"{base}/login?next={quote(path)}")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"**{path}")
+    submit(page, "button[type=submit]")
     return page
 
 
@@ -30,6 +29,13 @@ def resident(browser, base: str, path: str):
     page.set_default_timeout(15_000)
     page.goto(f"{base}{path}")
     return page
+
+
+def submit(page, selector: str):
+    """Click what sends a form or follows a link, and wait for the page that answers (a check that
+    follows reads the new page, not the one clicked on)."""
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def shooter(case: str):
@@ -69,19 +75,19 @@ def move(page, to: str, comment: str = ""):
     form.locator("[name=comment]").fill(comment)
     with page.expect_navigation():
         form.locator("button").click()
-    page.locator(".flash-success", has_text="已记录").wait_for()
+    assert page.locator(".flash-success", has_text="已记录").count() == 1, page.locator(".flash-error").all_inner_texts()
 
 
 def notice_support(page, phone: str, comment: str | None = None):
     """On the portal's 议题公示 page of one topic: support it, and leave a comment if given."""
     page.fill("#support-phone", phone)
-    page.click("text=支持这个议题")
+    submit(page, "text=支持这个议题")
     page.locator(".flash", has_text="感谢您的支持！").wait_for()
     if comment is None:
         return
     page.fill("#comment-text", comment)
     page.fill("#comment-phone", phone)
-    page.click("text=提交留言")
+    submit(page, "text=提交留言")
     page.locator(".flash", has_text="留言已收到，工作人员审核后公开").wait_for()
 
 
@@ -90,5 +96,4 @@ def follow(page, base: str, slug: str, code: str, phone: str):
     page.goto(f"{base}/t/{slug}/follow")
     page.fill("#code", code)
     page.fill("#last4", phone[-4:])
-    page.click("form.form button.primary")
-    page.locator("ol.steps-bar").wait_for()
+    submit(page, "form.form button.primary")
