@@ -263,8 +263,9 @@ def act_input(e, topic: Topic) -> dict:
         with tenant_context(topic.tenant_id):
             dept = db.scalar(select(Department).where(Department.name == e.data["departments"][0]))
         return {"departments": [f"{dept.tenant_id}:{dept.id}"], "asked": e.data["asked"]}
-    if e.action == "rate":  # a dimension's score is a field of its own; whether it decides is the step's
-        return {**{k: v for k, v in e.data.items() if k not in ("decides", "scores")},
+    if e.action == "rate":  # a dimension's score is a field of its own; whether it decides, and the
+        # party's standing, are the step's
+        return {**{k: v for k, v in e.data.items() if k not in ("decides", "standing", "scores", "score_points")},
                 **{f"score_{k}": v for k, v in e.data.get("scores", {}).items()}}
     if e.action in ("consult", "sign", "invite", "close_out_of_scope"):
         return dict(e.data)

@@ -64,7 +64,8 @@ def victim_notice(street):
     from shangliang.topics import notice
 
     factories.procedure(street, "four_plus_x")
-    topic = factories.topic_at(street, "gongshi", title="secret notice on notice", community="x", category="x")
+    topic = factories.topic_at(street, "gongshi", title="secret notice on notice", community="secret notice 社区",
+                               category="x")  # one of the street's communities (victim_roster lists them)
     notice.publish(street, topic, None, {"staff"}, {"title": "secret notice title", "text": "secret notice text"})
     return add_comment(street, topic, person_hash(street.id, topic.id, "13800000000"), "secret notice comment")
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..procedures.evaluation import standing
+from ..topics.ratings import score_points
+
 
 @dataclass(frozen=True)
 class Category:
@@ -82,7 +85,9 @@ def evaluated(step: dict, score: int, rnd) -> dict:
     ev = step.get("evaluation") or {}
     if not ev:
         return {}
-    out = {"party": ev.get("decides", "residents"), "decides": True} if ev.get("parties") else {}
+    party = ev.get("decides", "residents")
+    out = {"party": party, "decides": True, "standing": standing(step, party)} if ev.get("parties") else {}
     if ev.get("dimensions"):
         out["scores"] = {d["key"]: min(5, max(1, score + rnd.choice((-1, 0, 0, 1)))) for d in ev["dimensions"]}
+        out["score_points"] = score_points(out["scores"])
     return out

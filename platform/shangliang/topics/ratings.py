@@ -78,10 +78,17 @@ def check(topic, data: dict, _log) -> dict:
     if dims:
         out["scores"] = {d["key"]: _score(data.get(f"score_{d['key']}"), f"score_{d['key']}", d["name"]["zh"])
                          for d in dims}
-        given = [v for v in out["scores"].values() if v is not None]
-        if given:  # what benchmarking reads, whatever the procedure calls its dimensions: the mean,
-            out["score_points"] = round(sum(given) * 100 / len(given))  # in hundredths, to add up exactly
+        points = score_points(out["scores"])
+        if points is not None:
+            out["score_points"] = points
     return {**out, "invalid_reason": reason} if not valid else out
+
+
+def score_points(scores: dict) -> int | None:
+    """What benchmarking reads, whatever the procedure calls its dimensions: the mean of the
+    scores given, in hundredths, so that streets and months add up exactly."""
+    given = [v for v in scores.values() if v is not None]
+    return round(sum(given) * 100 / len(given)) if given else None
 
 
 def _score(score, field: str = "score", name: str | None = None) -> int | None:
