@@ -325,7 +325,8 @@ def test_where_several_parties_evaluate_the_resident_is_asked_until_they_have_ra
         topic = db.scalar(select(Topic))
         while topic.step_key != "jianping":
             factories.advance(langshan, topic)
-        factories.act(langshan, topic, "rate", roles={"street_admin"}, data={"level": "satisfied", "party": "dangzheng"})
+        factories.act(langshan, topic, "rate", roles={"street_admin"},
+                      data={"level": "satisfied", "party": "dangzheng"})
         factories.act(langshan, topic, "rate", roles={"member"}, data={"level": "satisfied"})
         db.commit()
     follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678"}
