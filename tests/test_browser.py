@@ -29,8 +29,8 @@ def do(page, action, shot=None, files=None, choose=None, **fields):
             field.fill(value)
     if files:
         form.locator("input[type=file]").set_input_files(files)
-    form.locator("button").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the page that answers, not the one the form was on
+        form.locator("button").click()
     try:
         shows(page, "已记录")
     except AssertionError as refused:

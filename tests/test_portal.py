@@ -360,3 +360,34 @@ def test_a_receipt_still_works_after_the_street_moves_to_another_installation(ap
     moved = client.post("/t/yanshan-moved/follow", data={"csrf_token": csrf_token(client), "code": code,
                                                           "last4": "5678"})
     assert moved.status_code == 200 and "3 号楼楼道灯坏了" in moved.get_data(as_text=True)
+
+
+
+def test_where_several_parties_evaluate_the_resident_is_asked_until_they_have_rated_themselves(app, client, world,
+                                                                                              street):
+    """四环八步's 质效监评: the 党政点评 and 委员评议 come first; the resident's page names them and
+    still asks for the resident's own 群众评议, never saying "您已评价" for someone else's."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.topics.models import Topic
+
+    langshan = world.langshan
+    with app.app_context():
+        factories.procedure(langshan, "sihuan_babu")
+        db.commit()
+    code = receipt_of(raise_topic(client, slug="langshan"))
+    with app.app_context(), tenant_context(langshan.id):
+        topic = db.scalar(select(Topic))
+        while topic.step_key != "jianping":
+            factories.advance(langshan, topic)
+        factories.act(langshan, topic, "rate", roles={"street_admin"},
+                      data={"level": "satisfied", "party": "dangzheng"})
+        factories.act(langshan, topic, "rate", roles={"member"}, data={"level": "satisfied"})
+        db.commit()
+    follow = {"csrf_token": csrf_token(client), "code": code, "last4": "5678"}
+    html = client.post("/t/langshan/follow", data=follow).get_data(as_text=True)
+    assert "党政点评" in html and "委员评议" in html
+    assert "您已评价" not in html and "评单：请您评价办理结果" in html
+    html = client.post("/t/langshan/follow", data={**follow, "action": "rate", "level": "satisfied",
+                                                   "solved": "true"}).get_data(as_text=True)
+    assert "感谢您的评价" in html and html.count("您已评价") == 1

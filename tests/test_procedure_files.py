@@ -74,6 +74,18 @@ def test_sanji_liangti_yizhuan_escalates_transfers_and_signs():
     assert any(s["evidence"]["signatures"] for s in definition["steps"])
 
 
+@pytest.mark.parametrize("name, step", [("sihuan_babu", "zhuanhua"), ("four_plus_x", "luoshi")])
+def test_an_outcome_is_handed_to_the_departments_that_carry_it_out(name, step):
+    """四环八步's 成果转化 (“转化为党委政府决策、民生实事项目”) and 4+X's 采纳落实 are the departments' work:
+    the step hands the outcome to them (转交) and stays where it is while their contacts answer from
+    their inbox. A 转交 asks for none of a step's evidence, so it is not the way out of the meeting
+    before it: that needs the consultation record."""
+    definition = load(name)
+    by_key = {s["key"]: s for s in definition["steps"]}
+    assert [(s["key"], t["to"]) for s, t in transitions(definition, "transfer")] == [(step, step)]
+    assert "department" in by_key[step]["roles"] and by_key[step]["phase"] == "execution"
+
+
 def test_tiyi_banping_carries_its_brand():
     definition = load("tiyi_banping")
     four = [s["name"]["zh"] for s in definition["steps"] if s["phase"] not in ("triage", "closure")]

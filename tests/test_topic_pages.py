@@ -117,6 +117,8 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     assert "已办结" in html and "办结" in html
     # The timeline says what happened in words, and the photos open through signed links.
     assert "记录了：类别、地点、紧急程度" in html and "转交：街道城管中心" in html
+    # A way the procedure names is called by its name, not by its kind ("转交", "推进").
+    assert re.search(r"<strong>约请主管部门跟单</strong>\s*参单 → 跟单", html)
     assert "不满意 · 问题未解决 · 评分 2 · 评价渠道 12345" in html and "燃气公司承诺下月施工" in html
     assert "非常满意 · 问题已解决 · 评分 5 · 评价渠道 信箱" in html
     link = re.search(r'照片：<a href="([^"]+)">现场.png</a>', html).group(1)

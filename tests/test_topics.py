@@ -261,6 +261,17 @@ def test_intake_refuses_bad_input_naming_the_field(street):
     db.rollback()
 
 
+def test_staff_record_a_topic_heard_at_a_street_stall(street):
+    """4+X's 狮子楼街道 “在集市中心‘摆摊设点听民声’”: what a resident says at the stall is recorded as
+    heard there, not as a door visit or a meeting."""
+    from shangliang.topics.channels import CHANNELS
+
+    publish(street, None, SMALL)
+    topic = ops.create_topic(street, None, {**INTAKE, "channel": "stall"})
+    assert topic.channel == "stall" and "摆摊设点" in CHANNELS["stall"].zh
+    db.rollback()
+
+
 def test_no_procedure_no_topics(street):
     with pytest.raises(Refused) as err:
         ops.create_topic(street, None, INTAKE)

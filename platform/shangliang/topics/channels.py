@@ -23,6 +23,7 @@ register("hotline_12345", "12345 热线", "12345 hotline")
 register("mailbox", "委员/书记信箱", "Mailbox")
 register("wechat", "微信群", "WeChat group")
 register("door_visit", "入户走访", "Door visit")
+register("stall", "摆摊设点/现场接待", "Street stall or reception in person")  # 4+X 狮子楼: “摆摊设点听民声”
 register("meeting", "党群议事会/居民会议", "Party or residents' meeting")
 register("wish", "微心愿", "Micro-wish")
 register("portal", "网上点单", "Public portal")
