@@ -217,8 +217,11 @@ def test_gas_for_ligong_from_the_portal_to_the_public_outcome(live_server, brows
     resident.goto(f"{base}/t/guangwumen/gongshi")
     article = resident.locator("article.gongshi", has_text="立功小区天然气安装")
     assert "3 号楼 24 户全部通气点火" in article.inner_text() and "立功社区" in article.inner_text()
-    article.locator("img").wait_for()
-    assert article.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    photo = article.locator("img")
+    photo.scroll_into_view_if_needed()  # a lazy image loads once it is on screen
+    # served by the app from storage (moto's S3 in the services run): wait until it has loaded
+    resident.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle(),
+                               timeout=15_000)
     html = resident.content()
     for private in (RESIDENT, PHONE, MASKED, "王**"):
         assert private not in html, private
