@@ -52,7 +52,9 @@
     if (inFlight === 0 && changed) { window.location.reload(); }
   }
 
-  function watch(url, onFail) {
+  // A phone photo is usually checked within a second: ask soon, then less and less often.
+  function watch(url, onFail, wait) {
+    var next = Math.min((wait || 250) * 1.6, 3000);
     fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (s) {
@@ -61,9 +63,9 @@
           if (onFail) { onFail(s.error || s.label); finished(false); } else { finished(true); }
           return;
         }
-        window.setTimeout(function () { watch(url, onFail); }, 1500);
+        window.setTimeout(function () { watch(url, onFail, next); }, next);
       })
-      .catch(function () { window.setTimeout(function () { watch(url, onFail); }, 3000); });
+      .catch(function () { window.setTimeout(function () { watch(url, onFail, 3000); }, 3000); });
   }
 
   function addLine(box, name) {
