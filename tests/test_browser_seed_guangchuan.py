@@ -27,8 +27,11 @@ from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_i
 from test_browser import attach, do
 from test_browser_journey import submitted
 
+# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
+# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
+pytestmark = [pytest.mark.services]
 if not os.path.exists(CHROMIUM):
-    pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
+    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
 
 RESIDENT, PHONE = "齐先生", "13905341234"
 TOPIC = "嘉诚名居建共享工具屋"

@@ -29,8 +29,11 @@ from support import samples
 from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from test_browser import attach, do
 
+# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
+# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
+pytestmark = [pytest.mark.services]
 if not os.path.exists(CHROMIUM):
-    pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
+    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
 
 RESIDENT, PHONE = "王大妈", "13993112233"
 MASKED = "139****2233"

@@ -35,8 +35,11 @@ from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401 
 from support.seed_case import arrive, follow, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
+# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
+# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
+pytestmark = [pytest.mark.services]
 if not os.path.exists(CHROMIUM):
-    pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
+    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
 
 RESIDENT, PHONE = "侯连英", "13962880101"
 NEIGHBOUR_PHONE = "13962880202"

@@ -36,8 +36,11 @@ from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401 
 from support.seed_case import arrive, follow, move, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
+# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
+# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
+pytestmark = [pytest.mark.services]
 if not os.path.exists(CHROMIUM):
-    pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
+    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
 
 RESIDENT, PHONE = "赵桂兰", "13869551234"
 TITLE = "狮子楼大街散集后垃圾没人清运"
