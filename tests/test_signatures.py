@@ -166,3 +166,20 @@ def test_storage_down_when_keeping_a_drawing_records_nothing(app, as_user, stree
     with app.app_context(), tenant_context(street.id):
         assert db.scalar(select(TopicEvent).where(TopicEvent.action == "sign")) is None
         assert db.scalar(select(Attachment).where(Attachment.filename == "居民签名.png")) is None
+
+
+def test_a_drawing_whose_header_claims_a_huge_canvas_is_refused_before_it_is_decoded(app, as_user, street, agreed):
+    """A few hundred bytes of PNG can claim 60,000 × 60,000 pixels: refused on its header, never decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60_000, 60_000, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b""))
+    number, _code = agreed
+    resp = sign(as_user("yanshan-staff"), number, topic_of(app, street, number).version,
+                signature="data:image/png;base64," + base64.b64encode(bomb).decode())
+    html = resp.get_data(as_text=True)  # Pillow may itself refuse to open it (a decompression bomb)
+    assert resp.status_code == 400 and ("须在签名框内手写" in html or "签名图片无法读取" in html)

@@ -53,12 +53,12 @@ def drawing(value) -> bytes | None:
         raise Refused("签名须在签名框内手写（PNG 图片，不超过 400 KB）", "signature", "validation_error")
     try:
         png = base64.b64decode(value[len(PREFIX):], validate=True)
-        image = Image.open(io.BytesIO(png))
+        image = Image.open(io.BytesIO(png))  # the header only: sizes are checked before decoding
+        if image.format != "PNG" or max(image.size) > MAX_SIDE:
+            raise Refused("签名须在签名框内手写（PNG 图片，不超过 400 KB）", "signature", "validation_error")
         image.load()
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise Refused("签名图片无法读取，请清除后重新签名", "signature", "validation_error") from None
-    if image.format != "PNG" or max(image.size) > MAX_SIDE:
-        raise Refused("签名须在签名框内手写（PNG 图片，不超过 400 KB）", "signature", "validation_error")
     on_white = Image.new("RGBA", image.size, "white")
     on_white.alpha_composite(image.convert("RGBA"))
     ink = on_white.convert("L").point(lambda p: 255 if p < INK else 0)
