@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -42,7 +42,7 @@ def do(page, action, shot=None, files=None, choose=None, **fields):
 def attach(page, path, shot=None):
     """Upload a photo with the gallery's widget (straight to storage, then checked in the
     background), wait for the page to reload with it ready, and record it as evidence."""
-    page.locator("#files input[type=file]").set_input_files(path)
+    choose_files(page, "#files", path)
     form = page.locator("form.action-form:has(input[name=action][value=attach])").first
     form.locator("select[name=attachment_id]").wait_for(timeout=30_000)
     assert page.locator("#files .gallery-ready img").count() >= 1

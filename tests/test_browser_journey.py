@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from support import samples
-from support.browser import SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.databases import config, world  # noqa: F401  (fixtures: on the street's database)
 from support.meeting_street import built, street  # noqa: F401  (燕山街道, topic #1 at 商单, takes a consultation record)
 
@@ -110,7 +110,7 @@ def test_roster_duty_meeting_photos_minutes_and_the_topic_moves_on(live_server, 
     assert "李明华、陈红" in facts or "陈红、李明华" in facts
 
     # 4. Photos of the meeting, through its gallery: straight to storage, checked in the background.
-    staff.locator("#files input[type=file]").set_input_files([str(p) for p in photos])
+    choose_files(staff, "#files", [str(p) for p in photos])
     staff.locator("#files .gallery-ready img").nth(1).wait_for(timeout=60_000)  # files.js reloads once both pass
     assert staff.locator("#files .gallery-ready").count() == 2
     assert staff.locator("#files .gallery-checking").count() == 0

@@ -26,7 +26,7 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.portal import operations as portal
 from shangliang.tenants.operations import by_slug, save_places
 from support import samples
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 from test_browser import attach, do
 
 # A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
@@ -125,7 +125,7 @@ def test_gas_for_ligong_from_the_portal_to_the_public_outcome(live_server, brows
     assert RESIDENT not in gas.inner_text("body") and PHONE not in gas.content()
     gas.click("form:has(input[name=do][value=accept]) button")
     shows(gas, "已接收，请在期限内答复办理情况")
-    gas.locator("#evidence input[type=file]").set_input_files(str(photos["管网勘察"]))
+    choose_files(gas, "#evidence", str(photos["管网勘察"]))
     gas.locator("#evidence .gallery-ready img").wait_for(timeout=30_000)  # files.js reloads once it passed
     gas.fill("#answer", "已现场勘察：需新铺庭院管网约 120 米，开挖须产权单位同意，入户初装费须与居民商定。")
     gas.click("form:has(input[name=do][value=reply]) button")

@@ -32,7 +32,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import save_places
 from support import samples
-from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, browser, choose_files, live_server, shows  # noqa: F401  (fixtures)
 from support.seed_case import arrive, follow, move, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
@@ -192,7 +192,7 @@ def test_shizilou_four_plus_x_market_litter(live_server, browser, shizilou, run_
     submit(dept, f"text=#1 {TITLE}")
     submit(dept, "form:has(input[name=do][value=accept]) button")
     shows(dept, "已接收")
-    dept.locator("#evidence input[type=file]").set_input_files(str(done))
+    choose_files(dept, "#evidence", str(done))
     dept.locator("#evidence .gallery-ready img").wait_for(timeout=30_000)  # files.js reloads once it passed
     dept.fill("#answer", REPLY)
     submit(dept, "form:has(input[name=do][value=reply]) button")

@@ -19,7 +19,7 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.models import Tenant
 from shangliang.tenants.operations import save_places
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 from test_browser import attach, do
 
 # A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
@@ -119,7 +119,7 @@ def test_the_parking_order_goes_through_seven_steps_with_its_own_people(live_ser
     contact.locator("a:has-text('燕子山小区晚上停车难')").first.click()
     contact.locator("form:has(input[name=do][value=accept]) button").click()
     shows(contact, "已接收")
-    contact.locator("#evidence input[type=file]").set_input_files(str(photo))
+    choose_files(contact, "#evidence", str(photo))
     contact.locator("#evidence .gallery-ready img").first.wait_for(timeout=30_000)
     contact.fill("#answer", "与周边单位协商，夜间开放机关院内 30 个车位，错峰停车")
     contact.locator("form:has(input[name=do][value=reply]) button").click()

@@ -46,6 +46,13 @@ def sign_in(browser, base, username):
     return page
 
 
+def choose_files(page, scope: str, files) -> None:
+    """Give the upload widget inside `scope` its files, once static/files.js listens to it: a page
+    just loaded may show the widget before its deferred script has run, and a file chosen then
+    would never be sent."""
+    page.locator(f"{scope} [data-upload][data-ready] input[type=file]").set_input_files(files)
+
+
 def shows(page, *texts):
     """Wait until the page's text holds each of `texts`. A click that submits a form returns once
     the navigation has started, so reading `page.content()` right after it may read a document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from conftest import PASSWORD
-from support.browser import SHOTS
+from support.browser import SHOTS, choose_files
 from test_browser import do
 
 PHONE = {"viewport": {"width": 390, "height": 844}}
@@ -58,7 +58,7 @@ def pick(page, action: str, **options):
 def upload(page, path: str, kind: str = "attachment"):
     """Upload a file with the gallery's widget (straight to storage, checked in the background) and
     record it as the step's evidence, as a photo or an attachment."""
-    page.locator("#files input[type=file]").set_input_files(path)
+    choose_files(page, "#files", path)
     form = action_form(page, "attach")
     form.locator("select[name=attachment_id]").wait_for(timeout=30_000)  # files.js reloads once it passed
     form.locator("select[name=kind]").select_option(kind)

@@ -111,6 +111,7 @@
       Array.prototype.forEach.call(input.files, function (f) { upload(box, f); });
       input.value = "";
     });
+    box.setAttribute("data-ready", "");  // files chosen from now on are uploaded (tests wait for it)
   });
   // Files already being checked when the page was drawn: reload when their check ends.
   document.querySelectorAll(".gallery-item[data-status-url]").forEach(function (item) {
