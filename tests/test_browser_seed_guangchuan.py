@@ -11,7 +11,6 @@ secretary), the street's 党工委 (street_admin) and the resident (the public p
 Screenshots go to test-output/browser/seed-guangchuan-*.png."""
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -23,15 +22,11 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import create_tenant, save_places
 from support import samples
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import SEED_CASE, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from test_browser import attach, do
 from test_browser_journey import submitted
 
-# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
-# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
-pytestmark = [pytest.mark.services]
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
+pytestmark = SEED_CASE  # in the services run only (support/browser.py says why)
 
 RESIDENT, PHONE = "齐先生", "13905341234"
 TOPIC = "嘉诚名居建共享工具屋"

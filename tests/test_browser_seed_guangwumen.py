@@ -12,7 +12,6 @@ community's staff, the gas company's liaison (department), the street's 党工�
 the county (城关区, county_admin). Screenshots go to test-output/browser/seed-guangwumen-*.png."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,14 +25,10 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.portal import operations as portal
 from shangliang.tenants.operations import by_slug, save_places
 from support import samples
-from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
+from support.browser import SEED_CASE, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 from test_browser import attach, do
 
-# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
-# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
-pytestmark = [pytest.mark.services]
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
+pytestmark = SEED_CASE  # in the services run only (support/browser.py says why)
 
 RESIDENT, PHONE = "王大妈", "13993112233"
 MASKED = "139****2233"

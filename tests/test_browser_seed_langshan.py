@@ -17,7 +17,6 @@ lighting (“小区中心广场亮化工程”). Each actor signs in as themselv
 Screenshots: test-output/browser/seed-langshan-NN-*.png."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,15 +30,11 @@ from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.models import Tenant
 from shangliang.tenants.operations import save_places
 from support import samples
-from support.browser import CHROMIUM, browser, live_server, shows  # noqa: F401  (fixtures)
+from support.browser import SEED_CASE, browser, live_server, shows  # noqa: F401  (fixtures)
 from support.seed_case import arrive, follow, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
-# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
-# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
-pytestmark = [pytest.mark.services]
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
+pytestmark = SEED_CASE  # in the services run only (support/browser.py says why)
 
 RESIDENT, PHONE = "侯连英", "13962880101"
 NEIGHBOUR_PHONE = "13962880202"

@@ -19,7 +19,6 @@ market days. Each actor signs in as themselves and does their own part:
 Screenshots: test-output/browser/seed-shizilou-NN-*.png."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,15 +31,11 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.operations import save_places
 from support import samples
-from support.browser import CHROMIUM, browser, choose_files, live_server, shows  # noqa: F401  (fixtures)
+from support.browser import SEED_CASE, browser, choose_files, live_server, shows  # noqa: F401  (fixtures)
 from support.seed_case import arrive, follow, move, notice_support, pick, resident, shooter, submit, timeline, upload
 from test_browser import attach, do
 
-# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
-# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
-pytestmark = [pytest.mark.services]
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
+pytestmark = SEED_CASE  # in the services run only (support/browser.py says why)
 
 RESIDENT, PHONE = "赵桂兰", "13869551234"
 TITLE = "狮子楼大街散集后垃圾没人清运"

@@ -8,7 +8,6 @@ outcome goes on 办理公示 only once staff approve its public text, without th
 phone. Screenshots: test-output/browser/seed-yanshan-*.png."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -19,14 +18,10 @@ from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.models import Tenant
 from shangliang.tenants.operations import save_places
-from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
+from support.browser import SEED_CASE, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 from test_browser import attach, do
 
-# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
-# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
-pytestmark = [pytest.mark.services]
-if not os.path.exists(CHROMIUM):
-    pytestmark.append(pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`"))
+pytestmark = SEED_CASE  # in the services run only (support/browser.py says why)
 
 PHONE = "13912345678"
 

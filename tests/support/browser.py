@@ -2,6 +2,7 @@
 to it on loopback. Screenshots go to test-output/browser/."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -13,6 +14,12 @@ from conftest import PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+
+
+# A seed case runs once, against the real services (PostgreSQL under RLS, the S3 API, Redis: `make
+# test-services`), where its uploads, cross-tenant reads and jobs are what a county deploys.
+SEED_CASE = [pytest.mark.services] + ([] if os.path.exists(CHROMIUM) else [
+    pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")])
 
 
 @pytest.fixture

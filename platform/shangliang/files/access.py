@@ -59,7 +59,7 @@ def may_upload(kind: str, owner, roles, user_id) -> bool:
 
 def may_delete(att: Attachment, roles, user_id) -> bool:
     spec = OWNERS.get(att.owner_kind)
-    if spec is not None and spec.sealed is not None and spec.sealed(_row(att.owner_kind, att.owner_id)):
+    if spec is not None and spec.sealed is not None and (owner := _owner(att)) is not None and spec.sealed(owner):
         return False
     return att.status != "deleted" and ((user_id is not None and att.created_by == user_id)
                                         or bool(set(roles) & ADMIN_ROLES))
@@ -85,13 +85,14 @@ def visible(attachment_id, roles, user_id: int | None = None) -> Attachment | No
     if may_see(att.owner_kind, roles):
         return att
     spec = OWNERS.get(att.owner_kind)
-    owner = _row(att.owner_kind, att.owner_id) if spec is not None and spec.guest else None
+    owner = _owner(att) if spec is not None and spec.guest else None
     return att if _guest(att.owner_kind, owner, user_id) else None
 
 
-def _row(kind: str, owner_id):
-    model = OWNERS[kind].model
-    return db.scalar(select(model).where(model.id == owner_id))
+def _owner(att: Attachment):
+    """The file's owner row, from the session's identity map when the page has it already (a
+    gallery asks once per file: the transfer it shows is not read again for each)."""
+    return db.get(OWNERS[att.owner_kind].model, {"tenant_id": att.tenant_id, "id": att.owner_id})
 
 
 def attachments_of(kind: str, owner_id, *, limit: int = 200) -> list[Attachment]:

@@ -127,20 +127,24 @@ def _refuse_repeat(limits, message: str, field: str):
     raise Refused(message, field, "conflict")
 
 
+def _once(limits, model, topic: Topic, digest: str, add, message: str):
+    """Once per person per topic: a number already used is refused (and counted), else the row
+    `add()` makes; None from it is the same number at the same moment (a double click)."""
+    if db.scalar(select(model.id).where(model.topic_id == topic.id, model.person_hash == digest)) is None:
+        for limit, key in limits:
+            _hit(limit, key)
+        row = add()
+        if row is not None:
+            return row
+    _refuse_repeat(limits, message, "phone")
+
+
 def support(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeSupport:
     """支持: once per mobile number per topic."""
     limits = _admit(tenant, form, ip)
-    phone = mobile(form)
-    digest = person_hash(tenant.id, topic.id, phone)
-    if db.scalar(select(NoticeSupport.id).where(NoticeSupport.topic_id == topic.id,
-                                                NoticeSupport.person_hash == digest)) is not None:
-        _refuse_repeat(limits, "您已支持过这个议题，感谢关注", "phone")
-    for limit, key in limits:
-        _hit(limit, key)
-    row = add_support(tenant, topic, digest)
-    if row is None:  # the same number at the same moment (a double click)
-        _refuse_repeat(limits, "您已支持过这个议题，感谢关注", "phone")
-    return row
+    digest = person_hash(tenant.id, topic.id, mobile(form))
+    return _once(limits, NoticeSupport, topic, digest, lambda: add_support(tenant, topic, digest),
+                 "您已支持过这个议题，感谢关注")
 
 
 def comment(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeComment:
@@ -154,17 +158,9 @@ def comment(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeComment
             errors[exc.field] = exc.message
     if errors:
         raise Invalid(errors)
-    phone, text = values["phone"], values["comment"]
-    digest = person_hash(tenant.id, topic.id, phone)
-    if db.scalar(select(NoticeComment.id).where(NoticeComment.topic_id == topic.id,
-                                                NoticeComment.person_hash == digest)) is not None:
-        _refuse_repeat(limits, "您已在这个议题下留过言：每人每个议题限留言一次", "phone")
-    for limit, key in limits:
-        _hit(limit, key)
-    row = add_comment(tenant, topic, digest, text)
-    if row is None:
-        _refuse_repeat(limits, "您已在这个议题下留过言：每人每个议题限留言一次", "phone")
-    return row
+    digest = person_hash(tenant.id, topic.id, values["phone"])
+    return _once(limits, NoticeComment, topic, digest, lambda: add_comment(tenant, topic, digest, values["comment"]),
+                 "您已在这个议题下留过言：每人每个议题限留言一次")
 
 
 def add_support(tenant: Tenant, topic: Topic, digest: str) -> NoticeSupport | None:
