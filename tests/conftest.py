@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from shangliang import create_app
+from shangliang.core import changes
 from shangliang.config import Config
 
 SERVICES = os.environ.get("SHANGLIANG_TEST_SERVICES") == "1"
@@ -238,6 +239,7 @@ def app(config):
 
     Session.remove()
     app.extensions["engine"].dispose()
+    changes.close_feeds()  # the feed's connection too: a module's database may be copied next
 
 
 @pytest.fixture

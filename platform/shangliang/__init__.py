@@ -61,7 +61,7 @@ def _register(app: Flask, cfg) -> None:
     from .audit.views import bp as audit_bp
     from .branding.brand import request_brand
     from .branding.views import bp as branding_bp
-    from .core import lifecycle, web
+    from .core import changes, lifecycle, web
     from .core.health import bp as health_bp
     from .core.storage import storage_bp
     from .files.views import bp as files_bp
@@ -91,6 +91,7 @@ def _register(app: Flask, cfg) -> None:
     from .tenants.views import bp as tenants_bp
     from .console.views import bp as console_bp
 
+    changes.init_changes(app, cfg.listen_url)  # first: every later hook reads the kept rows
     login_manager.init_app(app)
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
     lifecycle.init_lifecycle(app)  # one commit point per request

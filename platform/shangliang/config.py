@@ -36,10 +36,20 @@ class Config:
     max_content_length: int = 16 * 1024 * 1024
     trusted_proxies: int = 0
     storage_quota_mb: int = 2048  # per tenant, unless Tenant.storage_quota says otherwise
+    database_listen_url: str | None = None  # where LISTEN reaches PostgreSQL, if not DATABASE_URL; "off"
 
     @property
     def embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def listen_url(self) -> str | None:
+        """The connection web processes LISTEN on for change notices (core/changes.py): none on
+        SQLite or when turned off; DATABASE_LISTEN_URL when a pooler in transaction mode stands
+        in front of DATABASE_URL (LISTEN needs a session of its own)."""
+        if self.embedded or self.database_listen_url == "off":
+            return None
+        return (self.database_listen_url or self.database_url).replace("postgresql+psycopg://", "postgresql://", 1)
 
     @property
     def production(self) -> bool:
@@ -90,6 +100,15 @@ def from_env(env=None) -> Config:
             raise ConfigError("SECRET_KEY", "must be set in production")
         secret = _instance_secret(instance)
 
+    listen_url = env.get("DATABASE_LISTEN_URL") or None
+    if listen_url and listen_url != "off":
+        try:
+            listen_url = normalise_database_url(listen_url)
+        except ConfigError:
+            raise ConfigError("DATABASE_LISTEN_URL", "unsupported scheme; use postgresql://… or off") from None
+        if listen_url.startswith("sqlite"):
+            raise ConfigError("DATABASE_LISTEN_URL", "must be a PostgreSQL URL (postgresql://…) or off")
+
     broker = env.get("BROKER_URL") or None
     if broker and urlsplit(broker).scheme not in ("redis", "rediss", "amqp", "amqps"):
         raise ConfigError("BROKER_URL", f"unsupported scheme {urlsplit(broker).scheme!r}; use redis:// or amqp://")
@@ -113,7 +132,7 @@ def from_env(env=None) -> Config:
 
     return Config(
         instance_path=instance, database_url=db_url, database_admin_url=admin_url, secret_key=secret,
-        env=run_env, broker_url=broker, s3=s3,
+        env=run_env, broker_url=broker, s3=s3, database_listen_url=listen_url,
         broker_namespace=env.get("BROKER_NAMESPACE") or "shangliang",
         broker_heartbeat_ms=_int(env, "BROKER_HEARTBEAT_MS", 60_000),
         jobs_queue=env.get("JOBS_QUEUE") or "default",

@@ -12,6 +12,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 
 from ..audit.operations import record
 from ..core import jobs
+from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.permissions import load_memberships_with
@@ -89,14 +90,31 @@ def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
     return token
 
 
+watch_table("users", "id")
+watch_table("auth_sessions", "user_id")
+watch_table("memberships", "tenant_id")
+# A person's sessions go with any change of theirs; a change of memberships moves their roles
+# version (a trigger's write, which this process does not see itself), so it drops them all.
+SESSIONS = watch("sessions", "users", "auth_sessions", whole=("memberships",))
+
+
 def load_session(token: str | None) -> User | None:
+    """The user of a signed-in request: the session and its user read together, kept by the
+    process until either changes (core/changes.py), so a signed-in page usually reads neither."""
     if not token:
         return None
-    # One statement on every signed-in request: the session and its user together.
-    user = db.scalar(select(User).join(AuthSession, AuthSession.user_id == User.id)
-                     .where(AuthSession.token_hash == _sha256(token),
-                            AuthSession.created_at >= utcnow() - SESSION_LIFETIME))
-    return user if user and user.is_active_account else None
+    token_hash = _sha256(token)
+    found = kept(SESSIONS, token_hash, lambda: _session_of(token_hash), part=lambda s: s[1].id)
+    if found is None or found[0] < utcnow() - SESSION_LIFETIME:
+        return None  # unknown, ended, or past its lifetime (checked on every request, kept or not)
+    user = attach(found[1])
+    return user if user.is_active_account else None
+
+
+def _session_of(token_hash: str) -> tuple | None:
+    row = db.execute(select(AuthSession.created_at, User).join(User, AuthSession.user_id == User.id)
+                     .where(AuthSession.token_hash == token_hash)).first()
+    return (row[0], detached_copy(row[1])) if row else None
 
 
 def end_session(token: str | None) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import undefer
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db
 from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
@@ -38,8 +39,18 @@ def builtin_templates() -> dict[str, dict]:
     return out
 
 
+watch_table("procedure_versions", "tenant_id")
+PROCEDURES = watch("procedures", "procedure_versions")
+
+
 def current_version(tenant: Tenant) -> ProcedureVersion | None:
-    return db.scalar(select(ProcedureVersion).order_by(ProcedureVersion.number.desc()).limit(1))
+    """The newest version, kept by the process until the street publishes another."""
+    return attach(kept(PROCEDURES, tenant.id, lambda: _current_copy(), part=lambda v: v.tenant_id))
+
+
+def _current_copy() -> ProcedureVersion | None:
+    row = db.scalar(select(ProcedureVersion).order_by(ProcedureVersion.number.desc()).limit(1))
+    return detached_copy(row) if row is not None else None
 
 
 def versions(tenant: Tenant, limit: int = 100) -> list[ProcedureVersion]:

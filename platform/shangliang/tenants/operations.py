@@ -16,6 +16,7 @@ from ..accounts.models import Membership, User
 from ..accounts.operations import ASSIGNABLE, add_membership
 from ..audit.operations import record
 from ..core import jobs
+from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..core.forms import has_control
@@ -295,8 +296,20 @@ def set_status(tenant: Tenant, actor_id: int, action: str, note: str = "") -> No
 
 # ---------------------------------------------------------------- what core asks of tenants
 
+watch_table("tenants", "id")
+watch_table("communities", "tenant_id")
+TENANTS = watch("tenants", "tenants")
+
+
 def by_slug(slug: str) -> Tenant | None:
-    return db.scalar(select(Tenant).where(Tenant.slug == slug))
+    """The tenant of a request's path, kept by the process until its row changes."""
+    copy = kept(TENANTS, slug, lambda: _copy_by_slug(slug), part=lambda t: t.id)
+    return attach(copy)
+
+
+def _copy_by_slug(slug: str) -> Tenant | None:
+    tenant = db.scalar(select(Tenant).where(Tenant.slug == slug))
+    return detached_copy(tenant) if tenant is not None else None
 
 
 def active_street_ids(session) -> list[int]:

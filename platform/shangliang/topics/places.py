@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.errors import Refused
 from ..tenants.models import Community, Tenant
@@ -13,10 +14,19 @@ from ..tenants.models import Community, Tenant
 FIELDS = ("community", "grid", "category")
 
 
+PLACES = watch("places", "communities", "tenants")  # categories are the tenant's; communities its own rows
+
+
 def lists(tenant_id: int) -> tuple[dict[str, list[str]], list[str]]:
-    """(community → its grids, categories) of the street; empty where it keeps none."""
-    places = {c.name: list(c.grids or []) for c in db.scalars(select(Community).order_by(Community.position))}
-    return places, list(db.get(Tenant, tenant_id).categories or [])
+    """(community → its grids, categories) of the street; empty where it keeps none. Kept by the
+    process until either changes; each caller gets its own copy to change as it likes."""
+    places, categories = kept(PLACES, tenant_id, lambda: _lists(tenant_id), part=lambda _: tenant_id)
+    return {name: list(grids) for name, grids in places.items()}, list(categories)
+
+
+def _lists(tenant_id: int) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    places = {c.name: tuple(c.grids or ()) for c in db.scalars(select(Community).order_by(Community.position))}
+    return places, tuple(db.get(Tenant, tenant_id).categories or ())
 
 
 def check(tenant_id: int, values: dict) -> None:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 
 from ..accounts.models import Membership, User
+from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -70,17 +73,50 @@ def _filtered(stmt):
                         and_(TopicEvent.action == "invite", TopicEvent.data["user_id"].as_integer() == uid))
         stmt = stmt.where(exists().where(TopicEvent.topic_id == Topic.id, took_part))
     status = args["status"] or "open"
+    return _in_status(stmt, status), {**args, "status": status}
+
+
+def _in_status(stmt, status: str):
     if status == "overdue":
-        stmt = stmt.where(Topic.status == "open", Topic.overdue.is_(True))
-    elif status in ("open", "closed"):
-        stmt = stmt.where(Topic.status == status)
-    return stmt, {**args, "status": status}
+        return stmt.where(Topic.status == "open", Topic.overdue.is_(True))
+    if status in ("open", "closed"):
+        return stmt.where(Topic.status == status)
+    return stmt
 
 
-def _members(limit: int = 300) -> list:
+def _first_cards(steps: list[dict], stmt, params: dict) -> dict[str, list]:
+    """The first cards of every step in one statement: a branch per step, each a short read off
+    ix_topics_tenant_step (earliest due first), so it costs the same at any number of topics."""
+    by_step: dict[str, list] = {s["key"]: [] for s in steps}
+    for row in db.execute(stmt, params):
+        by_step[row.step_key].append(row)
+    for cards in by_step.values():  # a union promises no order: each column's again, earliest due first
+        cards.sort(key=lambda t: (0, t.due_at, t.number) if t.due_at else (1, t.number))
+    return by_step
+
+
+def _card_branch(stmt, key):
+    return stmt.where(Topic.step_key == key).order_by(Topic.due_at, Topic.number).limit(BOARD_CARDS).subquery().select()
+
+
+@lru_cache(maxsize=256)
+def _street_cards(steps: int, status: str):
+    """The whole street's first cards, for any procedure of `steps` steps: built once per process
+    (building the union cost more than running it), the step keys bound at each request."""
+    card = _in_status(select(*CARD, Topic.step_key), status)
+    return union_all(*(_card_branch(card, bindparam(f"step{i}")) for i in range(steps)))
+
+
+# The member filter's list, kept by the process until the street's memberships or anyone's name change
+MEMBERS = watch("members", "memberships", whole=("users",))
+
+
+def _members(limit: int = 300) -> tuple:
     """The street's CPPCC members, for the member filter."""
-    return db.execute(select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
-                      .where(Membership.role == "member").order_by(User.display_name).limit(limit)).all()
+    return kept(MEMBERS, g.tenant.id, lambda: tuple(tuple(row) for row in db.execute(
+        select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == "member").order_by(User.display_name).limit(limit))),
+        part=lambda _: g.tenant.id)
 
 
 @bp.get("/")
@@ -90,20 +126,18 @@ def board():
     version = current_version(g.tenant)
     steps = version.steps if version else []
     args = _filtered(select(Topic))[1]
-    narrower = grid_only(roles_in(current_user, g.tenant))
-    if narrower or any(args[name] for name in FILTERS) or args["member"].isdigit():  # a narrower view counts its own
+    narrower = grid_only(roles_in(current_user, g.tenant)) or any(args[name] for name in FILTERS) \
+        or args["member"].isdigit()
+    if not steps:
+        counts, by_step = {}, {}
+    elif narrower:  # a narrower view counts its own and builds its own statement
         counts = dict(db.execute(_filtered(select(Topic.step_key, func.count()).group_by(Topic.step_key))[0]).all())
-    else:  # the whole street: a few rows whatever its size
+        by_step = _first_cards(steps, union_all(*(_card_branch(_filtered(select(*CARD, Topic.step_key))[0], s["key"])
+                                                  for s in steps)), {})
+    else:  # the whole street: a few rows whatever its size, and a statement built once
         counts = counts_by_step(args["status"])
-    # The first cards of every step in one statement: a branch per step, each a short read off
-    # ix_topics_tenant_step (earliest due first), so it costs the same at any number of topics.
-    branches = [_filtered(select(*CARD, Topic.step_key).where(Topic.step_key == s["key"]))[0]
-                .order_by(Topic.due_at, Topic.number).limit(BOARD_CARDS).subquery().select() for s in steps]
-    by_step: dict[str, list] = {s["key"]: [] for s in steps}
-    for row in db.execute(union_all(*branches)) if branches else ():
-        by_step[row.step_key].append(row)
-    for cards in by_step.values():  # a union promises no order: each column's again, earliest due first
-        cards.sort(key=lambda t: (0, t.due_at, t.number) if t.due_at else (1, t.number))
+        by_step = _first_cards(steps, _street_cards(len(steps), args["status"]),
+                               {f"step{i}": s["key"] for i, s in enumerate(steps)})
     columns = [{"step": s, "count": counts.get(s["key"], 0), "cards": by_step[s["key"]]} for s in steps]
     known = {s["key"] for s in steps}
     others = db.execute(_filtered(select(*CARD).where(Topic.step_key.not_in(known)))[0]

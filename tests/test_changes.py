@@ -1,0 +1,188 @@
+"""What a web process keeps of the rows every request reads (core/changes.py): nothing read again
+while nothing changed, and whatever changed, wherever (another process, a hand-written SQL
+statement, a trigger), seen at the next request. Changes "elsewhere" are made on a connection of
+their own, as the table owner, and the test waits for the notice to reach the process's socket
+(not a sleep): the request that follows must take it in by itself."""
+from __future__ import annotations
+
+import select
+
+import pytest
+from flask import g
+from sqlalchemy import create_engine, text
+
+from shangliang.core import changes
+from shangliang.core.db import db
+from shangliang.core.tenancy import tenant_context
+from shangliang.tenants.models import Tenant
+from shangliang.tenants.operations import TENANTS, by_slug
+
+PAGE = "/t/yanshan/manage/members"  # a signed-in page of yanshan's staff
+KEPT_READS = ("FROM auth_sessions", "FROM tenants \nWHERE tenants.slug", "FROM procedure_versions")
+
+
+def feed(app):
+    return changes.feed_for(app.config["SHANGLIANG"].listen_url)
+
+
+def elsewhere(app, sql: str, **params) -> None:
+    """A write committed by another connection, then the notice waited for on the feed's socket."""
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)
+    try:
+        with engine.begin() as c:
+            c.execute(text(sql), params)
+    finally:
+        engine.dispose()
+    readable, _, _ = select.select([feed(app).conn.pgconn.socket], [], [], 10)
+    assert readable, "no change notice reached the process within 10 s"
+
+
+def kept_reads(query_counter, client, url, status=200) -> list[str]:
+    with query_counter() as stmts:
+        assert client.get(url).status_code == status
+    return [s for s in stmts if any(k in s for k in KEPT_READS)]
+
+
+@pytest.mark.services
+def test_a_signed_in_request_reads_no_session_nor_tenant_while_neither_changes(app, as_user, world,
+                                                                             query_counter):
+    from shangliang.procedures.operations import publish
+    from support.procedures import SMALL
+
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL)
+        db.commit()
+    staff = as_user("yanshan-staff")
+    staff.get(PAGE)
+    assert kept_reads(query_counter, staff, PAGE) == []
+    staff.get("/t/yanshan/topics/")
+    assert kept_reads(query_counter, staff, "/t/yanshan/topics/") == []  # the procedure too, once read
+
+
+def test_embedded_sqlite_keeps_nothing_and_reads_every_time(app, as_user, world, query_counter):
+    if not app.config["SHANGLIANG"].embedded:
+        pytest.skip("the embedded mode's own behaviour")
+    staff = as_user("yanshan-staff")
+    staff.get(PAGE)
+    assert any("FROM auth_sessions" in s for s in kept_reads(query_counter, staff, PAGE))
+
+
+@pytest.mark.services
+def test_a_session_ended_elsewhere_is_signed_out_at_the_next_request(app, as_user, world):
+    staff = as_user("yanshan-staff")
+    assert staff.get(PAGE).status_code == 200
+    elsewhere(app, "DELETE FROM auth_sessions WHERE user_id = :u", u=world.users["yanshan-staff"].id)
+    assert staff.get(PAGE).status_code == 302
+
+
+@pytest.mark.services
+def test_an_account_disabled_elsewhere_is_signed_out_at_the_next_request(app, as_user, world):
+    staff = as_user("yanshan-staff")
+    assert staff.get(PAGE).status_code == 200
+    elsewhere(app, "UPDATE users SET is_active = false WHERE id = :u", u=world.users["yanshan-staff"].id)
+    assert staff.get(PAGE).status_code == 302
+
+
+@pytest.mark.services
+def test_a_role_revoked_elsewhere_is_gone_at_the_next_request(app, as_user, world):
+    staff = as_user("yanshan-staff")
+    assert staff.get(PAGE).status_code == 200
+    elsewhere(app, "DELETE FROM memberships WHERE user_id = :u AND tenant_id = :t",
+              u=world.users["yanshan-staff"].id, t=world.yanshan.id)
+    assert staff.get(PAGE).status_code == 404
+
+
+@pytest.mark.services
+def test_a_street_archived_elsewhere_is_gone_at_the_next_request_for_staff_and_residents(app, as_user, world):
+    staff, resident = as_user("yanshan-staff"), app.test_client()
+    assert staff.get(PAGE).status_code == 200 and resident.get("/t/yanshan/").status_code == 200
+    elsewhere(app, "UPDATE tenants SET status = 'archived' WHERE id = :t", t=world.yanshan.id)
+    assert staff.get(PAGE).status_code == 404
+    assert resident.get("/t/yanshan/").status_code == 404
+
+
+@pytest.mark.services
+def test_a_street_renamed_elsewhere_shows_its_new_name_at_the_next_request(app, world):
+    resident = app.test_client()
+    assert "燕山街道" in resident.get("/t/yanshan/").get_data(as_text=True)
+    elsewhere(app, "UPDATE tenants SET name = '燕山新街道' WHERE id = :t", t=world.yanshan.id)
+    assert "燕山新街道" in resident.get("/t/yanshan/").get_data(as_text=True)
+
+
+def test_a_procedure_published_by_this_process_is_on_the_board_at_once(app, as_user, world):
+    from shangliang.procedures.operations import publish
+    from support.procedures import SMALL
+
+    staff = as_user("yanshan-staff")
+    staff.get("/t/yanshan/topics/")
+    with app.app_context(), tenant_context(world.yanshan.id):
+        publish(world.yanshan, None, SMALL.replace("{zh: 商单", "{zh: 新商单"))
+        db.commit()
+    assert "新商单" in staff.get("/t/yanshan/topics/").get_data(as_text=True)
+
+
+@pytest.mark.services
+def test_a_lost_feed_forgets_what_it_kept_and_listens_again(app, as_user, world, monkeypatch):
+    staff = as_user("yanshan-staff")
+    assert staff.get(PAGE).status_code == 200
+    monkeypatch.setattr(changes, "RETRY", 0.0)
+    listener = feed(app).conn
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)
+    try:
+        with engine.begin() as c:  # as a database restart would: the listening session is gone
+            c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener.info.backend_pid})
+        readable, _, _ = select.select([listener.pgconn.socket], [], [], 10)
+        assert readable
+        with engine.begin() as c:  # a change nobody hears of
+            c.execute(text("DELETE FROM auth_sessions WHERE user_id = :u"), {"u": world.users["yanshan-staff"].id})
+    finally:
+        engine.dispose()
+    assert staff.get(PAGE).status_code == 302  # read, not kept: signed out
+    staff.get("/login")
+    assert feed(app).conn is not None and feed(app).conn is not listener  # listening again
+    assert not feed(app).conn.closed
+
+
+@pytest.mark.services
+def test_nothing_is_kept_from_a_transaction_that_wrote_the_rows(app, world):
+    with app.test_request_context("/"):
+        g.changes_live = True
+        tenant = db.get(Tenant, world.yanshan.id)
+        tenant.name = "未提交的名字"
+        db.flush()
+        assert by_slug("yanshan").name == "未提交的名字"  # this transaction's own view
+        assert app.extensions["changes"].copies[TENANTS] == {}
+        db.rollback()
+        assert by_slug("yanshan").name == "燕山街道"  # rolled back: read again, and now kept
+        assert "yanshan" in app.extensions["changes"].copies[TENANTS]
+
+
+def test_a_copy_read_while_a_change_went_by_is_not_kept(app):
+    """A read that may predate a change: the change's notice arrived while it ran."""
+    store = app.extensions["changes"]
+    with app.test_request_context("/"):
+        g.changes_live = True
+
+        def read_during_a_change():
+            store.apply([("tenants", "7")])
+            return "old"
+
+        assert changes.kept(TENANTS, "x", read_during_a_change, part=lambda _: 7) == "old"
+        assert "x" not in store.copies[TENANTS]
+        assert changes.kept(TENANTS, "x", lambda: "new", part=lambda _: 7) == "new"
+        assert changes.kept(TENANTS, "x", lambda: "newer", part=lambda _: 7) == "new"  # kept
+        store.apply([("tenants", "8")])  # another tenant's change
+        assert "x" in store.copies[TENANTS]
+        store.apply([("tenants", "7")])
+        assert "x" not in store.copies[TENANTS]
+
+
+@pytest.mark.services
+def test_every_watched_table_sends_notices(app, world):
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)
+    try:
+        with engine.connect() as c:
+            triggers = set(c.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+    finally:
+        engine.dispose()
+    assert {f"{t}_changed" for t in changes.TABLES} <= triggers
