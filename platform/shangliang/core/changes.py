@@ -221,8 +221,12 @@ def detached_copy(obj):
 
 
 def attach(copy):
-    """The request's own instance of a kept row, in its session, without a statement."""
-    return db.merge(copy, load=False) if copy is not None else None
+    """The request's own instance of a kept row, in its session, without a statement. One the
+    session holds already wins: it may carry changes of this transaction a copy must not undo."""
+    if copy is None:
+        return None
+    held = db.identity_map.get(inspect(copy).key)
+    return held if held is not None else db.merge(copy, load=False)
 
 
 def _written_here(name: str) -> bool:

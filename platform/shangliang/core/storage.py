@@ -253,8 +253,10 @@ class S3Storage(Storage):
                   config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3},
                                     connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
         self.client = boto3.client("s3", endpoint_url=endpoint_url, **kw)
-        # Browsers may reach the store by another address than the servers do (behind nginx).
-        self.public = boto3.client("s3", endpoint_url=public_endpoint_url or endpoint_url, **kw)
+        # Browsers may reach the store by another address than the servers do (behind nginx); a
+        # client costs tens of milliseconds to build, so the same address shares the one.
+        same = public_endpoint_url in (None, endpoint_url)
+        self.public = self.client if same else boto3.client("s3", endpoint_url=public_endpoint_url, **kw)
 
     def put(self, key, data, content_type="application/octet-stream"):
         self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
