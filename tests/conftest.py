@@ -52,9 +52,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "services" in item.keywords and not SERVICES:
             item.add_marker(skip)
-    # The browser files take a minute each: handed out first (pytest -n gives out whole files in
-    # this order), they run beside the short ones instead of after them, at the end of the run.
-    items.sort(key=lambda item: 0 if item.path.name.startswith("test_browser") else 1)
 
 
 # ---------------------------------------------------------------- outside network guard

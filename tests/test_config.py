@@ -32,12 +32,26 @@ def test_embedded_default_needs_no_settings(tmp_path):
     ({"S3_BUCKET": "b", "S3_ENDPOINT_URL": "minio:9000"}, "S3_ENDPOINT_URL"),
     ({"MAX_CONTENT_LENGTH": "lots"}, "MAX_CONTENT_LENGTH"),
     ({"SHANGLIANG_ENV": "staging"}, "SHANGLIANG_ENV"),
+    ({"DATABASE_LISTEN_URL": "mysql://x@y/z"}, "DATABASE_LISTEN_URL"),
+    ({"DATABASE_LISTEN_URL": "sqlite:///listen.db"}, "DATABASE_LISTEN_URL"),
 ])
 def test_wrong_settings_name_the_variable(tmp_path, env, variable):
     with pytest.raises(ConfigError) as err:
         from_env({"SHANGLIANG_INSTANCE": str(tmp_path), **env})
     assert err.value.variable == variable
     assert str(err.value).startswith(f"{variable}: ")
+
+
+def test_change_notices_are_listened_for_on_postgresql_only_and_where_told(tmp_path):
+    """core/changes.py: LISTEN needs a session of its own, which a pooler in transaction mode does
+    not give, so it may go to another address, or be turned off (every request then reads)."""
+    base = {"SHANGLIANG_INSTANCE": str(tmp_path), "SECRET_KEY": "k" * 40}
+    assert from_env(base).listen_url is None  # SQLite: one process, nothing kept
+    pg = {**base, "DATABASE_URL": "postgres://app@db:6432/shangliang"}
+    assert from_env(pg).listen_url == "postgresql://app@db:6432/shangliang"
+    direct = {**pg, "DATABASE_LISTEN_URL": "postgresql://app@db:5432/shangliang"}
+    assert from_env(direct).listen_url == "postgresql://app@db:5432/shangliang"
+    assert from_env({**pg, "DATABASE_LISTEN_URL": "off"}).listen_url is None
 
 
 def _run(args, env_extra, tmp_path, timeout=60):

@@ -27,6 +27,7 @@ import select
 import threading
 import time
 import weakref
+from collections import defaultdict
 from typing import Callable, Hashable
 
 import psycopg
@@ -64,9 +65,9 @@ class Feed:
         self.retry_at = 0.0
 
     def _connect(self) -> None:
-        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=3)
-        conn.execute(f"LISTEN {CHANNEL}")
-        self.conn, self.pinged = conn, time.monotonic()
+        self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=3)
+        self.conn.execute(f"LISTEN {CHANNEL}")
+        self.pinged = time.monotonic()
         self._forget()  # what changed before this LISTEN was never heard of
 
     def _forget(self) -> None:
@@ -147,11 +148,11 @@ class Store:
     hears of, so a copy read while a change went by is not kept (it may predate the change)."""
 
     def __init__(self):
-        self.copies: dict[str, dict] = {name: {} for name in WATCHES}
-        self.generation: dict[str, int] = {name: 0 for name in WATCHES}
+        self.copies: dict[str, dict] = defaultdict(dict)
+        self.generation: dict[str, int] = defaultdict(int)
 
     def clear(self) -> None:
-        for name in self.copies:
+        for name in list(self.copies):
             self.copies[name] = {}
             self.generation[name] += 1
 
