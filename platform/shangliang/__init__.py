@@ -13,6 +13,7 @@ from . import config as config_mod
 from .core import jobs
 from .core.db import Session, bind, make_engine
 from .core.storage import make_storage
+from .core.web import RowNumber
 
 csrf = CSRFProtect()
 
@@ -22,6 +23,7 @@ def create_app(cfg: config_mod.Config | None = None, *, check: bool = True, comm
     `command`: a one-off CLI process, which must not hand jobs to an in-memory broker."""
     cfg = cfg or config_mod.from_env()
     app = Flask(__name__, instance_path=str(cfg.instance_path))
+    app.url_map.converters["int"] = RowNumber  # before any rule is added: every <int:…> is bounded
     app.config.update(
         SHANGLIANG=cfg,
         SECRET_KEY=cfg.secret_key,

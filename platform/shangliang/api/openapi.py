@@ -35,7 +35,8 @@ def build_spec() -> dict:
         params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
         for name in re.findall(r"{(\w+)}", op["path"]):
             if name != "slug":  # numbers are integers, ids UUIDs
-                kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else {"type": "integer"}
+                kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else \
+                    {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}  # core.web.RowNumber: beyond, 404
                 params.append({"name": name, "in": "path", "required": True, "schema": kind})
         if op["paged"]:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})

@@ -5,6 +5,7 @@ from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from ..i18n import _
 from .db import Session
@@ -15,6 +16,14 @@ ERROR_TEXT = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限执行此操作", 404: "页面不存在，或您无权查看",
     405: "不支持此请求方式", 413: "提交的内容过大", 429: "请求过于频繁，请稍后再试", 500: "服务器出错了，请稍后再试",
 }
+
+
+class RowNumber(IntegerConverter):
+    """`<int:…>` in every path: a number past the database's 64-bit integers names no row, and the
+    drivers refuse to send one (OverflowError: a server error), so such a path is not found."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 _tenant_by_slug = None

@@ -45,11 +45,13 @@ PROCEDURES = watch("procedures", "procedure_versions")
 
 def current_version(tenant: Tenant) -> ProcedureVersion | None:
     """The newest version, kept by the process until the street publishes another."""
-    return attach(kept(PROCEDURES, tenant.id, lambda: _current_copy(), part=lambda v: v.tenant_id))
+    return attach(kept(PROCEDURES, tenant.id, lambda: _current_copy(tenant.id), part=lambda v: v.tenant_id))
 
 
-def _current_copy() -> ProcedureVersion | None:
-    row = db.scalar(select(ProcedureVersion).order_by(ProcedureVersion.number.desc()).limit(1))
+def _current_copy(tenant_id: int) -> ProcedureVersion | None:
+    # named, not only scoped: a copy is kept under this tenant whatever scope it was read in
+    row = db.scalar(select(ProcedureVersion).where(ProcedureVersion.tenant_id == tenant_id)
+                    .order_by(ProcedureVersion.number.desc()).limit(1))
     return detached_copy(row) if row is not None else None
 
 

@@ -25,7 +25,8 @@ def lists(tenant_id: int) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def _lists(tenant_id: int) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
-    places = {c.name: tuple(c.grids or ()) for c in db.scalars(select(Community).order_by(Community.position))}
+    communities = db.scalars(select(Community).where(Community.tenant_id == tenant_id).order_by(Community.position))
+    places = {c.name: tuple(c.grids or ()) for c in communities}
     return places, tuple(db.get(Tenant, tenant_id).categories or ())
 
 

@@ -115,7 +115,8 @@ def _members(limit: int = 300) -> tuple:
     """The street's CPPCC members, for the member filter."""
     return kept(MEMBERS, g.tenant.id, lambda: tuple(tuple(row) for row in db.execute(
         select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
-        .where(Membership.role == "member").order_by(User.display_name).limit(limit))),
+        .where(Membership.tenant_id == g.tenant.id, Membership.role == "member")
+        .order_by(User.display_name).limit(limit))),
         part=lambda _: g.tenant.id)
 
 
