@@ -11,6 +11,7 @@ from ..benchmarks import periods, reports
 from ..benchmarks.measures import DEFAULT_POINTS, MEASURES
 from ..core.permissions import can, require
 from .base import answer, body, bp, found, operation, stop
+from .schemas import Int64
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11"},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current month"}]
@@ -37,31 +38,31 @@ class MeasureDefinitionSchema(Schema):
 
 class BenchmarkSettingsSchema(Schema):
     weights = fields.Dict(keys=fields.String(validate=validate.OneOf(WEIGHABLE)),
-                          values=fields.Integer(validate=validate.Range(0, 100)),
+                          values=Int64(validate=validate.Range(0, 100)),
                           metadata={"description": "measure → percent of the composite score; the percents sum "
                                                    "to 100", "example": {"response_rate": 30, "resolution_rate": 35,
                                                                          "satisfaction_rate": 35}})
-    min_topics = fields.Integer(validate=validate.Range(0, 100_000),
+    min_topics = Int64(validate=validate.Range(0, 100_000),
                                 metadata={"description": "fewer topics in the period: shown, not ranked"})
     measures = fields.List(fields.String(validate=validate.OneOf([m.key for m in MEASURES])),
                            metadata={"description": "the measures shown (every weighted one among them)"})
     basic_counts = fields.Boolean(metadata={"description": "基本满意 counts as satisfied"})
     show_names = fields.Boolean(metadata={"description": "streets see each other's names and figures"})
     points = fields.Dict(keys=fields.String(validate=validate.OneOf(list(DEFAULT_POINTS))),
-                         values=fields.Integer(validate=validate.Range(-100, 100)),
+                         values=Int64(validate=validate.Range(-100, 100)),
                          metadata={"description": "member ledger: points per activity"})
 
 
 class BenchmarkLineSchema(Schema):
     slug = fields.String()
     name = fields.String()
-    households = fields.Integer(allow_none=True)
-    rank = fields.Integer(allow_none=True, metadata={"description": "null: not ranked (see `reason`)"})
+    households = Int64(allow_none=True)
+    rank = Int64(allow_none=True, metadata={"description": "null: not ranked (see `reason`)"})
     tied = fields.Boolean(metadata={"description": "another line has the same rank (equal scores)"})
     score = fields.Float(allow_none=True, metadata={"description": "composite score, 0–100"})
     reason = fields.String(allow_none=True, metadata={"description": "why the line is not ranked"})
-    previous_rank = fields.Integer(allow_none=True)
-    change = fields.Integer(allow_none=True, metadata={"description": "places gained since the period before"})
+    previous_rank = Int64(allow_none=True)
+    change = Int64(allow_none=True, metadata={"description": "places gained since the period before"})
     values = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True),
                          metadata={"description": "measure → value (rates as fractions, durations in hours)"})
     figures = fields.Dict(keys=fields.String(), metadata={"description": "the counts the values are made of"})
@@ -88,8 +89,8 @@ class BenchmarkStandingSchema(Schema):
     view = fields.Constant("standing")
     period = fields.Nested(BenchmarkPeriodSchema)
     as_of = fields.DateTime(allow_none=True)
-    streets = fields.Integer(metadata={"description": "streets in the county"})
-    ranked = fields.Integer(metadata={"description": "of them, ranked"})
+    streets = Int64(metadata={"description": "streets in the county"})
+    ranked = Int64(metadata={"description": "of them, ranked"})
     own = fields.Nested(BenchmarkLineSchema)
     distribution = fields.Dict(keys=fields.String(), values=fields.Nested(QuartilesSchema),
                                metadata={"description": "measure → the county's streets' quartiles"})
@@ -102,7 +103,7 @@ class BenchmarkStandingSchema(Schema):
 
 
 class PublicationSummarySchema(Schema):
-    number = fields.Integer()
+    number = Int64()
     title = fields.String()
     period = fields.String(metadata={"example": "2026-11"})
     as_of = fields.DateTime()

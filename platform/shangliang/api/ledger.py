@@ -14,6 +14,7 @@ from ..roster.duty import local_today
 from .base import answer, bp, found, operation
 from ..topics import ratings
 from .roster import street_api
+from .schemas import Int64
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4"},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current year"}]
@@ -35,24 +36,24 @@ class PeriodSchema(Schema):
 class RuleSchema(Schema):
     kind = fields.String(metadata={"enum": list(ops.KINDS)})
     label = fields.String()
-    points = fields.Integer(metadata={"description": "points per activity, set by the county"})
+    points = Int64(metadata={"description": "points per activity, set by the county"})
     unit = fields.String()
     rule = fields.String(metadata={"description": "what is counted"})
     note = fields.String(allow_none=True)
 
 
 class CountsSchema(Schema):
-    claim = fields.Integer(metadata={"description": "topics claimed or invited to in the period"})
-    invited = fields.Integer(metadata={"description": "of those, invitations"})
-    close = fields.Integer(metadata={"description": "topics the member claimed, closed as done in the period"})
-    attend = fields.Integer(metadata={"description": "held meetings attended"})
-    convene = fields.Integer(metadata={"description": "held meetings convened"})
-    duty_kept = fields.Integer()
-    duty_missed = fields.Integer()
-    rated = fields.Integer(metadata={"description": "claimed topics whose final valid rating fell in the period"})
-    rated_satisfied = fields.Integer()
-    rated_unsatisfied = fields.Integer()
-    rated_basic = fields.Integer(metadata={"description": "基本满意 where the county does not count it as satisfied"})
+    claim = Int64(metadata={"description": "topics claimed or invited to in the period"})
+    invited = Int64(metadata={"description": "of those, invitations"})
+    close = Int64(metadata={"description": "topics the member claimed, closed as done in the period"})
+    attend = Int64(metadata={"description": "held meetings attended"})
+    convene = Int64(metadata={"description": "held meetings convened"})
+    duty_kept = Int64()
+    duty_missed = Int64()
+    rated = Int64(metadata={"description": "claimed topics whose final valid rating fell in the period"})
+    rated_satisfied = Int64()
+    rated_unsatisfied = Int64()
+    rated_basic = Int64(metadata={"description": "基本满意 where the county does not count it as satisfied"})
 
 
 class EntrySchema(Schema):
@@ -65,15 +66,15 @@ class EntrySchema(Schema):
     active = fields.Boolean(metadata={"description": "did something the participation measure counts"})
     counts = fields.Nested(CountsSchema)
     score_avg = fields.Float(allow_none=True, metadata={"description": "mean 1–5 score of those ratings"})
-    points = fields.Integer()
+    points = Int64()
 
 
 class LedgerSchema(Schema):
     period = fields.Nested(PeriodSchema)
     rules = fields.List(fields.Nested(RuleSchema))
     basic_counts = fields.Boolean()
-    members_total = fields.Integer()
-    members_active = fields.Integer()
+    members_total = Int64()
+    members_active = Int64()
     items = fields.List(fields.Nested(EntrySchema))
 
 
@@ -81,13 +82,13 @@ class ActivitySchema(Schema):
     kind = fields.String(metadata={"enum": [*ops.KINDS, "rated_basic"]})
     day = fields.Date(metadata={"description": "in the street's time zone"})
     at = fields.DateTime(allow_none=True, metadata={"description": "UTC; shifts have a day only"})
-    points = fields.Integer()
-    topic_number = fields.Integer(allow_none=True)
+    points = Int64()
+    topic_number = Int64(allow_none=True)
     topic_title = fields.String(allow_none=True)
     invited = fields.Boolean()
     level = fields.String(allow_none=True, metadata={"enum": list(ratings.LEVELS)})
-    score = fields.Integer(allow_none=True)
-    meeting_number = fields.Integer(allow_none=True)
+    score = Int64(allow_none=True)
+    meeting_number = Int64(allow_none=True)
     meeting_title = fields.String(allow_none=True)
     station = fields.String(allow_none=True)
 

@@ -17,7 +17,7 @@ from ..roster.models import PERSON_KINDS, SHIFT_STATUSES, STATION_KINDS
 from ..roster.suggestions import suggest_members
 from ..topics.operations import mask_phone
 from .base import answer, body, bp, found, operation, page_json, stop
-from .schemas import page_schema
+from .schemas import Int64, page_schema
 from .topics import find_topic
 
 # ---------------------------------------------------------------- schemas
@@ -29,7 +29,7 @@ class PersonSchema(Schema):
     kind_label = fields.Function(lambda p: ops.KIND_LABELS.get(p.kind, p.kind))
     name = fields.String()
     phone = fields.Method("_phone", allow_none=True)
-    user_id = fields.Integer(allow_none=True, metadata={"description": "the person's login, if they have one"})
+    user_id = Int64(allow_none=True, metadata={"description": "the person's login, if they have one"})
     sector = fields.String(allow_none=True, metadata={"description": "界别 (members)"})
     specialties = fields.List(fields.String())
     level = fields.String(allow_none=True, metadata={"enum": ["county", "street"]})
@@ -64,7 +64,7 @@ class PersonInSchema(Schema):
 
 
 class RefusedRowSchema(Schema):
-    row = fields.Integer(allow_none=True, metadata={"description": "the row number in the file"})
+    row = Int64(allow_none=True, metadata={"description": "the row number in the file"})
     field = fields.String(allow_none=True)
     message = fields.String()
     value = fields.String()
@@ -75,11 +75,11 @@ class RosterImportSchema(Schema):
     status = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
     filename = fields.String()
     percent = fields.Function(imports.percent)
-    done_rows = fields.Integer()
-    total_rows = fields.Integer()
-    created = fields.Integer(attribute="created_count")
-    updated = fields.Integer(attribute="updated_count")
-    unchanged = fields.Integer(attribute="unchanged_count")
+    done_rows = Int64()
+    total_rows = Int64()
+    created = Int64(attribute="created_count")
+    updated = Int64(attribute="updated_count")
+    unchanged = Int64(attribute="unchanged_count")
     refused = fields.List(fields.Nested(RefusedRowSchema))
     error = fields.String(allow_none=True)
     created_at = fields.DateTime()
@@ -129,8 +129,8 @@ class AssignSchema(Schema):
 
 
 class AssignedSchema(Schema):
-    added = fields.Integer()
-    skipped = fields.Integer(metadata={"description": "members already on duty somewhere that day"})
+    added = Int64()
+    skipped = Int64(metadata={"description": "members already on duty somewhere that day"})
 
 
 class SuggestionSchema(Schema):
@@ -138,7 +138,7 @@ class SuggestionSchema(Schema):
     name = fields.Function(lambda s: s.person.name)
     user_id = fields.Function(lambda s: s.person.user_id)
     score = fields.Float()
-    load = fields.Integer(metadata={"description": "open topics the member carries"})
+    load = Int64(metadata={"description": "open topics the member carries"})
     reasons = fields.List(fields.String(), metadata={"example": ["专长：物业", "本周轮值", "在办 2 件"]})
 
 

@@ -8,6 +8,15 @@ from ..topics.actions import ACTIONS
 from ..topics.people import mask_phone
 
 
+class Int64(fields.Integer):
+    """Every integer the API reads: one past 64 bits names no row and no count, and a database
+    driver refuses to send it (a server error), so it is refused here with its field named."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators.insert(0, validate.Range(-2**63, 2**63 - 1))
+
+
 class ErrorDetail(Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True)
@@ -20,18 +29,18 @@ class ErrorSchema(Schema):
 
 
 class TenantSchema(Schema):
-    id = fields.Integer()
+    id = Int64()
     slug = fields.String()
     name = fields.String()
     kind = fields.String(metadata={"enum": ["platform", "county", "street"]})
     status = fields.String(metadata={"enum": ["active", "suspended", "archived"]})
-    households = fields.Integer(allow_none=True)
+    households = Int64(allow_none=True)
     timezone = fields.String()
     parent = fields.Function(lambda t: t.parent.slug if t.parent else None, allow_none=True)
 
 
 class MemberSchema(Schema):
-    user_id = fields.Integer()
+    user_id = Int64()
     username = fields.Function(lambda m: m.user.username)
     display_name = fields.Function(lambda m: m.user.display_name)
     role = fields.String()
@@ -46,7 +55,7 @@ class MemberCreateSchema(Schema):
 class AuditSchema(Schema):
     id = fields.UUID()
     at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = Int64(allow_none=True)
     action = fields.String()
     target = fields.String(allow_none=True)
     detail = fields.Dict()
@@ -54,8 +63,8 @@ class AuditSchema(Schema):
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item)), "page": fields.Integer(),
-                             "per_page": fields.Integer(), "has_next": fields.Boolean()}, name=name)
+    return Schema.from_dict({"items": fields.List(fields.Nested(item)), "page": Int64(),
+                             "per_page": Int64(), "has_next": fields.Boolean()}, name=name)
 
 
 MemberPage = page_schema(MemberSchema, "MemberPage")
@@ -76,7 +85,7 @@ class TopicCreateSchema(Schema):
 
 
 class TopicSchema(Schema):
-    number = fields.Integer()
+    number = Int64()
     title = fields.String()
     description = fields.String()
     channel = fields.String()
@@ -90,14 +99,14 @@ class TopicSchema(Schema):
     step = fields.String(attribute="step_key")
     step_name = fields.Function(lambda t: t.step["name"]["zh"])
     phase = fields.Function(lambda t: t.step["phase"])
-    round = fields.Integer()
+    round = Int64()
     status = fields.String()
     closed_as = fields.String(allow_none=True)
     escalated = fields.Boolean()
     overdue = fields.Boolean()
     due_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
-    version = fields.Integer(metadata={"description": "send it back with an action: a stale version is refused (409)"})
+    version = Int64(metadata={"description": "send it back with an action: a stale version is refused (409)"})
     procedure_version = fields.Function(lambda t: t.procedure.number)
     details = fields.Dict()
 
@@ -137,10 +146,10 @@ class RatingInputSchema(Schema):
                        "but left out of satisfaction figures"})
     invalid_reason = fields.String(validate=validate.Length(max=200),
                                    metadata={"description": "required when `valid` is false"})
-    score = fields.Integer(allow_none=True, validate=validate.Range(1, 5))
+    score = Int64(allow_none=True, validate=validate.Range(1, 5))
     via = fields.String(validate=validate.Length(max=32), metadata={"example": "12345",
                                                                     "description": "the channel it came through"})
-    score_duration = fields.Integer(validate=validate.Range(1, 5), metadata={
+    score_duration = Int64(validate=validate.Range(1, 5), metadata={
         "description": "one `score_<key>` (1–5) per dimension the step declares (`evaluation.dimensions`, e.g. "
                        "提议办评's duration 时长, kind 类型, effect 成效); each is required there, refused elsewhere"})
 
@@ -153,24 +162,24 @@ class RatingSchema(Schema):
     party = fields.String(metadata={"description": "the evaluating party, where the step names parties"})
     decides = fields.Boolean(metadata={"description": "this party's rating decides a reopen and counts in "
                                                       "satisfaction figures (true where the step names no parties)"})
-    scores = fields.Dict(keys=fields.String(), values=fields.Integer(),
+    scores = fields.Dict(keys=fields.String(), values=Int64(),
                          metadata={"description": "each declared dimension's 1–5 score"})
     solved = fields.Boolean()
     valid = fields.Boolean()
     invalid_reason = fields.String(metadata={"description": "present when `valid` is false"})
-    score = fields.Integer(allow_none=True)
+    score = Int64(allow_none=True)
     via = fields.String()
 
 
 class EventSchema(Schema):
-    seq = fields.Integer()
+    seq = Int64()
     action = fields.String()
     from_step = fields.String(allow_none=True)
     to_step = fields.String(allow_none=True)
     phase_from = fields.String(allow_none=True)
     phase_to = fields.String(allow_none=True)
-    round = fields.Integer()
-    actor_id = fields.Integer(allow_none=True)
+    round = Int64()
+    actor_id = Int64(allow_none=True)
     actor_role = fields.String(allow_none=True)
     at = fields.DateTime()
     comment = fields.String()
@@ -197,7 +206,7 @@ class TopicDetailSchema(TopicSchema):
 
 class TopicActionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(tuple(ACTIONS)))  # the registry's kinds
-    version = fields.Integer(required=True)
+    version = Int64(required=True)
     to = fields.String(load_default=None, allow_none=True)
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
     data = fields.Dict(load_default=dict, metadata={
@@ -234,7 +243,7 @@ class MeetingCreateSchema(Schema):
     station_id = fields.UUID(load_default=None, allow_none=True)
     agenda = fields.String(load_default="", validate=validate.Length(max=5000))
     participants = fields.List(fields.Nested(ParticipantInSchema), required=True)
-    topics = fields.List(fields.Integer(), load_default=list, metadata={"description": "topic numbers consulted"})
+    topics = fields.List(Int64(), load_default=list, metadata={"description": "topic numbers consulted"})
 
 
 class ParticipantSchema(Schema):
@@ -247,10 +256,10 @@ class ParticipantSchema(Schema):
 
 
 class MinutesSchema(Schema):
-    revision = fields.Integer()
+    revision = Int64()
     text = fields.String()
     note = fields.String()
-    created_by = fields.Integer(allow_none=True)
+    created_by = Int64(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -263,12 +272,12 @@ class WorkItemSchema(Schema):
     status = fields.String(metadata={"enum": ["open", "in_progress", "done"]})
     note = fields.String()
     done_at = fields.DateTime(allow_none=True)
-    topic_number = fields.Integer(allow_none=True)
+    topic_number = Int64(allow_none=True)
     overdue = fields.Boolean()
 
 
 class MeetingTopicSchema(Schema):
-    number = fields.Integer()
+    number = Int64()
     title = fields.String()
     step = fields.String()
     agreement = fields.String()
@@ -276,7 +285,7 @@ class MeetingTopicSchema(Schema):
 
 
 class MeetingSchema(Schema):
-    number = fields.Integer()
+    number = Int64()
     title = fields.String()
     form = fields.String(metadata={"enum": list(MEETING_FORMS)})
     starts_at = fields.DateTime()
@@ -284,7 +293,7 @@ class MeetingSchema(Schema):
     station_id = fields.UUID(allow_none=True)
     agenda = fields.String()
     status = fields.String(metadata={"enum": ["planned", "held", "cancelled"]})
-    version = fields.Integer(metadata={"description": "send it back with a change: a stale version is refused (409)"})
+    version = Int64(metadata={"description": "send it back with a change: a stale version is refused (409)"})
     created_at = fields.DateTime()
 
 
@@ -299,23 +308,23 @@ class MeetingDetailSchema(MeetingSchema):
 class MinutesCreateSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=50_000))
     note = fields.String(load_default="", validate=validate.Length(max=200))
-    base_revision = fields.Integer(required=True, metadata={
+    base_revision = Int64(required=True, metadata={
         "description": "the revision this text was edited from (0 for the first); a stale one is refused (409)"})
 
 
 class MeetingStatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(("held", "cancelled")))
-    version = fields.Integer(required=True)
+    version = Int64(required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class AttendanceSchema(Schema):
     attended = fields.List(fields.UUID(), required=True, metadata={"description": "participant ids present"})
-    version = fields.Integer(required=True)
+    version = Int64(required=True)
 
 
 class MeetingTopicLinkSchema(Schema):
-    topic_number = fields.Integer(required=True)
+    topic_number = Int64(required=True)
     agreement = fields.String(load_default="", validate=validate.Length(max=5000))
     record = fields.Boolean(load_default=False, metadata={
         "description": "also log the agreement on the topic as its consultation record (协商记录)"})
@@ -326,7 +335,7 @@ class WorkItemCreateSchema(Schema):
     owner_person_id = fields.UUID(load_default=None, allow_none=True)
     owner_name = fields.String(load_default="", validate=validate.Length(max=100))
     due_on = fields.Date(required=True)
-    topic_number = fields.Integer(load_default=None, allow_none=True)
+    topic_number = Int64(load_default=None, allow_none=True)
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -351,12 +360,12 @@ class AttachmentSchema(Schema):
     error = fields.String(allow_none=True, metadata={"description": "why the check refused it (Chinese)"})
     kind = fields.String(allow_none=True, metadata={"enum": ["photo", "document"]})
     content_type = fields.String(allow_none=True, metadata={"description": "what the check found and stores"})
-    declared_size = fields.Integer()
-    size = fields.Integer(allow_none=True, metadata={
+    declared_size = Int64()
+    size = Int64(allow_none=True, metadata={
         "description": "bytes it holds in storage, thumbnail and web-sized image included (what the quota counts)"})
     sha256 = fields.String(allow_none=True, metadata={"description": "of the file as uploaded"})
-    width = fields.Integer(allow_none=True)
-    height = fields.Integer(allow_none=True)
+    width = Int64(allow_none=True)
+    height = Int64(allow_none=True)
     taken_at = fields.DateTime(allow_none=True, metadata={"description": "capture time from the photo's EXIF"})
     same_as = fields.UUID(allow_none=True, metadata={"description": "the attachment whose stored bytes it shares"})
     created_at = fields.DateTime()
@@ -364,14 +373,14 @@ class AttachmentSchema(Schema):
     url = fields.String(allow_none=True, dump_only=True, metadata={"description": "signed download link"})
     thumb_url = fields.String(allow_none=True, dump_only=True)
     web_url = fields.String(allow_none=True, dump_only=True)
-    expires_in = fields.Integer(allow_none=True, dump_only=True, metadata={"description": "seconds the links live"})
+    expires_in = Int64(allow_none=True, dump_only=True, metadata={"description": "seconds the links live"})
 
 
 class UploadRequestSchema(Schema):
     owner_kind = fields.String(required=True, validate=validate.OneOf(("topic", "meeting", "work_item")))
     owner_id = fields.UUID(required=True)
     filename = fields.String(load_default="", validate=validate.Length(max=1000))
-    size = fields.Integer(required=True, metadata={"description": "bytes; storage refuses more"})
+    size = Int64(required=True, metadata={"description": "bytes; storage refuses more"})
     content_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
@@ -382,7 +391,7 @@ class UploadFormSchema(Schema):
 
 class UploadSchema(AttachmentSchema):
     form = fields.Nested(UploadFormSchema)
-    form_expires_in = fields.Integer()
+    form_expires_in = Int64()
 
 
 AttachmentList = Schema.from_dict({"items": fields.List(fields.Nested(AttachmentSchema))}, name="AttachmentList")
