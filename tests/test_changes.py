@@ -186,3 +186,21 @@ def test_a_kept_row_never_undoes_a_change_the_request_holds(app, world):
         tenant.name = "尚未写入的名字"  # changed in the session, not flushed
         assert by_slug("yanshan") is tenant and tenant.name == "尚未写入的名字"
         db.rollback()
+
+
+@pytest.mark.services
+def test_a_feed_the_server_says_goodbye_to_is_lost_before_its_end_of_file_arrives(app, monkeypatch):
+    """The server's FATAL message and the closed socket may reach the process apart: the message
+    alone must do (else one request could still be answered from what the feed kept)."""
+    feed = changes.Feed(app.config["SHANGLIANG"].listen_url)
+    assert feed.poll()
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)
+    try:
+        with engine.begin() as c:
+            c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": feed.conn.info.backend_pid})
+    finally:
+        engine.dispose()
+    readable, _, _ = select.select([feed.conn.pgconn.socket], [], [], 10)
+    assert readable
+    monkeypatch.setattr(changes.select, "select", lambda *_a: ([], [], []))  # no end of file seen yet
+    assert feed.poll() is False and feed.conn is None

@@ -59,16 +59,23 @@ class Feed:
     """One LISTEN connection per process and database; the apps of the process subscribe."""
 
     def __init__(self, url: str):
-        self.url, self.pid, self.conn, self.pinged = url, os.getpid(), None, 0.0
+        self.url, self.pid, self.conn, self.pinged, self.goodbye = url, os.getpid(), None, 0.0, False
         self.lock = threading.Lock()
         self.stores: weakref.WeakSet[Store] = weakref.WeakSet()
         self.retry_at = 0.0
 
     def _connect(self) -> None:
-        self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=3)
+        self.conn, self.goodbye = psycopg.connect(self.url, autocommit=True, connect_timeout=3), False
+        self.conn.add_notice_handler(self._heard)
         self.conn.execute(f"LISTEN {CHANNEL}")
         self.pinged = time.monotonic()
         self._forget()  # what changed before this LISTEN was never heard of
+
+    def _heard(self, diagnostic) -> None:
+        """A server that ends this session (a restart, pg_terminate_backend) says so first, before
+        it closes the socket: an error to an idle connection, which libpq hands over as a notice."""
+        if diagnostic.severity_nonlocalized in ("FATAL", "PANIC"):
+            self.goodbye = True
 
     def _forget(self) -> None:
         for store in list(self.stores):
@@ -108,7 +115,7 @@ class Feed:
             except psycopg.Error:
                 self._lost()
                 return False
-            if pgconn.status != psycopg.pq.ConnStatus.OK:  # the server said goodbye
+            if self.goodbye or pgconn.status != psycopg.pq.ConnStatus.OK:  # the server said goodbye
                 self._lost()
                 return False
         for store in list(self.stores):
