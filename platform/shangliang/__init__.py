@@ -14,6 +14,7 @@ from .core import jobs
 from .core.db import Session, bind, make_engine
 from .core.storage import make_storage
 from .core.web import RowNumber
+from .core.menu import tenant_menu
 
 csrf = CSRFProtect()
 
@@ -114,7 +115,8 @@ def _register(app: Flask, cfg) -> None:
     app.jinja_env.globals.update(_=_, get_locale=get_locale, role_label=lambda r: _(ROLE_LABELS.get(r, r)),
                                  mask_phone=mask_phone, describe_missing=lambda m: _(describe_missing(m)),
                                  field_label=lambda f: _(FIELD_LABELS.get(f, f)),
-                                 brand=LocalProxy(request_brand))  # this request's tenant's brand, or None
+                                 brand=LocalProxy(request_brand),  # this request's tenant's brand, or None
+                                 tenant_menu=tenant_menu)
     app.context_processor(_template_context)
     app.jinja_env.filters["local"] = _local_time
     app.teardown_appcontext(lambda _exc: Session.remove())

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from ..core import menu
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.permissions import public
@@ -91,6 +92,8 @@ from ..core.permissions import can, require  # noqa: E402
 from .models import ApiToken, Membership, User  # noqa: E402
 
 manage = Blueprint("members", __name__, url_prefix="/t/<slug>/manage")
+menu.entry("members.members", "成员", 170, "settings", "members.view")
+menu.entry("members.tokens", "接口令牌", 200, "settings", "tokens.manage")
 
 
 def _members_page():

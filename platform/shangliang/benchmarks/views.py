@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, flash, g, redirect, render_templa
                    url_for)
 from flask_login import current_user
 
+from ..core import menu
 from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.permissions import require
@@ -22,6 +23,7 @@ from ..topics.ratings import LABELS as RATING_LABELS
 from .measures import BY_KEY, MEASURES, PHASE_NOTE, POINT_LABELS
 
 bp = Blueprint("benchmarks", __name__, url_prefix="/t/<slug>/benchmarks")
+menu.entry("benchmarks.index", "对标", 130, "records", "benchmarks.view", current="benchmarks.")
 
 
 # ---------------------------------------------------------------- helpers for the templates

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, make_respon
     request, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
 from ..core.storage import StorageError
@@ -12,6 +13,7 @@ from ..i18n import _
 from . import brand, fields, images, operations as ops
 
 bp = Blueprint("branding", __name__, url_prefix="/t/<slug>")
+menu.entry("branding.index", "品牌", 120, "settings", "brand.manage", kinds={"street"}, current="branding.")
 
 FORM_FIELDS = ("display_name", "brand_name", "slogan", "intro", "primary_colour", "accent_colour", "text_colour",
                "hotlines", "mailbox", "stations", "footer", "note", "base")

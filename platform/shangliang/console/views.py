@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -15,6 +16,9 @@ from ..tenants import operations as tenant_ops
 from . import operations as ops
 
 bp = Blueprint("console", __name__, url_prefix="/t/<slug>/manage")
+menu.entry("console.dashboard", "概览", 10, "home")
+menu.entry("console.tenant_list", {"county": "下辖单位", "platform": "全部单位"}, 20, "settings", "tenants.view",
+           kinds={"county", "platform"})
 STATUS_DONE = {"suspend": "已暂停 {name}", "reactivate": "已恢复 {name}", "archive": "已归档 {name}"}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, require
 from ..i18n import _
@@ -12,6 +13,8 @@ from . import operations as ops
 from .models import KINDS
 
 bp = Blueprint("departments", __name__, url_prefix="/t/<slug>/departments")
+menu.entry("departments.index", "部门", 150, "settings", "departments.view", kinds={"county", "street"},
+           current="departments.")
 FIELDS = ("name", "kind", "phone", "note")
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from ..accounts.models import User
+from ..core import menu
 from ..core.db import db
 from ..core.errors import Refused, error_body, status_of
 from ..core.lifecycle import Attempt
@@ -24,6 +25,7 @@ from .models import Attachment
 from .owners import OWNERS
 
 bp = Blueprint("files", __name__, url_prefix="/t/<slug>/files")
+menu.entry("files.index", "文件", 210, "settings", "tenant.manage", kinds={"street"})
 
 STATUS_LABELS = {"uploading": "正在上传", "checking": "正在检查", "ready": "已通过检查", "refused": "未通过检查",
                  "deleted": "已删除"}

@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest
 from ..benchmarks.measures import POINT_LABELS
 from ..benchmarks.periods import KIND_LABELS, KINDS as PERIOD_KINDS
 from ..benchmarks.periods import Period, of, parse
+from ..core import menu
 from ..core.errors import Refused
 from ..core.pagination import Page, page_arg
 from ..core.permissions import can, require, roles_in
@@ -24,16 +25,11 @@ from . import operations as ops
 from .exports import WHAT, ledger_xlsx, member_xlsx
 
 bp = Blueprint("ledger", __name__, url_prefix="/t/<slug>/ledger")
+# for those who read the ledger, and for members (their own entry)
+menu.entry("ledger.index", "履职档案", 110, "records", kinds={"street"}, current="ledger.",
+           shows=lambda roles, permissions: "member" in roles or "ledger.view" in permissions)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PER_PAGE = 100
-
-
-@bp.app_template_global()
-def sees_ledger() -> bool:
-    """The menu's 履职档案: for those who read the ledger, and for members (their own entry)."""
-    tenant = g.get("tenant")
-    return bool(tenant is not None and tenant.is_street and current_user.is_authenticated
-                and (can("ledger.view") or "member" in roles_in(current_user, tenant)))
 
 
 # ---------------------------------------------------------------- periods

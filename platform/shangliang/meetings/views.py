@@ -11,6 +11,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 
 from ..accounts.models import ADMIN_ROLES, User
+from ..core import menu
 from ..core.db import db, utcnow
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -24,6 +25,7 @@ from . import operations as ops
 from .models import FORMS, GROUPS, Meeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/t/<slug>/meetings")
+menu.entry("meetings.index", "议事会", 80, "meetings", "meetings.view", kinds={"street"}, current="meetings.")
 EXTRA_ROWS = 3  # blank rows for people who are not on the roster
 UPCOMING_SHOWN = 50
 

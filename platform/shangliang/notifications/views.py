@@ -4,6 +4,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import menu
 from ..core.db import db
 from ..core.pagination import paginate
 from ..core.permissions import require
@@ -11,6 +12,7 @@ from .models import Notification
 from .operations import mark_read
 
 bp = Blueprint("notifications", __name__, url_prefix="/t/<slug>/notifications")
+menu.entry("notifications.index", "通知", 180, "home")
 
 
 @bp.get("/")

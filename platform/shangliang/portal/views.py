@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from ..core import menu
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -19,6 +20,7 @@ from . import notice as notice_ops
 from . import operations as ops
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
+menu.entry("portal.home", "公开页面", 230, "home")
 PREVIEW_TOPICS = 4
 PUBLIC_IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, require
 from ..i18n import _
@@ -13,6 +14,7 @@ from .schema import ACTOR_ROLES, PHASE_LABELS, PHASES, ProcedureInvalid, parse
 from .transitions import TRANSITIONS
 
 bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
+menu.entry("procedure.index", "工作法", 140, "settings", "procedure.view", kinds={"county", "street"}, current="procedure.")
 MAX_TEXT = 100_000
 
 

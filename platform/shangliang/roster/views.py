@@ -9,6 +9,7 @@ from functools import wraps
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require
@@ -24,6 +25,8 @@ from .suggestions import suggest_members
 
 bp = Blueprint("roster", __name__, url_prefix="/t/<slug>/roster")
 duty_bp = Blueprint("duty", __name__, url_prefix="/t/<slug>/duty")
+menu.entry("roster.index", "名册", 90, "roster", "roster.view", kinds={"street"}, current="roster.")
+menu.entry("duty.calendar", "轮值", 100, "roster", "roster.view", kinds={"street"}, current="duty.")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from ..accounts.operations import ASSIGNABLE, create_user
 from ..accounts.views import sign_in
+from ..core import menu
 from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.permissions import public, require
@@ -12,6 +13,7 @@ from ..i18n import _
 from . import operations as ops
 
 bp = Blueprint("tenants", __name__)
+menu.entry("tenants.places", "社区与类别", 160, "settings", "tenant.manage", kinds={"street"})
 
 
 @bp.get("/")

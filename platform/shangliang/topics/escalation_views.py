@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
@@ -17,6 +18,8 @@ from .page import register_part
 from .transfers import streets_of
 
 bp = Blueprint("escalations", __name__, url_prefix="/t/<slug>/escalations")
+menu.entry("escalations.index", "提请", 50, "topics", "escalations.view", kinds={"county", "street"},
+           current="escalations.")
 STATES = {"open": "待答复", "answered": "已答复", "all": "全部"}
 
 

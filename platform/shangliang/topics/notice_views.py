@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import menu
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -19,6 +20,7 @@ from .models import Topic
 from .people import reaches
 
 bp = Blueprint("notice", __name__, url_prefix="/t/<slug>")
+menu.entry("notice.index", "议题公示", 60, "topics", "gongshi.manage", kinds={"street"}, current="notice.")
 VIEWS = {"live": "公示中的议题", "pending": "待审核留言", "approved": "已公开留言", "rejected": "不予公开的留言"}
 
 

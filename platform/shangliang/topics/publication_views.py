@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import menu
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -15,6 +16,7 @@ from . import publication as ops
 from .models import Topic
 
 bp = Blueprint("publication", __name__, url_prefix="/t/<slug>/publication")
+menu.entry("publication.index", "公示审核", 70, "topics", "gongshi.manage", kinds={"street"}, current="publication.")
 VIEWS = {"awaiting": "待审核", "published": "已公示"}
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..core import menu
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -23,6 +24,7 @@ from .page import register_part
 from .people import acting_roles, reaches
 
 bp = Blueprint("transfers", __name__, url_prefix="/t/<slug>/transfers")
+menu.entry("transfers.inbox", "转办", 40, "topics", "transfers.view", kinds={"county", "street"}, current="transfers.")
 STATES = {"open": "待办", "answered": "已答复或退回", "all": "全部"}
 
 

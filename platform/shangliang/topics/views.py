@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 
 from ..accounts.models import Membership, User
+from ..core import menu
 from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.lifecycle import Attempt
@@ -27,6 +28,7 @@ from .people import acting_roles, grid_only, grids_of, reaches, within_reach
 from .receipts import raise_for_resident
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
+menu.entry("topics.board", "议题", 30, "topics", "topics.view", kinds={"street"}, current="topics.")
 FILTERS = ("category", "community", "channel")
 BOARD_CARDS = 20  # per step column; the list view pages through the rest
 # What a card shows (topics/_card.html), read as plain rows: a board of 140 cards loaded whole

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from flask_login import current_user
 
 from ..audit.operations import record
+from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _
@@ -12,6 +13,7 @@ from . import export as ops
 from . import tasks  # noqa: F401  (declares the export job)
 
 bp = Blueprint("transfer", __name__, url_prefix="/t/<slug>/manage/export")
+menu.entry("transfer.index", "数据导出", 220, "settings", "export.manage", current="transfer.")
 
 STATUS_LABELS = {"queued": "排队中", "running": "正在导出", "done": "已完成", "failed": "失败"}
 LINK_SECONDS = 300  # the signed link is for a click, not for sharing
