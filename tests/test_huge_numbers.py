@@ -38,4 +38,4 @@ def test_an_integer_in_a_body_past_64_bits_is_refused_naming_its_field(client, h
     resp = client.post("/api/v1/t/yanshan/meetings", headers=hotline, json={
         "title": "议事会", "form": "on_site", "starts_at": "2025-05-20T14:30", "place": "楼下",
         "participants": [{"name": "甲", "convener": True}], "topics": [int(HUGE)]})
-    assert resp.status_code == 422 and "topics" in resp.get_json()["error"]["fields"]
+    assert resp.status_code == 422 and "topics[0]" in resp.get_json()["error"]["fields"]  # the item, by its path

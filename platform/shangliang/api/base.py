@@ -51,7 +51,7 @@ def found(row, what: str):
 def body(schema_cls) -> dict:
     """The validated JSON body; else refused (the lifecycle answers 400/422 naming the fields)."""
     data = request.get_json(silent=True)
-    if data is None:
+    if not isinstance(data, dict):  # a list or a number would reach the schema as "invalid input"
         raise Refused("request body must be a JSON object", None, "invalid_json")
     try:
         return schema_cls().load(data)

@@ -20,8 +20,11 @@ class Int64(fields.Integer):
 class ErrorDetail(Schema):
     code = fields.String(required=True, metadata={"example": "validation_error"})
     message = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()),
-                          metadata={"description": "field name → problems with it"})
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "where each problem is → its messages. A path: `title`; `topics[0]`, an item of a list; "
+                       "`participants[1].name`, a field of an item; `weights.x.key` (`.value`), a key of a map "
+                       "(its value)", "example": {"title": ["Missing data for required field."],
+                                                  "topics[0]": ["Not a valid integer."]}})
 
 
 class ErrorSchema(Schema):

@@ -29,8 +29,34 @@ def status_of(exc: Refused, default: int = 400) -> int:
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    """The one shape of every JSON error."""
+    """The one shape of every JSON error: `fields` flat, each path with a list of messages."""
     err = {"code": code, "message": message}
     if fields:
-        err["fields"] = fields
+        err["fields"] = flat_fields(fields)
     return {"error": err}
+
+
+def flat_fields(errors: dict, prefix: str = "") -> dict[str, list[str]]:
+    """Problems by where they are, one level deep: marshmallow nests a list's by index and an
+    object's by field (`{"topics": {0: [...]}}`), which no client can read as the field → messages
+    the document promises, so each is named by its path: `topics[0]`, `participants[1].name`,
+    `weights.x.key` (a dict's key; `.value` its value). A nested object's own problem (`_schema`)
+    is its path's."""
+    out: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        path = prefix if key == "_schema" and prefix else field_path(prefix, key)
+        messages = value if isinstance(value, list) else [value]
+        for message in messages:
+            if isinstance(message, dict):
+                for inner, texts in flat_fields(message, path).items():
+                    out.setdefault(inner, []).extend(texts)
+            else:
+                out.setdefault(path, []).append(str(message))
+    return out
+
+
+def field_path(prefix: str, key) -> str:
+    """Where `key` is inside `prefix`: an item of a list by its index, a field by its name."""
+    if isinstance(key, int):
+        return f"{prefix}[{key}]"
+    return f"{prefix}.{key}" if prefix else str(key)

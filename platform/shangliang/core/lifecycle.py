@@ -46,9 +46,9 @@ class Attempt:
 
 
 def refusal_fields(exc: Refused, default_field: str) -> dict:
-    """The fields of an API refusal: every field a many-field refusal names, or its one field."""
-    errors = getattr(exc, "errors", None) or {exc.field or default_field: exc.message}
-    return {k: v if isinstance(v, (list, dict)) else [v] for k, v in errors.items()}
+    """The fields of an API refusal: every field a many-field refusal names, or its one field
+    (error_body flattens them)."""
+    return getattr(exc, "errors", None) or {exc.field or default_field: exc.message}
 
 
 def refusal_field(view) -> str:
