@@ -1,6 +1,9 @@
 """The API's errors as its document describes them: every problem of a body under its own path
-with a list of messages (an item of a list too)."""
+with a list of messages (an item of a list too), and a method a path does not declare answered
+405 before anyone is asked for a token."""
 from __future__ import annotations
+
+import pytest
 
 from test_api import auth, token  # noqa: F401  (fixture: a street administrator's token)
 
@@ -49,3 +52,35 @@ def test_a_body_that_is_not_an_object_is_malformed(client, token):
     for body in ([{"username": "nobody"}], "nobody", 7):
         resp = client.post("/api/v1/t/yanshan/members", headers=auth(token), json=body)
         assert resp.status_code == 400 and error_of(resp)["code"] == "invalid_json"
+
+
+# ---------------------------------------------------------------- methods
+
+@pytest.mark.parametrize("method, path, allow", [
+    ("DELETE", "/api/v1/t/yanshan/tenant", "GET, HEAD, OPTIONS"),
+    ("PUT", "/api/v1/t/yanshan/topics", "GET, HEAD, OPTIONS, POST"),
+    ("PATCH", "/api/v1/t/yanshan/benchmarks/settings", "GET, HEAD, OPTIONS, PUT"),
+    ("DELETE", "/api/v1/t/no-such-street/topics/1", "GET, HEAD, OPTIONS"),  # before the tenant is looked up
+])
+@pytest.mark.parametrize("with_token", [True, False])
+def test_a_method_the_path_does_not_declare_is_405_before_the_token(client, token, method, path, allow, with_token):
+    resp = client.open(path, method=method, headers=auth(token) if with_token else {})
+    assert resp.status_code == 405 and resp.headers["Allow"] == allow
+    assert error_of(resp)["code"] == "method_not_allowed"
+
+
+def test_options_lists_the_methods_without_a_token_and_head_needs_one(client, token):
+    resp = client.options("/api/v1/t/yanshan/topics")
+    assert resp.status_code == 200 and resp.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert client.head("/api/v1/t/yanshan/topics").status_code == 401
+    head = client.head("/api/v1/t/yanshan/topics", headers=auth(token))
+    assert head.status_code == 200 and head.get_data() == b""
+
+
+def test_pages_answer_the_same_before_the_tenant_is_looked_up(as_user, world):
+    """The check runs before the tenant and its scope are set: a signed-in person still gets the
+    error page (it reads their own tenants), not a server error."""
+    admin = as_user("yanshan-admin")
+    resp = admin.delete("/t/yanshan/topics/")
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert "不支持此请求方式" in resp.get_data(as_text=True)

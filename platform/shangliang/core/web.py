@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from ..i18n import _
@@ -27,6 +27,23 @@ class RowNumber(IntegerConverter):
 
 
 _tenant_by_slug = None
+
+
+def init_request_checks(app: Flask) -> None:
+    """What a request is answered on before anything about who sends it or for which tenant
+    (registered before the tenant and the token are looked at): a method the path does not declare
+    is 405 with `Allow`, not a 401 or 404 from the token check or the tenant lookup, which would
+    say the method might work with other credentials; OPTIONS lists the methods."""
+
+    @app.before_request
+    def methods_first():
+        if isinstance(request.routing_exception, MethodNotAllowed):
+            raise MethodNotAllowed(sorted(request.routing_exception.valid_methods or ()))  # a stable Allow
+        if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
+            options = app.make_default_options_response()
+            options.headers["Allow"] = ", ".join(sorted(options.allow))
+            return options
+        return None
 
 
 def find_tenants_with(finder) -> None:
@@ -114,9 +131,11 @@ def init_errors(app: Flask) -> None:
         if e.code == 413:
             limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             message = _("提交的内容过大，上限为 {mb} MB", mb=limit)
+        # the exception's own headers go along (a 405's Allow, a 401's WWW-Authenticate), not its body's type
+        headers = [(k, v) for k, v in e.get_headers() if k.lower() != "content-type"]
         if wants_json():
-            return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), e.code
-        return render_template("error.html", code=e.code, message=message), e.code
+            return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), e.code, headers
+        return render_template("error.html", code=e.code, message=message), e.code, headers
 
     @app.errorhandler(Exception)
     def server_error(e):
