@@ -1,6 +1,6 @@
 """The API's errors as its document describes them: every problem of a body under its own path
-with a list of messages (an item of a list too), and a method a path does not declare answered
-405 before anyone is asked for a token."""
+with a list of messages (an item of a list too), a method a path does not declare answered 405
+before anyone is asked for a token, and text no database keeps refused instead of failing at it."""
 from __future__ import annotations
 
 import pytest
@@ -78,9 +78,48 @@ def test_options_lists_the_methods_without_a_token_and_head_needs_one(client, to
 
 
 def test_pages_answer_the_same_before_the_tenant_is_looked_up(as_user, world):
-    """The check runs before the tenant and its scope are set: a signed-in person still gets the
+    """The checks run before the tenant and its scope are set: a signed-in person still gets the
     error page (it reads their own tenants), not a server error."""
     admin = as_user("yanshan-admin")
     resp = admin.delete("/t/yanshan/topics/")
     assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert "不支持此请求方式" in resp.get_data(as_text=True)
+    resp = admin.get("/t/yanshan/topics/?q=%E6%9D%8E%00")
+    assert resp.status_code == 400 and "空字符" in resp.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- text no database keeps
+
+@pytest.mark.parametrize("path", ["/api/v1/t/yanshan/people?q=%E6%9D%8E%00", "/api/v1/t/yan%00shan/tenant",
+                                  "/api/v1/t/yanshan/topics?st%00atus=open"])
+def test_a_nul_in_the_path_or_query_is_a_malformed_request(client, token, path):
+    resp = client.get(path, headers=auth(token))
+    assert resp.status_code == 400 and error_of(resp)["code"] == "bad_request"
+
+
+def test_a_nul_or_half_a_surrogate_pair_in_a_body_is_refused_by_its_path(client, token):
+    resp = client.post("/api/v1/t/yanshan/people", headers={**auth(token), "Content-Type": "application/json"},
+                       data='{"kind": "member", "name": "李\\u0000明", "specialties": ["法律", "\\ud800"],'
+                            ' "note": "ok"}')
+    assert resp.status_code == 422
+    assert set(error_of(resp)["fields"]) == {"name", "specialties[1]"}
+
+
+def test_a_roster_file_named_with_a_nul_is_imported_under_its_clean_name(client, token):
+    import io
+
+    resp = client.post("/api/v1/t/yanshan/roster/imports", headers=auth(token), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO("类别,姓名\n委员,李明\n".encode()), "名册\x00.csv")})
+    assert resp.status_code == 202 and resp.get_json()["filename"] == "名册.csv"
+
+
+def test_a_nul_in_a_form_is_still_refused_by_the_form_itself(as_user, world):
+    """Pages name the field and keep what was typed (core/forms.py): the request-wide check of
+    paths and queries leaves forms to them."""
+    from conftest import csrf_token
+
+    admin = as_user("yanshan-admin")
+    resp = admin.post("/t/yanshan/departments/", data={"csrf_token": csrf_token(admin), "name": "燃气公司\x00",
+                                                        "kind": "enterprise", "note": "天然气入户"})
+    assert resp.status_code == 400 and "不能包含控制字符" in resp.get_data(as_text=True)
+    assert "天然气入户" in resp.get_data(as_text=True)

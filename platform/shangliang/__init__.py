@@ -96,7 +96,7 @@ def _register(app: Flask, cfg) -> None:
 
     changes.init_changes(app, cfg.listen_url)  # first: every later hook reads the kept rows
     login_manager.init_app(app)
-    web.init_request_checks(app)  # before the tenant and the token: a 405, whoever asks
+    web.init_request_checks(app)  # before the tenant and the token: a 405 or a malformed request, whoever asks
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
     lifecycle.init_lifecycle(app)  # one commit point per request
     csrf.init_app(app)

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from ..accounts import operations as account_ops
 from ..core.db import db
 from ..core.errors import Invalid, Refused, error_body
+from ..core.forms import refuse_unholdable
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPERATIONS: list[dict] = []
@@ -53,6 +54,7 @@ def body(schema_cls) -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):  # a list or a number would reach the schema as "invalid input"
         raise Refused("request body must be a JSON object", None, "invalid_json")
+    refuse_unholdable(data)
     try:
         return schema_cls().load(data)
     except ValidationError as err:

@@ -11,7 +11,7 @@ from ..benchmarks import periods, reports
 from ..benchmarks.measures import DEFAULT_POINTS, MEASURES
 from ..core.permissions import can, require
 from .base import answer, body, bp, found, operation, stop
-from .schemas import Int64
+from .schemas import Int32, Int64
 
 PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11"},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current month"}]
@@ -103,7 +103,7 @@ class BenchmarkStandingSchema(Schema):
 
 
 class PublicationSummarySchema(Schema):
-    number = Int64()
+    number = Int32()
     title = fields.String()
     period = fields.String(metadata={"example": "2026-11"})
     as_of = fields.DateTime()

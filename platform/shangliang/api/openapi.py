@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
 from ..core.permissions import public
+from ..core.web import ROW_NUMBER_MAX
 from . import schemas
 from .base import OPERATIONS, bp
 
@@ -36,7 +37,7 @@ def build_spec() -> dict:
         for name in re.findall(r"{(\w+)}", op["path"]):
             if name != "slug":  # numbers are integers, ids UUIDs
                 kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else \
-                    {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}  # core.web.RowNumber: beyond, 404
+                    {"type": "integer", "minimum": 0, "maximum": ROW_NUMBER_MAX}  # core.web.RowNumber: beyond, 404
                 params.append({"name": name, "in": "path", "required": True, "schema": kind})
         if op["paged"]:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})

@@ -3,7 +3,7 @@ within its length, and free of control characters (a line break or a tab is text
 escape pasted from elsewhere is not, and would reach the database and every page that shows it)."""
 from __future__ import annotations
 
-from .errors import Refused
+from .errors import Invalid, Refused, field_path
 
 
 def has_control(value: str) -> bool:
@@ -21,3 +21,42 @@ def text(data, name: str, *, limit: int, required: str | None = None) -> str:
     if has_control(value):
         raise Refused("不能包含控制字符", name, "validation_error")
     return value
+
+
+UNHOLDABLE_TEXT = "不能包含空字符（U+0000）或不成对的代理字符"
+
+
+def unholdable(text: str | None) -> bool:
+    """Text no database keeps: PostgreSQL refuses a NUL in text and JSON, and no driver encodes
+    half a surrogate pair (JSON may spell one, `"\\ud800"`); either would be a server error."""
+    if not text:
+        return False
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def refuse_unholdable(data) -> None:
+    """A JSON body refused naming each key or text in it no database keeps, by its path (`title`,
+    `topics[0]`, `data.reason`): PostgreSQL would refuse it in a text or JSON column."""
+    where = _unholdable_paths(data)
+    if where:
+        raise Invalid({path: UNHOLDABLE_TEXT for path in where}, UNHOLDABLE_TEXT)
+
+
+def _unholdable_paths(data) -> list[str]:
+    found, todo = [], [("", data)]
+    while todo:  # not recursive: a deeply nested body must not exhaust the stack
+        path, value = todo.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            inner = field_path(path, key)
+            if isinstance(key, str) and unholdable(key) or isinstance(item, str) and unholdable(item):
+                found.append(inner)
+            else:
+                todo.append((inner, item))
+    return sorted(found)

@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from ..i18n import _
 from .db import Session
 from .errors import error_body
+from .forms import unholdable
 from .tenancy import Scope, reset_scope, set_scope
 
 ERROR_TEXT = {
@@ -18,11 +19,16 @@ ERROR_TEXT = {
 }
 
 
-class RowNumber(IntegerConverter):
-    """`<int:…>` in every path: a number past the database's 64-bit integers names no row, and the
-    drivers refuse to send one (OverflowError: a server error), so such a path is not found."""
+# Every number a path names (a topic's, a meeting's, a publication's, a user's id, an event's seq)
+# is kept in a 32-bit integer column: one past it names no row, and PostgreSQL refuses to compare
+# it with one (a server error, where SQLite just finds nothing).
+ROW_NUMBER_MAX = 2**31 - 1
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+
+class RowNumber(IntegerConverter):
+    """`<int:…>` in every path: a number no row can have is not found."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=ROW_NUMBER_MAX, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
@@ -31,18 +37,27 @@ _tenant_by_slug = None
 
 def init_request_checks(app: Flask) -> None:
     """What a request is answered on before anything about who sends it or for which tenant
-    (registered before the tenant and the token are looked at): a method the path does not declare
-    is 405 with `Allow`, not a 401 or 404 from the token check or the tenant lookup, which would
-    say the method might work with other credentials; OPTIONS lists the methods."""
+    (registered before the tenant and the token are looked at):
+
+    - a method the path does not declare is 405 with `Allow`, not a 401 or 404 from the token
+      check or the tenant lookup, which would say the method might work with other credentials;
+      OPTIONS lists the methods;
+    - text no database keeps (core.forms.unholdable) in the path or the query is a malformed request
+      (400): a slug or a search is looked up before any view could refuse it by name. (A form's
+      fields are refused by name where they are read, core/forms.py; an API body's, by api.base.body.)"""
 
     @app.before_request
-    def methods_first():
+    def methods_and_text():
         if isinstance(request.routing_exception, MethodNotAllowed):
             raise MethodNotAllowed(sorted(request.routing_exception.valid_methods or ()))  # a stable Allow
         if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
             options = app.make_default_options_response()
             options.headers["Allow"] = ", ".join(sorted(options.allow))
             return options
+        if any(map(unholdable, [request.path, *request.args.keys(), *request.args.values()])):
+            malformed = BadRequest()
+            malformed.user_message = "请求的地址或参数中含有空字符（U+0000）"
+            raise malformed
         return None
 
 

@@ -29,6 +29,7 @@ from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.storage import current_storage, tenant_key
+from ..files.uploads import clean_filename
 from ..tenants.models import Tenant
 from .models import Person, RosterImport
 from .operations import Invalid, as_text, check_person, person_key, places
@@ -75,7 +76,8 @@ def start_import(tenant: Tenant, actor_id: int | None, filename: str, stream) ->
     stream.seek(0)
     key = tenant_key(tenant.id, "imports", fmt)
     current_storage().put_file(key, stream, XLSX_TYPE if fmt == "xlsx" else "text/csv")
-    row = RosterImport(tenant_id=tenant.id, status="queued", file_key=key, filename=(filename or "")[:200],
+    # the name is metadata, cleaned as every file's is: a NUL in it would fail at PostgreSQL
+    row = RosterImport(tenant_id=tenant.id, status="queued", file_key=key, filename=clean_filename(filename),
                        created_by=actor_id, created_at=utcnow(), refused=[])
     db.add(row)
     db.flush()
