@@ -1,6 +1,7 @@
 """The API's errors as its document describes them: every problem of a body under its own path
 with a list of messages (an item of a list too), a method a path does not declare answered 405
-before anyone is asked for a token, and text no database keeps refused instead of failing at it."""
+before anyone is asked for a token, text no database keeps refused instead of failing at it, and a
+document that lists, for each operation, the statuses it answers."""
 from __future__ import annotations
 
 import pytest
@@ -123,3 +124,22 @@ def test_a_nul_in_a_form_is_still_refused_by_the_form_itself(as_user, world):
                                                         "kind": "enterprise", "note": "天然气入户"})
     assert resp.status_code == 400 and "不能包含控制字符" in resp.get_data(as_text=True)
     assert "天然气入户" in resp.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the document
+
+def test_the_document_lists_what_each_operation_answers(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["servers"] == [{"url": "/api/v1"}]
+    fields = doc["components"]["schemas"]["ErrorDetail"]["properties"]["fields"]
+    assert fields["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+    assert {"code", "message"} <= set(doc["components"]["schemas"]["ErrorDetail"]["required"])
+    statuses = {(path, method): set(op["responses"]) for path, ops in doc["paths"].items()
+                for method, op in ops.items()}
+    assert statuses[("/t/{slug}/tenant", "get")] == {"200", "400", "401", "403", "404"}
+    assert statuses[("/t/{slug}/topics", "post")] == {"201", "400", "401", "403", "404", "409", "413", "422"}
+    assert "422" in statuses[("/t/{slug}/ledger", "get")]  # a malformed period
+    assert "503" in statuses[("/t/{slug}/files/{attachment_id}/complete", "post")]
+    number = next(p for p in doc["paths"]["/t/{slug}/topics/{number}"]["get"]["parameters"] if p["name"] == "number")
+    assert number["schema"]["maximum"] == 2**31 - 1
+    assert {p["name"] for p in doc["paths"]["/t/{slug}/people"]["get"]["parameters"]} >= {"kind", "q", "status"}

@@ -20,11 +20,12 @@ OPERATIONS: list[dict] = []
 
 
 def operation(path: str, method: str, summary: str, *, response=None, body=None, status: int = 200,
-              paged: bool = False, query: list | None = None, subject: str = "form"):
+              paged: bool = False, query: list | None = None, subject: str = "form", answers: tuple = ()):
     """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
-    refusal that names none is reported under."""
+    refusal that names none is reported under; `answers`: error statuses it may answer beyond those
+    of its kind (a read refusing a malformed query: 422; storage unavailable: 503)."""
     OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
-                       "body": body, "status": status, "paged": paged, "query": query or []})
+                       "body": body, "status": status, "paged": paged, "query": query or [], "answers": answers})
 
     def declare(view):
         view.refusal_field = subject

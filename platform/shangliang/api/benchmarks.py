@@ -13,7 +13,8 @@ from ..core.permissions import can, require
 from .base import answer, body, bp, found, operation, stop
 from .schemas import Int32, Int64
 
-PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11"},
+PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-11",
+                                                             "pattern": periods.PATTERN},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current month"}]
 WEIGHABLE = [m.key for m in MEASURES if m.weighable]
 
@@ -156,7 +157,7 @@ def _comparing() -> None:
 @operation("/t/{slug}/benchmarks", "get", "Benchmarking (对标) for a period: a county's (or the platform's) ranking "
            "of its streets (counties); for a street, its own figures against its county's quartiles",
            response={"oneOf": [BenchmarkRankingSchema, BenchmarkStandingSchema]}, query=PERIOD_QUERY,
-           subject="benchmarks")
+           subject="benchmarks", answers=(422,))
 @require("benchmarks.view")
 def benchmarks():
     period = _period()

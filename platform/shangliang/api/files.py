@@ -37,7 +37,7 @@ def file_upload():
 @bp.post("/t/<slug>/files/<uuid:attachment_id>/complete")
 @operation("/t/{slug}/files/{attachment_id}/complete", "post", "The file is in storage: check it in the background "
            "(status `checking`, then `ready` or `refused` with `error`)", response=schemas.AttachmentSchema,
-           status=202, subject="file")
+           status=202, subject="file", answers=(503,))
 @require("files.upload")
 def file_complete(attachment_id):
     return jsonify(_file_json(file_ops.complete_upload(g.tenant, g.api_token.created_by, attachment_id))), 202

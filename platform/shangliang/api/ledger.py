@@ -8,6 +8,7 @@ from flask import g, request
 from marshmallow import Schema, fields
 
 from ..ledger import operations as ops
+from ..benchmarks import periods
 from ..benchmarks.periods import of, parse
 from ..core.permissions import require
 from ..roster.duty import local_today
@@ -16,7 +17,8 @@ from ..topics import ratings
 from .roster import street_api
 from .schemas import Int64
 
-PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4"},
+PERIOD_QUERY = [{"name": "period", "in": "query", "schema": {"type": "string", "example": "2026-Q4",
+                                                             "pattern": periods.PATTERN},
                  "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026); default: the current year"}]
 SORT_QUERY = [{"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(ops.SORTS)},
                "description": "most first (points, the default, or a count); `name` alphabetically"}]
@@ -120,7 +122,8 @@ def _entry_json(e: ops.Entry) -> dict:
 
 @bp.get("/t/<slug>/ledger")
 @operation("/t/{slug}/ledger", "get", "The member ledger (履职档案): every member's counts and points for a period, "
-           "most points first", response=LedgerSchema, query=PERIOD_QUERY + SORT_QUERY, subject="period")
+           "most points first", response=LedgerSchema, query=PERIOD_QUERY + SORT_QUERY, subject="period",
+           answers=(422,))
 @require("ledger.view")
 @street_api
 def ledger():
@@ -137,7 +140,7 @@ def ledger():
 @bp.get("/t/<slug>/ledger/<uuid:person_id>")
 @operation("/t/{slug}/ledger/{person_id}", "get", "One member's ledger: the counts and points, and every activity "
            "of the period with its date and points", response=MemberLedgerSchema, query=PERIOD_QUERY,
-           subject="period")
+           subject="period", answers=(422,))
 @require("ledger.view")
 @street_api
 def member_ledger(person_id):

@@ -16,6 +16,8 @@ from . import schemas
 from .base import body, bp, found, operation, page_json
 from .topics import find_topic
 
+MEETING_STATUSES = ("planned", "held", "cancelled")
+
 
 def _work_json(items) -> list[dict]:
     today = meeting_ops.local_today(g.tenant)
@@ -50,11 +52,13 @@ def _meeting_change(number: int, schema_cls, change, status: int = 200):
 
 @bp.get("/t/<slug>/meetings")
 @operation("/t/{slug}/meetings", "get", "Meetings (议事会), latest first, 50 a page; ?status=planned|held|cancelled",
-           response=schemas.MeetingPage, paged=True)
+           response=schemas.MeetingPage, paged=True,
+           query=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MEETING_STATUSES)},
+                   "description": "only meetings of this status (any other value: all)"}])
 @require("meetings.view")
 def meetings():
     stmt = select(Meeting).order_by(Meeting.starts_at.desc(), Meeting.number.desc())
-    if request.args.get("status") in ("planned", "held", "cancelled"):
+    if request.args.get("status") in MEETING_STATUSES:
         stmt = stmt.where(Meeting.status == request.args["status"])
     return jsonify(page_json(paginate(stmt), schemas.MeetingSchema))
 

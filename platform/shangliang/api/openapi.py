@@ -12,20 +12,37 @@ from ..core.web import ROW_NUMBER_MAX
 from . import schemas
 from .base import OPERATIONS, bp
 
-ERRORS = {
-    "401": "No or malformed API token",
-    "403": "The token's role may not do this",
-    "404": "No such tenant or object for this token",
-    "409": "Someone acted on the topic first (stale version), or a duplicate",
-    "422": "Invalid fields; `error.fields` names them",
-}
+def _always(_op) -> bool:
+    return True
+
+
+# Every error an operation may answer and which operations may: one rule per status, so that each
+# operation lists the statuses it can answer and no other (in the one shape, `Error`).
+ERRORS = [
+    ("400", "A malformed request: a NUL character in the path or query; a body that is not a JSON object "
+            "(or not the form it should be)", _always),
+    ("401", "No or malformed API token", _always),
+    ("403", "The token's role may not do this", _always),
+    ("404", "No such tenant or object for this token", _always),
+    ("409", "Someone acted first (stale version), or a duplicate", lambda op: op["method"] != "get"),
+    ("413", "The body is too large", lambda op: bool(op["body"])),
+    ("422", "Invalid fields; `error.fields` names each by its path",
+     lambda op: op["method"] != "get" or 422 in op["answers"]),
+    ("503", "Storage is unavailable; try again", lambda op: 503 in op["answers"]),
+]
+DESCRIPTION = (
+    "商量 platform API. Every request carries `Authorization: Bearer slt_…`, a token created by a tenant "
+    "administrator; it acts in that tenant only. Every error has the shape `Error`; where fields are wrong, "
+    "`error.fields` maps each one's path (`title`, `topics[0]`, `participants[1].name`) to its messages. "
+    "A method a path does not declare is answered 405 with `Allow` (before the token is looked at), "
+    "and OPTIONS lists the methods of a path."
+)
 
 
 def build_spec() -> dict:
     spec = APISpec(title="Shangliang API", version="1", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
-                   info={"description": "商量 platform API. Every request carries `Authorization: Bearer slt_…`, "
-                                        "a token created by a tenant administrator; it acts in that tenant only."})
+                   plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],  # the paths below are under it
+                   info={"description": DESCRIPTION})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=schemas.ErrorSchema)
     # named only inside other fields' metadata (an action's `data`, an event's `rating`)
@@ -47,14 +64,13 @@ def build_spec() -> dict:
             "responses": {str(op["status"]): {"description": "OK", "content": {"application/json": {
                 "schema": op["response"]}}}},
         }
-        for code, text in ERRORS.items():
-            item["responses"][code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
+        for code, text, applies in ERRORS:
+            if applies(op):
+                item["responses"][code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
         if isinstance(op["body"], dict):  # spelled out in full, e.g. a multipart file upload
             item["requestBody"] = op["body"]
         elif op["body"]:
             item["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
-            item["responses"]["400"] = {"description": "Body is not JSON",
-                                        "content": {"application/json": {"schema": "Error"}}}
         paths.setdefault(op["path"], {})[op["method"]] = item
     for path, ops in paths.items():
         spec.path(path=path, operations=ops)

@@ -22,6 +22,8 @@ from .topics import find_topic
 
 # ---------------------------------------------------------------- schemas
 
+NOT_BLANK = r"\S"  # for the document: a name of spaces is refused as missing (in Chinese, by the roster)
+
 
 class PersonSchema(Schema):
     id = fields.UUID()
@@ -49,7 +51,7 @@ class PersonSchema(Schema):
 
 class PersonInSchema(Schema):
     kind = fields.String(validate=validate.OneOf(PERSON_KINDS))
-    name = fields.String(validate=validate.Length(max=60))
+    name = fields.String(validate=validate.Length(max=60), metadata={"pattern": NOT_BLANK})
     phone = fields.String(allow_none=True)
     username = fields.String(allow_none=True, metadata={"description": "link a login of this tenant; \"\" unlinks"})
     sector = fields.String(allow_none=True)
@@ -97,7 +99,7 @@ class StationSchema(Schema):
 
 
 class StationInSchema(Schema):
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={"pattern": NOT_BLANK})
     kind = fields.String(required=True, validate=validate.OneOf(STATION_KINDS))
     address = fields.String(load_default="")
     hours = fields.String(load_default="")
@@ -145,6 +147,12 @@ class SuggestionSchema(Schema):
 PersonPage = page_schema(PersonSchema, "PersonPage")
 StationList = Schema.from_dict({"items": fields.List(fields.Nested(StationSchema))}, name="StationList")
 SuggestionList = Schema.from_dict({"items": fields.List(fields.Nested(SuggestionSchema))}, name="SuggestionList")
+PEOPLE_QUERY = [
+    {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(PERSON_KINDS)}},
+    {"name": "community", "in": "query", "schema": {"type": "string"}},
+    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "part of a name, phone, organisation or sector (its first 60 characters)"},
+    {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["inactive", "all"]},
+     "description": "default: people on the roster"}]
 UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary",
@@ -166,7 +174,7 @@ def street_api(view):
 
 @bp.get("/t/<slug>/people")
 @operation("/t/{slug}/people", "get", "The roster, 50 a page; ?kind=member&community=…&q=…&status=inactive|all",
-           response=PersonPage, paged=True)
+           response=PersonPage, paged=True, query=PEOPLE_QUERY)
 @require("roster.view")
 @street_api
 def people():
@@ -256,7 +264,8 @@ def add_station():
 
 @bp.get("/t/<slug>/duty")
 @operation("/t/{slug}/duty", "get", "The duty rota (轮值) of a week; ?week=2025-W07 (default: this week)",
-           response=WeekSchema)
+           response=WeekSchema, query=[{"name": "week", "in": "query", "schema": {"type": "string", "example": "2025-W07"},
+                                        "description": "an ISO week (anything else: this week)"}])
 @require("roster.view")
 @street_api
 def duty_week():

@@ -35,7 +35,9 @@ def _detail(topic):
 
 
 @bp.get("/t/<slug>/topics")
-@operation("/t/{slug}/topics", "get", "Topics, newest first, 50 a page", response=schemas.TopicPage, paged=True)
+@operation("/t/{slug}/topics", "get", "Topics, newest first, 50 a page", response=schemas.TopicPage, paged=True,
+           query=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "closed"]},
+                   "description": "only open or only closed topics (any other value: all)"}])
 @require("topics.view")
 def topics():
     stmt = select(Topic).order_by(Topic.number.desc())

@@ -14,6 +14,8 @@ KIND_LABELS = {"month": "月", "quarter": "季度", "year": "年"}
 _FORMS = ((re.compile(r"^(\d{4})-(\d{2})$"), "month"), (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
           (re.compile(r"^(\d{4})$"), "year"))
 QUARTER_NAMES = ("一", "二", "三", "四")
+# What `parse` takes, for documents (the OpenAPI one): a year 2000–2100, its months or quarters
+PATTERN = r"^(20\d\d|2100)(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 
 
 @dataclass(frozen=True, order=True)
