@@ -15,8 +15,9 @@ infra/gunicorn.conf.py, the same workers and threads: the app (shangliang.wsgi, 
 the board, a topic page (signed in as the street's administrator) and the portal home
 (anonymous, as residents see it), then /healthz alone. Prints each ratio's min / median / max
 over the repetitions, worker memory after the repetition against hello-world's (resident and
-proportional sets), and every /healthz answer that was not 200: polled ten times a second during the page runs (as a load balancer
-would) and under wrk of its own, with why (the checks the body names).
+proportional sets), and every /healthz answer that was not 200: polled ten times a second
+during the page runs (as a load balancer would) and under wrk of its own, with why (the checks
+the body names).
 """
 from __future__ import annotations
 
