@@ -148,7 +148,7 @@ def post(url: str, event_type: str, delivery_id: str, body: bytes, secret: str) 
                             preload_content=False, assert_same_host=False)
         resp.close()  # the answer's body is not read: only its status counts
     except Exception as exc:  # noqa: BLE001  every failure is a reason to retry, named on the page
-        return Outcome(False, None, failure_reason(exc), f"{type(exc).__name__}: {exc}")
+        return Outcome(False, None, failure_reason(exc), detail_of(exc))
     finally:
         pool.close()
     if 200 <= resp.status < 300:
@@ -166,3 +166,9 @@ def failure_reason(exc: Exception) -> str:
             (isinstance(exc, ConnectTimeoutError) and not isinstance(exc, NewConnectionError)):
         return "timeout"
     return "network"
+
+
+def detail_of(exc: Exception) -> str:
+    """The exception in a line, without urllib3's repr of its connection (the URL is on the page)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.split('): ', 1)[1] if '): ' in text else text}"
