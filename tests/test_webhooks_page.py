@@ -91,10 +91,18 @@ def test_form_errors_name_their_fields_in_words_and_keep_what_was_typed(app, wor
 
 @pytest.mark.parametrize("url", ["http://10.20.0.8/hook", "http://192.168.1.1/", "http://169.254.169.254/latest/",
                                  "http://[::ffff:10.0.0.1]/", "http://[::1]:8000/", "http://0.0.0.0/",
-                                 "http://100.64.0.1/"])
+                                 "http://100.64.0.1/", "http://[64:ff9b::a00:1]/", "http://[2002:a00:1::]/"])
 def test_addresses_on_the_intranet_are_refused(app, world, as_user, url):
     resp = create(as_user("yanshan-admin"), url=url)
     assert resp.status_code == 400 and "按本系统的设置不允许推送" in resp.get_data(as_text=True)
+
+
+def test_a_url_is_kept_as_a_request_spells_it():
+    assert targets.check_url(" http://127.0.0.1:9/回调?名=值&a=%20 ") == \
+        "http://127.0.0.1:9/%E5%9B%9E%E8%B0%83?%E5%90%8D=%E5%80%BC&a=%20"
+    assert targets.check_url("HTTP://127.0.0.1") == "http://127.0.0.1/"
+    with pytest.raises(Exception, match="找不到接收地址的主机"):
+        targets.check_url("https://no-such-host.invalid/hook")
 
 
 def test_loopback_is_refused_unless_the_installation_allows_it_at_creation_and_at_delivery(
@@ -108,8 +116,10 @@ def test_loopback_is_refused_unless_the_installation_allows_it_at_creation_and_a
                                  {"name": "本机", "url": receiver.url, "events": ["topic.created"]})
             db.commit()
         monkeypatch.setitem(targets._allowed, "networks", ())  # WEBHOOK_ALLOW_NETWORKS unset: the default
-        resp = create(as_user("yanshan-admin"), url=receiver.url)
-        assert resp.status_code == 400 and "指向本机或内网" in resp.get_data(as_text=True)
+        admin = as_user("yanshan-admin")
+        for url in (receiver.url, f"http://2130706433:{receiver.port}/", f"http://localhost:{receiver.port}/"):
+            resp = create(admin, url=url)  # 2130706433: 127.0.0.1 spelt as a number
+            assert resp.status_code == 400 and "指向本机或内网" in resp.get_data(as_text=True), url
         # The subscription made while it was allowed is checked again when it is delivered.
         from shangliang.integrations import delivery
 

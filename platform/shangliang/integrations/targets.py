@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..core.errors import Refused
 from ..core.forms import has_control
@@ -33,18 +33,29 @@ class BadTarget(Exception):
         self.reason, self.detail = reason, detail
 
 
-def is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is loopback too
-    return ip.is_global and not ip.is_multicast
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def as_reached(ip):
+    """The address a connection to `ip` reaches in the end: an IPv6 address that carries an IPv4
+    one (::ffff:10.0.0.1, 6to4 2002:0a00:0001::, NAT64 64:ff9b::10.0.0.1) is judged by that."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+        if ip in NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
 
 
 def permitted(ip) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    ip = as_reached(ip)
     if any(ip.version == n.version and ip in n for n in NEVER):
         return False
-    return is_public(ip) or any(ip.version == n.version and ip in n for n in _allowed["networks"])
+    if ip.is_global and not ip.is_multicast:
+        return True
+    return any(ip.version == n.version and ip in n for n in _allowed["networks"])
 
 
 def addresses(host: str, port: int) -> list[str]:
@@ -88,9 +99,23 @@ def check_url(raw) -> str:
     if parts.fragment:
         raise Refused("接收地址不能带 # 后面的部分", "url", "validation_error")
     try:
-        pinned_address(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+        host = parts.hostname.encode("idna").decode("ascii")  # 例子.中国 → xn--…: what DNS and Host take
+        pinned_address(host, port or (443 if parts.scheme == "https" else 80))
+    except UnicodeError:
+        raise Refused("找不到接收地址的主机，请检查拼写", "url", "validation_error") from None
     except BadTarget as exc:
         if exc.reason == "dns":
             raise Refused("找不到接收地址的主机，请检查拼写", "url", "validation_error") from None
         raise Refused("接收地址指向本机或内网，按本系统的设置不允许推送", "url", "validation_error") from None
-    return url
+    return ascii_url(parts, host)
+
+
+def ascii_url(parts, host: str) -> str:
+    """The URL as the request line and the Host header must spell it: the host in IDNA, anything
+    else that is not ASCII percent-encoded (what is encoded already stays as it is)."""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    safe = "/:@!$&'()*+,;=-._~%?"
+    path, query = quote(parts.path, safe=safe), quote(parts.query, safe=safe)
+    return f"{parts.scheme}://{netloc}{path or '/'}" + (f"?{query}" if query else "")
