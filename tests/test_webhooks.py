@@ -353,3 +353,18 @@ def test_a_topic_put_on_public_notice_is_announced(app, world, receiver, run_job
     sent = json.loads(body)
     assert sent["type"] == "topic.notice_published" and sent["tenant"] == "langshan"
     assert sent["data"]["topic"]["number"] == number and sent["data"]["corrected"] is False
+
+
+def test_a_delivery_in_flight_is_not_taken_twice_until_its_claim_runs_out(app, yanshan, receiver):
+    subscribe(app, yanshan, receiver.url, ["topic.created"])
+    raise_topic(app, yanshan)  # its job is queued, not run: the delivery is due
+    [row] = deliveries(app, yanshan)
+    now = utcnow()
+    with app.app_context(), tenant_context(yanshan.id):
+        assert delivery.claim(row.id, now) is True
+        db.commit()
+        assert delivery.claim(row.id, now + timedelta(seconds=5)) is False  # the retry pass, the event's job
+        db.commit()
+        assert delivery.claim(row.id, now + delivery.LEASE + timedelta(seconds=1)) is True  # its worker died
+        db.commit()
+    assert deliveries(app, yanshan)[0].attempts == 2 and receiver.received == []

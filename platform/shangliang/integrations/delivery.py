@@ -1,9 +1,9 @@
 """One delivery attempt, and the schedule of the next.
 
-An attempt first claims the delivery in a short transaction of its own (a conditional UPDATE:
-still pending, due, not in flight elsewhere, its subscription active), so that the job queued at
-the event, the periodic retry pass and a 重新发送 never post it twice at once; then posts with no
-transaction open; then records how it went in the job's transaction. A worker that dies in between
+An attempt first claims the delivery (a conditional UPDATE: still pending, due, not in flight
+elsewhere, its subscription active) and commits the claim at once, so that the job queued at the
+event, the periodic retry pass and a 重新发送 never post it twice at once; then posts with no
+transaction open; then records how it went in the job's transaction, which commits it. A worker that dies in between
 leaves the claim to expire (LEASE), and the retry pass picks the delivery up again.
 
 2xx is delivered. Anything else (a refused connection, a timeout, a 500, a redirect, which is not
@@ -73,7 +73,7 @@ class Outcome:
 # ---------------------------------------------------------------- claim, post, record
 
 def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
-    """Take the delivery for one attempt, committed at once; False when it is not ours to send."""
+    """Take the delivery for one attempt; False when it is not ours to send (the caller commits)."""
     active = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))
     taken = db.execute(
         update(WebhookDelivery)
@@ -82,7 +82,6 @@ def claim(delivery_id: uuid.UUID, now: datetime) -> bool:
                or_(WebhookDelivery.sending_until.is_(None), WebhookDelivery.sending_until < now))
         .values(attempts=WebhookDelivery.attempts + 1, sending_until=now + LEASE, last_attempt_at=now)
         .execution_options(synchronize_session=False)).rowcount
-    db.commit()  # before the request leaves: another worker now finds it taken
     return taken == 1
 
 
@@ -90,12 +89,14 @@ def attempt(delivery_id: uuid.UUID, now: datetime | None = None) -> Outcome | No
     """Try the delivery once if it is due; None when there was nothing to do. `now`: a test's clock
     (otherwise the claim is stamped before the request and the outcome after it)."""
     if not claim(delivery_id, now or utcnow()):
+        db.commit()
         return None
     row = db.scalar(select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
                     .execution_options(populate_existing=True))
-    sub = db.scalar(select(WebhookSubscription).where(WebhookSubscription.id == row.subscription_id)) if row else None
-    if sub is None:
-        return None  # deleted since the claim: nothing left to send
+    sub = db.scalar(select(WebhookSubscription).where(WebhookSubscription.id == row.subscription_id))
+    # Committed before the request leaves: another worker now finds it taken, and no transaction
+    # stays open while the receiver takes its time.
+    db.commit()
     try:
         secret = signing.unseal(sub.secret_sealed, sub.tenant_id, sub.id)
     except signing.Unreadable as exc:
