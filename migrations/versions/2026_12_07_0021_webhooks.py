@@ -1,7 +1,7 @@
 """Outbound webhooks: a street's subscriptions (a URL, the events it chose, its secret sealed) and
 the deliveries made for them, with their attempts (integrations/)
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-07 20:00:00
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import rls
 
-revision = '0022'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
