@@ -280,7 +280,7 @@ def test_a_paused_subscription_gets_nothing_until_it_is_resumed(app, as_user, ya
         assert list(actions) == ["webhook.create", "webhook.pause", "webhook.resume"]
 
 
-def test_the_registry_names_every_event_the_issue_asks_for_in_chinese():
+def test_the_registry_names_every_event_the_issue_asks_for_in_chinese(app):  # the app registers them
     assert {"topic.created", "topic.moved", "topic.transferred", "topic.replied", "topic.closed", "topic.rated",
             "meeting.held", "topic.notice_published", "topic.outcome_published"} <= set(EVENT_TYPES)
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in e.label) for e in EVENT_TYPES.values())
