@@ -53,7 +53,10 @@ def victim_roster(street) -> dict:
                           filename="secret notice.csv", refused=[])
     db.add(upload)
     db.flush()
+    from shangliang.portal.posters import grid_key
+
     return {"person_id": person.id, "station_id": station.id, "import_id": upload.id,
+            "key": grid_key("secret notice 社区", "secret notice 网格"), "ext": "png",  # a grid's poster
             "shift_id": db.scalar(select(DutyShift.id)), "pair_id": pairing.pairs_of(person.id)[0].id}
 
 

@@ -77,6 +77,7 @@ def _register(app: Flask, cfg) -> None:
     from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .portal.views import bp as portal_bp
+    from .portal.poster_views import bp as posters_bp
     from .procedures.views import bp as procedure_bp
     from .procedures.schema import FIELD_LABELS
     from .topics.operations import describe_missing, mask_phone
@@ -108,7 +109,7 @@ def _register(app: Flask, cfg) -> None:
     for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
                health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
-               escalations_bp, publication_bp, notice_bp, webhooks_bp):
+               escalations_bp, publication_bp, notice_bp, webhooks_bp, posters_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

@@ -43,6 +43,7 @@ class Config:
     # and how long a delivery is retried before it is given up.
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_retry_minutes: int = 60
+    public_base_url: str | None = None  # where residents reach the platform (links printed in QR codes)
 
     @property
     def embedded(self) -> bool:
@@ -115,6 +116,13 @@ def from_env(env=None) -> Config:
         if listen_url.startswith("sqlite"):
             raise ConfigError("DATABASE_LISTEN_URL", "must be a PostgreSQL URL (postgresql://…) or off")
 
+    public_base_url = (env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/") or None
+    if public_base_url:
+        parts = urlsplit(public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError("PUBLIC_BASE_URL", "must be an address such as https://shangliang.example.gov.cn "
+                                                 "(http:// or https://, a host, no query)")
+
     broker = env.get("BROKER_URL") or None
     if broker and urlsplit(broker).scheme not in ("redis", "rediss", "amqp", "amqps"):
         raise ConfigError("BROKER_URL", f"unsupported scheme {urlsplit(broker).scheme!r}; use redis:// or amqp://")
@@ -156,6 +164,7 @@ def from_env(env=None) -> Config:
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         storage_quota_mb=_int(env, "STORAGE_QUOTA_MB", 2048),
         webhook_allow_networks=networks, webhook_retry_minutes=retry_minutes,
+        public_base_url=public_base_url,
     )
 
 

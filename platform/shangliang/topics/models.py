@@ -57,6 +57,9 @@ class Topic(TenantOwned, Base):
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     community: Mapped[str | None] = mapped_column(String(60))
     grid: Mapped[str | None] = mapped_column(String(60))
+    # The station (roster's Station) whose QR code the topic was raised through; no foreign key, since
+    # topics sit below the roster (its name at the time is in the log's create event).
+    station_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     place: Mapped[str | None] = mapped_column(String(200))
     resident_name: Mapped[str | None] = mapped_column(String(60))
     resident_phone: Mapped[str | None] = mapped_column(String(20))
