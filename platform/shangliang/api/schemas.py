@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..accounts.models import ROLES
+from ..accounts.models import ROLES, SCOPES
 from ..topics import ratings
 from ..topics.actions import ACTIONS
 from ..topics.people import mask_phone
@@ -60,6 +60,26 @@ class AuditSchema(Schema):
     target = fields.String(allow_none=True)
     detail = fields.Dict()
     ip = fields.String(allow_none=True)
+
+
+class TokenOwnerSchema(Schema):
+    user_id = Int64(attribute="id")
+    username = fields.String()
+    display_name = fields.String()
+
+
+class TokenSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    owner = fields.Nested(TokenOwnerSchema, allow_none=True, metadata={
+        "description": "the person it acts as; null: a system's token, whose actions are logged as the token's"})
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), metadata={
+        "description": "what it acts with now: its owner's roles in this tenant (a system token's own role)"})
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), metadata={
+        "description": "what it may be used for; each operation names the scope it needs"})
+    expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
@@ -347,51 +367,3 @@ class WorkItemUpdateSchema(Schema):
 
 MeetingPage = page_schema(MeetingSchema, "MeetingPage")
 WorkItemPage = page_schema(WorkItemSchema, "WorkItemPage")
-
-
-# ---------------------------------------------------------------- files
-
-class AttachmentSchema(Schema):
-    id = fields.UUID()
-    owner_kind = fields.String(metadata={"enum": ["topic", "meeting", "work_item"]})
-    owner_id = fields.UUID()
-    name = fields.String(attribute="filename", metadata={"description": "as given; metadata only, never a path"})
-    status = fields.String(metadata={"enum": ["uploading", "checking", "ready", "refused", "deleted"]})
-    error = fields.String(allow_none=True, metadata={"description": "why the check refused it (Chinese)"})
-    kind = fields.String(allow_none=True, metadata={"enum": ["photo", "document"]})
-    content_type = fields.String(allow_none=True, metadata={"description": "what the check found and stores"})
-    declared_size = Int64()
-    size = Int64(allow_none=True, metadata={
-        "description": "bytes it holds in storage, thumbnail and web-sized image included (what the quota counts)"})
-    sha256 = fields.String(allow_none=True, metadata={"description": "of the file as uploaded"})
-    width = Int64(allow_none=True)
-    height = Int64(allow_none=True)
-    taken_at = fields.DateTime(allow_none=True, metadata={"description": "capture time from the photo's EXIF"})
-    same_as = fields.UUID(allow_none=True, metadata={"description": "the attachment whose stored bytes it shares"})
-    created_at = fields.DateTime()
-    checked_at = fields.DateTime(allow_none=True)
-    url = fields.String(allow_none=True, dump_only=True, metadata={"description": "signed download link"})
-    thumb_url = fields.String(allow_none=True, dump_only=True)
-    web_url = fields.String(allow_none=True, dump_only=True)
-    expires_in = Int64(allow_none=True, dump_only=True, metadata={"description": "seconds the links live"})
-
-
-class UploadRequestSchema(Schema):
-    owner_kind = fields.String(required=True, validate=validate.OneOf(("topic", "meeting", "work_item")))
-    owner_id = fields.UUID(required=True)
-    filename = fields.String(load_default="", validate=validate.Length(max=1000))
-    size = Int64(required=True, metadata={"description": "bytes; storage refuses more"})
-    content_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-
-class UploadFormSchema(Schema):
-    url = fields.String()
-    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String())
-
-
-class UploadSchema(AttachmentSchema):
-    form = fields.Nested(UploadFormSchema)
-    form_expires_in = Int64()
-
-
-AttachmentList = Schema.from_dict({"items": fields.List(fields.Nested(AttachmentSchema))}, name="AttachmentList")
