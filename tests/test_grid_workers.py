@@ -126,3 +126,4 @@ def test_a_grid_workers_own_token_reaches_their_grids_topics_and_no_others(app, 
     raised = client.post("/api/v1/t/yanshan/topics", headers=headers, json={
         "title": "楼道堆放杂物", "channel": "grid_worker", "grid": "3 网格", "resident_phone": "13800001111"})
     assert raised.status_code == 201 and raised.get_json()["resident_phone"] == "13800001111"
+    assert raised.get_json()["created_by"] == grid["user"].id

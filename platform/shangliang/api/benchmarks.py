@@ -109,6 +109,8 @@ class PublicationSummarySchema(Schema):
     as_of = fields.DateTime()
     published_at = fields.DateTime()
     published_by = fields.Function(lambda p: p.publisher.display_name if p.publisher else None, allow_none=True)
+    published_by_id = Int64(attribute="published_by", allow_none=True,
+                            metadata={"description": "the user id of whoever published it"})
 
 
 class PublicationSchema(PublicationSummarySchema):

@@ -14,9 +14,10 @@ from .schemas import Int64
 # ---------------------------------------------------------------- schemas
 
 class AttachmentSchema(Schema):
-    id = fields.UUID()
+    id = fields.UUID(metadata={"description": "the attachment: read, complete, delete it, or record it on a topic "
+                                              "as evidence (`attach` with `{\"attachment_id\": …}`)"})
     owner_kind = fields.String(metadata={"enum": ["topic", "meeting", "work_item"]})
-    owner_id = fields.UUID()
+    owner_id = fields.UUID(metadata={"description": "the `id` of the topic, meeting or work item it belongs to"})
     name = fields.String(attribute="filename", metadata={"description": "as given; metadata only, never a path"})
     status = fields.String(metadata={"enum": ["uploading", "checking", "ready", "refused", "deleted"]})
     error = fields.String(allow_none=True, metadata={"description": "why the check refused it (Chinese)"})
@@ -30,6 +31,7 @@ class AttachmentSchema(Schema):
     height = Int64(allow_none=True)
     taken_at = fields.DateTime(allow_none=True, metadata={"description": "capture time from the photo's EXIF"})
     same_as = fields.UUID(allow_none=True, metadata={"description": "the attachment whose stored bytes it shares"})
+    created_by = Int64(allow_none=True, metadata={"description": "the user id of whoever uploaded it"})
     created_at = fields.DateTime()
     checked_at = fields.DateTime(allow_none=True)
     url = fields.String(allow_none=True, dump_only=True, metadata={"description": "signed download link"})

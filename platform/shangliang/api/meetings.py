@@ -18,12 +18,17 @@ from .topics import find_topic
 
 
 def _work_json(items) -> list[dict]:
+    """Work items with the numbers their paths take: the meeting's, and the topic's they serve."""
     today = meeting_ops.local_today(g.tenant)
     ids = {i.topic_id for i in items if i.topic_id}
     numbers = dict(db.execute(select(Topic.id, Topic.number).where(Topic.id.in_(ids))).all()) if ids else {}
+    meeting_ids = {i.meeting_id for i in items}
+    meetings = dict(db.execute(select(Meeting.id, Meeting.number).where(Meeting.id.in_(meeting_ids))).all()) \
+        if meeting_ids else {}
     out = schemas.WorkItemSchema(many=True).dump(items)
     for row, item in zip(out, items):
         row["topic_number"] = numbers.get(item.topic_id)
+        row["meeting_number"] = meetings.get(item.meeting_id)
         row["overdue"] = meeting_ops.is_overdue(item, today)
     return out
 
@@ -35,7 +40,7 @@ def _meeting_json(meeting) -> dict:
     out["revisions"] = schemas.MinutesSchema(many=True).dump(revisions)
     out["minutes"] = out["revisions"][0] if revisions else None
     out["topics"] = schemas.MeetingTopicSchema(many=True).dump(
-        [{"number": t.number, "title": t.title, "step": t.step_key, "agreement": mt.agreement,
+        [{"id": t.id, "number": t.number, "title": t.title, "step": t.step_key, "agreement": mt.agreement,
           "recorded_at": mt.recorded_at} for mt, t in meeting_ops.linked_topics(meeting)])
     out["work_items"] = _work_json(meeting_ops.work_items(meeting))
     return out

@@ -29,7 +29,8 @@ DESCRIPTION = (
     "acts as its owner: with the roles the owner holds in the tenant at each request, and what it does is logged "
     "as theirs (`actor_id`). A token with no owner acts for a system with a role of its own, as no person. Every "
     "operation names the scope it needs (`x-scope`); a token has the scopes it was given. `GET /t/{slug}/token` "
-    "says who a token acts as.")
+    "says who a token acts as. Objects carry the ids other operations take: a topic's and a meeting's `id` is the "
+    "`owner_id` of their files, their `number` is what their paths take.")
 SCOPE_TEXT = {"read": "read what its roles may see", "topics": "record topics and act on them (claim, advance, "
               "evidence, rate)", "upload": "upload photos and attachments, delete them",
               "manage": "change meetings, the roster, the duty rota, members and settings"}

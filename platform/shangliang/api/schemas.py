@@ -30,17 +30,19 @@ class ErrorSchema(Schema):
 
 class TenantSchema(Schema):
     id = Int64()
-    slug = fields.String()
+    slug = fields.String(metadata={"description": "what every path names the tenant by"})
     name = fields.String()
     kind = fields.String(metadata={"enum": ["platform", "county", "street"]})
     status = fields.String(metadata={"enum": ["active", "suspended", "archived"]})
     households = Int64(allow_none=True)
     timezone = fields.String()
     parent = fields.Function(lambda t: t.parent.slug if t.parent else None, allow_none=True)
+    parent_id = Int64(allow_none=True)
 
 
 class MemberSchema(Schema):
-    user_id = Int64()
+    user_id = Int64(metadata={"description": "the person: the `actor_id` of events and audit rows, a roster "
+                                             "person's `user_id`"})
     username = fields.Function(lambda m: m.user.username)
     display_name = fields.Function(lambda m: m.user.display_name)
     role = fields.String()
@@ -105,7 +107,8 @@ class TopicCreateSchema(Schema):
 
 
 class TopicSchema(Schema):
-    number = Int64()
+    id = fields.UUID(metadata={"description": "the `owner_id` of its photos and attachments (files)"})
+    number = Int64(metadata={"description": "what the topic's paths take: /topics/{number}"})
     title = fields.String()
     description = fields.String()
     channel = fields.String()
@@ -126,8 +129,11 @@ class TopicSchema(Schema):
     overdue = fields.Boolean()
     due_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+    created_by = Int64(allow_none=True, metadata={"description": "the user id of whoever recorded it"})
     version = Int64(metadata={"description": "send it back with an action: a stale version is refused (409)"})
-    procedure_version = fields.Function(lambda t: t.procedure.number)
+    procedure_version = fields.Function(lambda t: t.procedure.number, metadata={
+        "type": "integer", "description": "the number of the procedure version it runs on: "
+                                          "/procedure/versions/{number}"})
     details = fields.Dict()
 
     def _name(self, t):
@@ -192,6 +198,7 @@ class RatingSchema(Schema):
 
 
 class EventSchema(Schema):
+    id = fields.UUID()
     seq = Int64()
     action = fields.String()
     from_step = fields.String(allow_none=True)
@@ -199,7 +206,8 @@ class EventSchema(Schema):
     phase_from = fields.String(allow_none=True)
     phase_to = fields.String(allow_none=True)
     round = Int64()
-    actor_id = Int64(allow_none=True)
+    actor_id = Int64(allow_none=True, metadata={"description": "the user id of who acted: a personal token's "
+                                                                "owner; null for a system's token"})
     actor_role = fields.String(allow_none=True)
     at = fields.DateTime()
     comment = fields.String()
@@ -284,7 +292,9 @@ class MinutesSchema(Schema):
 
 
 class WorkItemSchema(Schema):
-    id = fields.UUID()
+    id = fields.UUID(metadata={"description": "/meetings/{meeting_number}/work/{id}; the `owner_id` of its files"})
+    meeting_id = fields.UUID()
+    meeting_number = Int64(metadata={"description": "the meeting whose work list it is on"})
     title = fields.String()
     owner_person_id = fields.UUID(allow_none=True)
     owner_name = fields.String()
@@ -292,12 +302,14 @@ class WorkItemSchema(Schema):
     status = fields.String(metadata={"enum": ["open", "in_progress", "done"]})
     note = fields.String()
     done_at = fields.DateTime(allow_none=True)
+    topic_id = fields.UUID(allow_none=True)
     topic_number = Int64(allow_none=True)
     overdue = fields.Boolean()
 
 
 class MeetingTopicSchema(Schema):
-    number = Int64()
+    id = fields.UUID(metadata={"description": "the topic's id"})
+    number = Int64(metadata={"description": "the topic's number"})
     title = fields.String()
     step = fields.String()
     agreement = fields.String()
@@ -305,7 +317,8 @@ class MeetingTopicSchema(Schema):
 
 
 class MeetingSchema(Schema):
-    number = Int64()
+    id = fields.UUID(metadata={"description": "the `owner_id` of its photos and attachments (files)"})
+    number = Int64(metadata={"description": "what the meeting's paths take: /meetings/{number}"})
     title = fields.String()
     form = fields.String(metadata={"enum": list(MEETING_FORMS)})
     starts_at = fields.DateTime()
@@ -314,6 +327,7 @@ class MeetingSchema(Schema):
     agenda = fields.String()
     status = fields.String(metadata={"enum": ["planned", "held", "cancelled"]})
     version = Int64(metadata={"description": "send it back with a change: a stale version is refused (409)"})
+    created_by = Int64(allow_none=True, metadata={"description": "the user id of whoever called it"})
     created_at = fields.DateTime()
 
 
