@@ -11,10 +11,10 @@ from flask_login import current_user
 from ..core import menu
 from ..core.db import utcnow
 from ..core.lifecycle import Attempt
-from ..core.permissions import require
-from ..i18n import _
+from ..core.permissions import require, roles_in
+from ..i18n import _, get_locale
 from . import tokens as ops
-from .models import SCOPE_HELP, SCOPE_LABELS, SCOPES
+from .models import ROLE_LABELS, SCOPE_HELP, SCOPE_LABELS, SCOPES
 
 bp = Blueprint("tokens", __name__, url_prefix="/t/<slug>")
 # One entry for everyone; an administrator's view of the whole tenant is a tab of the same page.
@@ -33,6 +33,10 @@ def _page(template: str, status: int, **context):
     return html, status, {"Cache-Control": "no-store"} if context.get("created") else {}
 
 
+def _role_names(roles) -> str:
+    return ("、" if get_locale() == "zh" else ", ").join(_(ROLE_LABELS[r]) for r in sorted(roles))
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 @require("tenant.view")
 def mine():
@@ -45,7 +49,7 @@ def mine():
             form = {"scopes": ["read"]}
         errors, status = attempt.errors, attempt.status
     return _page("accounts/tokens.html", status, form=form, errors=errors, created=created,
-                 tokens=ops.tokens_of(current_user.id))
+                 tokens=ops.tokens_of(current_user.id), roles=_role_names(roles_in(current_user, g.tenant)))
 
 
 @bp.post("/tokens/<uuid:token_id>/revoke")
