@@ -32,7 +32,7 @@ CHUNK = 1024 * 1024
 EXCLUDED = {
     "tenant_exports": "the exports themselves: their zips stay where they were made",
     "job_runs": "idempotency records of this installation's job deliveries",
-    "api_tokens": "secrets of integrations; issue new tokens on the new installation",
+    "api_tokens": "secrets of people and systems: they make new tokens on the new installation",
     "invitations": "one-time sign-up links are live secrets of this installation",
     # Derived from the topics, meetings and rota, which are exported: the new installation's
     # rollup job computes them again on its first run (no state row: every month).
