@@ -136,7 +136,10 @@ def tenant_tokens(limit: int = 200) -> list[ApiToken]:
 
 def token_from_header(value: str | None) -> ApiToken | None:
     """The token of the current tenant that an `Authorization: Bearer` header names, if its
-    secret is right; whether it may still act is `authority`'s question."""
+    secret is right; whether it may still act is `authority`'s question. Its owner comes with it,
+    as their row is now, not as this session may hold it (a request that carries a session cookie
+    too): their account and their roles version (moved by any change of their memberships) are
+    judged afresh at each request."""
     if not value or not value.startswith("Bearer " + TOKEN_PREFIX):
         return None
     token_id, _, secret = value[len("Bearer " + TOKEN_PREFIX):].partition("_")
@@ -144,18 +147,10 @@ def token_from_header(value: str | None) -> ApiToken | None:
         tid = uuid.UUID(hex=token_id)
     except ValueError:
         return None
-    row = db.scalar(select(ApiToken).where(ApiToken.id == tid))
+    row = db.scalar(select(ApiToken).where(ApiToken.id == tid).execution_options(populate_existing=True))
     if row is None or not secrets.compare_digest(row.token_hash, _hash(secret)):
         return None
     return row
-
-
-def owner_now(token: ApiToken) -> User | None:
-    """The owner's row as it is now, not as this session may hold it: their account and their
-    roles version (which moves with every change of their memberships) are judged afresh."""
-    if token.owner_id is None:
-        return None
-    return db.scalar(select(User).where(User.id == token.owner_id).execution_options(populate_existing=True))
 
 
 def authority(token: ApiToken, tenant, owner: User | None) -> tuple[set[str], str | None]:

@@ -33,7 +33,7 @@ def authenticate_token():
     if token is None:
         # Not this tenant's token: answer as if the tenant did not exist.
         return fail(404, "not_found", "no such tenant for this token")
-    owner = tokens.owner_now(token)
+    owner = token.owner
     _act_as(owner)
     roles, why = tokens.authority(token, g.tenant, owner)
     if why is not None:
