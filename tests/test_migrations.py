@@ -131,13 +131,13 @@ def test_topics_recorded_before_the_board_kept_counts_are_counted(empty_database
 
 
 def test_tokens_made_before_personal_tokens_keep_working_as_system_tokens(empty_database, tmp_path):
-    """Revision 0021: a role-bound token that acted as the admin who made it keeps its role and gets
+    """Revision 0022: a role-bound token that acted as the admin who made it keeps its role and gets
     every scope, with no owner (it acts as no person from now on); a token must have an owner or a
     role, never both, never neither."""
     from sqlalchemy.exc import IntegrityError
 
     ac = _alembic(empty_database, tmp_path)
-    command.upgrade(ac, "0020")
+    command.upgrade(ac, "0021")
     engine = create_engine(empty_database)
     token_id = uuid.uuid4()
     with engine.begin() as c:

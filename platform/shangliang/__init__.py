@@ -94,8 +94,11 @@ def _register(app: Flask, cfg) -> None:
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
     from .console.views import bp as console_bp
+    from .integrations import delivery as webhook_delivery, sources as webhook_sources  # noqa: F401
+    from .integrations.views import bp as webhooks_bp  # its tasks too
 
     changes.init_changes(app, cfg.listen_url)  # first: every later hook reads the kept rows
+    webhook_delivery.configure(cfg)  # the worker's jobs read these outside any request
     login_manager.init_app(app)
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
     lifecycle.init_lifecycle(app)  # one commit point per request
@@ -106,7 +109,7 @@ def _register(app: Flask, cfg) -> None:
     for bp in (accounts_bp, members_bp, tokens_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp,
                api_bp, health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
-               escalations_bp, publication_bp, notice_bp):
+               escalations_bp, publication_bp, notice_bp, webhooks_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

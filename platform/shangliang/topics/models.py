@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
 from ..core.tenancy import TenantOwned
+from ..procedures.operations import version_of
 
 
 class Topic(TenantOwned, Base):
@@ -73,11 +74,12 @@ class Topic(TenantOwned, Base):
     # Optimistic lock: two people acting on the same topic at once cannot both succeed.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    procedure = relationship("ProcedureVersion", lazy="joined", viewonly=True,
-                             primaryjoin="and_(foreign(Topic.tenant_id) == ProcedureVersion.tenant_id, "
-                                         "foreign(Topic.procedure_version_id) == ProcedureVersion.id)")
-
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def procedure(self):
+        """The version the topic runs on (immutable: kept by the process, not joined to every read)."""
+        return version_of(self.tenant_id, self.procedure_version_id)
 
     @property
     def step(self) -> dict:

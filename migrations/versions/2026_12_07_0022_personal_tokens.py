@@ -6,17 +6,17 @@ administrator who made them. They stay role-bound, with no owner and every scope
 using them keep working; from now on what they do is logged as the token's (the `via` of the
 audit log), no longer as their creator's.
 
-Revision ID: 0021
-Revises: 0020
-Create Date: 2026-12-07 19:00:00
+Revision ID: 0022
+Revises: 0021
+Create Date: 2026-12-07 22:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 import shangliang.core.db
 
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
