@@ -60,6 +60,7 @@ def create_app(cfg: config_mod.Config | None = None, *, check: bool = True, comm
 
 def _register(app: Flask, cfg) -> None:
     from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
+    from .accounts.token_views import bp as tokens_bp
     from .api.views import bp as api_bp  # every area's API operations
     from .audit.views import bp as audit_bp
     from .branding.brand import request_brand
@@ -106,8 +107,8 @@ def _register(app: Flask, cfg) -> None:
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
-    for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
-               health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
+    for bp in (accounts_bp, members_bp, tokens_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp,
+               api_bp, health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
                escalations_bp, publication_bp, notice_bp, webhooks_bp, posters_bp):
         app.register_blueprint(bp)
