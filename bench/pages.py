@@ -14,9 +14,10 @@ infra/gunicorn.conf.py, the same workers and threads: the app (shangliang.wsgi, 
 `make bench` installs it) measures, interleaved in each repetition: hello-world, the bare route,
 the board, a topic page (signed in as the street's administrator) and the portal home
 (anonymous, as residents see it), then /healthz alone. Prints each ratio's min / median / max
-over the repetitions, worker RSS after the repetition against hello-world's, and every /healthz
-answer that was not 200: polled ten times a second during the page runs (as a load balancer
-would) and under wrk of its own, with why (the checks the body names).
+over the repetitions, worker memory after the repetition against hello-world's (resident and
+proportional sets), and every /healthz answer that was not 200: polled ten times a second
+during the page runs (as a load balancer would) and under wrk of its own, with why (the checks
+the body names).
 """
 from __future__ import annotations
 
@@ -150,15 +151,17 @@ class Server:
         except OSError:
             return []
 
-    def worker_rss_mb(self) -> float:
-        """The largest worker's resident set: the one longest in use (max_requests recycles workers)."""
+    def worker_mb(self, measure: str) -> float:
+        """The largest worker's resident set (`Rss`) or proportional set (`Pss`: pages shared with
+        the master and the other workers counted by share, what a worker adds to the machine's
+        memory); the largest is the one longest in use (max_requests recycles workers)."""
         sizes = []
         for pid in self.workers():
             try:
-                status = Path(f"/proc/{pid}/status").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             except OSError:
                 continue  # recycled meanwhile
-            sizes.append(int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024)
+            sizes.append(int(re.search(rf"^{measure}:\s+(\d+) kB", rollup, re.M).group(1)) / 1024)
         return max(sizes)
 
     def tail(self, lines: int = 30) -> str:
@@ -278,7 +281,8 @@ def measure(hello: Server, app: Server, cookie: str, topic: int, lua: Path) -> d
     print(f"warming up ({len(targets)} × {min(3, SECONDS)} s)", flush=True)
     for name, server, path, c in targets:
         result(wrk(server.url(path), min(3, SECONDS), c))
-    runs = {name: [] for name, *_ in targets} | {"healthz": [], "polled": [], "rss_app": [], "rss_hello": []}
+    runs = {name: [] for name, *_ in targets} | {"healthz": [], "polled": [], "rss_app": [], "rss_hello": [],
+                                                   "pss_app": [], "pss_hello": []}
     for rep in range(REPEAT):
         for name, server, path, c in targets:
             load = wrk(server.url(path), SECONDS, c)
@@ -290,8 +294,9 @@ def measure(hello: Server, app: Server, cookie: str, topic: int, lua: Path) -> d
             if poller:
                 runs["polled"].append(result(poller))
         runs["healthz"].append(result(wrk(app.url("/healthz"), SECONDS, lua=lua)))
-        runs["rss_app"].append(app.worker_rss_mb())
-        runs["rss_hello"].append(hello.worker_rss_mb())
+        for measure in ("rss", "pss"):
+            runs[f"{measure}_app"].append(app.worker_mb(measure.capitalize()))
+            runs[f"{measure}_hello"].append(hello.worker_mb(measure.capitalize()))
         print(f"  repetition {rep + 1}/{REPEAT}: " + ", ".join(f"{n} {runs[n][-1]:,.1f}" for n, *_ in targets)
               + f" req/s; /healthz {runs['healthz'][-1]['rps']:,.0f} req/s", flush=True)
     return runs
@@ -333,8 +338,10 @@ def report(runs: dict, topic: int, env: dict) -> None:
     for key, label in (("board", "board page / bare route"), ("topic", "topic page / bare route"),
                        ("portal", "portal home / bare route")):
         rows.append((label, [p / b for p, b in zip(runs[key], bare)], key, span(runs[key])))
-    rows.append(("worker RSS after warm-up / hello-world worker", [a / h for a, h in zip(runs["rss_app"],
-                 runs["rss_hello"])], "rss", f"{span(runs['rss_app'], 'MB')} / {span(runs['rss_hello'], 'MB')}"))
+    for measure in ("rss", "pss"):
+        app_mb, hello_mb = runs[f"{measure}_app"], runs[f"{measure}_hello"]
+        rows.append((f"worker {measure.upper()} after warm-up / hello-world worker", [a / h for a, h in zip(app_mb, hello_mb)],
+                     "rss", f"{span(app_mb, 'MB')} / {span(hello_mb, 'MB')}"))
     for label, ratios, key, raw in rows:
         print(f"  {label:<46} {spread(ratios)}   {GOALS[key]:<8} {raw}")
     print()

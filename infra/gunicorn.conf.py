@@ -3,6 +3,7 @@
 Web nodes are stateless (sessions in the database, files in object storage), so
 scale out by running more of them behind nginx.
 """
+import gc
 import multiprocessing
 import os
 import sys
@@ -16,11 +17,22 @@ graceful_timeout = 30
 keepalive = 5
 max_requests = 2000  # recycle workers now and then; jitter keeps them from restarting together
 max_requests_jitter = 200
+# The app is built once, in the master, and each worker is a fork of it: a recycled worker starts in
+# milliseconds instead of importing and building the app again (about a second and a half of CPU,
+# every 2,000 requests per worker), and the workers share the app's pages (memory per worker is
+# what it changes, not the whole app). Connections the master opened (its start-up checks) are never
+# shared: core/db and core/storage give a forked process its own.
+preload_app = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 limit_request_field_size = 8190
-preload_app = False
+
+
+def pre_fork(server, worker):
+    """Objects the master built are never collected again: the collector touching them in a worker
+    would copy every shared page it visits (gc.freeze, as the gc module's documentation advises)."""
+    gc.freeze()
 
 
 def on_starting(server):

@@ -371,6 +371,19 @@ def as_user(app):
 
 # ---------------------------------------------------------------- query counting
 
+def changes_settled(app) -> None:
+    """Every change committed so far taken in by this process's change feed (services mode;
+    the embedded mode keeps nothing): a statement count that follows does not depend on when
+    a change notice happens to arrive."""
+    from shangliang.core import changes
+
+    url = app.config["SHANGLIANG"].listen_url
+    if url:
+        feed = changes.feed_for(url)
+        assert feed.poll(), "no live change feed"
+        feed.sync()
+
+
 @contextmanager
 def count_queries(engine):
     statements: list[str] = []

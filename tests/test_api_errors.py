@@ -35,14 +35,14 @@ def test_a_list_of_ids_names_the_bad_one(client, token):
     assert set(error_of(resp)["fields"]) == {"person_ids[0]", "days[1]"}
 
 
-def test_a_map_names_its_wrong_key(client, as_user, world):
-    from conftest import csrf_token  # the county's token: settings belong to counties
-    import re
+def test_a_map_names_its_wrong_key(app, client, world):
+    from shangliang.accounts.operations import create_api_token
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
 
-    admin = as_user("lixia-admin")
-    page = admin.post("/t/lixia/manage/tokens", data={"csrf_token": csrf_token(admin), "name": "对标",
-                                                       "role": "county_admin"}).get_data(as_text=True)
-    county = re.search(r"(slt_[0-9a-f]{32}_[A-Za-z0-9_-]+)", page).group(1)
+    with app.app_context(), tenant_context(world.lixia.id):  # settings belong to counties
+        _row, county = create_api_token(world.lixia, None, "对标", "county_admin")
+        db.commit()
     resp = client.put("/api/v1/t/lixia/benchmarks/settings", headers=auth(county),
                       json={"weights": {"charm": 50}, "points": {"claim": 1000}})
     assert resp.status_code == 422

@@ -23,7 +23,7 @@ LAYERS = [
     {"departments"},
     {"topics"},
     {"files", "meetings", "roster"},
-    {"branding", "portal", "benchmarks", "ledger", "console"},
+    {"branding", "portal", "benchmarks", "ledger", "console", "integrations"},
     {"transfer", "models"},  # models: every model, for the metadata that export and migrations read
     {"api"},
     {"demo"},

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token
+from conftest import changes_settled, csrf_token
 from shangliang.accounts.operations import create_api_token
 from shangliang.audit.models import AuditLog
 from shangliang.benchmarks import operations as bops
@@ -497,6 +497,8 @@ def test_the_county_page_costs_the_same_queries_at_10_and_40_streets(app, world,
     urls = [f"/t/qcount/benchmarks/?period={PERIOD}", f"/t/qcount/benchmarks/export.xlsx?period={PERIOD}"]
 
     def count(url):
+        changes_settled(app)  # the streets just added were heard of, and the page read them once
+        assert client.get(url).status_code == 200
         with query_counter() as statements:
             assert client.get(url).status_code == 200
         return len(statements)

@@ -31,6 +31,7 @@ from support import naive_benchmarks as naive
 from support.clock import BEFORE, START, clock  # noqa: F401  (clock: a fixture)
 
 LEVELS = ("very_satisfied", "satisfied", "basic", "unsatisfied")
+CHANNEL_MIX = ("wechat", "station_qr", "hotline_12345", "grid_qr")
 _serial = itertools.count()
 
 
@@ -45,7 +46,8 @@ def play(street_state, choice, rating, member):
     user_id, person = street_state["people"][member]
     open_topics = [t for t in topics if t.status == "open"]
     if not open_topics or choice % 5 == 0:
-        topics.append(ops.create_topic(street, user_id, {"title": "随机议题", "channel": "wechat"}))
+        channel = CHANNEL_MIX[(choice // 5) % len(CHANNEL_MIX)]  # counted by channel too
+        topics.append(ops.create_topic(street, user_id, {"title": "随机议题", "channel": channel}))
         return
     topic = open_topics[choice % len(open_topics)]
     offered = [a for a in ops.available_actions(topic, EVERYONE, user_id)
@@ -115,6 +117,7 @@ def assert_same(got: dict, want: dict, where: str):
         for c in (*naive.COUNTED, *naive.SUMMED, "meetings_held", "members_active", "members_total"):
             assert g[c] == w[c], f"{where} {key} {c}: rollup {g[c]} != naive {w[c]}"
         assert g["excluded"] == w["excluded"], f"{where} {key} exclusions"
+        assert g["channels"] == w["channels"], f"{where} {key} channels"
         for which in ("response", "close"):
             assert g["durations"][which] == pytest.approx(w[which], abs=2e-3), f"{where} {key} {which} hours"
         for name in rollups.PERCENTILES:

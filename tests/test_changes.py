@@ -204,3 +204,34 @@ def test_a_feed_the_server_says_goodbye_to_is_lost_before_its_end_of_file_arrive
     assert readable
     monkeypatch.setattr(changes.select, "select", lambda *_a: ([], [], []))  # no end of file seen yet
     assert feed.poll() is False and feed.conn is None
+
+
+@pytest.mark.services
+def test_sync_takes_in_every_change_committed_before_it(app, world):
+    """Feed.sync: a change committed elsewhere is taken in by the time sync returns, with no wait
+    on the socket first (tests count statements from that point)."""
+    resident = app.test_client()
+    assert "燕山街道" in resident.get("/t/yanshan/").get_data(as_text=True)
+    store = app.extensions["changes"]
+    assert store.copies.get("tenants"), "the tenant of the path is kept"
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)
+    try:
+        with engine.begin() as c:
+            c.execute(text("UPDATE tenants SET name = '燕山新街道' WHERE id = :t"), {"t": world.yanshan.id})
+    finally:
+        engine.dispose()
+    feed(app).sync()
+    assert not any(str(part) == str(world.yanshan.id) for part, _v in store.copies["tenants"].values())
+    assert "燕山新街道" in resident.get("/t/yanshan/").get_data(as_text=True)
+
+
+@pytest.mark.services
+def test_a_notice_that_arrives_with_the_feeds_ping_is_not_lost(app, world):
+    """Every 10 s the feed speaks to the server (a dead peer shows only then); psycopg hands any
+    notice it reads with that answer to the connection's notify handlers, not to the queue the
+    feed reads: a change then must still drop the copy."""
+    resident = app.test_client()
+    assert "燕山街道" in resident.get("/t/yanshan/").get_data(as_text=True)
+    elsewhere(app, "UPDATE tenants SET name = '燕山新街道' WHERE id = :t", t=world.yanshan.id)  # in the socket
+    feed(app).pinged = 0.0  # the next poll pings first
+    assert "燕山新街道" in resident.get("/t/yanshan/").get_data(as_text=True)

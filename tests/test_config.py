@@ -34,6 +34,9 @@ def test_embedded_default_needs_no_settings(tmp_path):
     ({"SHANGLIANG_ENV": "staging"}, "SHANGLIANG_ENV"),
     ({"DATABASE_LISTEN_URL": "mysql://x@y/z"}, "DATABASE_LISTEN_URL"),
     ({"DATABASE_LISTEN_URL": "sqlite:///listen.db"}, "DATABASE_LISTEN_URL"),
+    ({"PUBLIC_BASE_URL": "shangliang.example.gov.cn"}, "PUBLIC_BASE_URL"),
+    ({"PUBLIC_BASE_URL": "ftp://shangliang.example.gov.cn"}, "PUBLIC_BASE_URL"),
+    ({"PUBLIC_BASE_URL": "https://shangliang.example.gov.cn/?x=1"}, "PUBLIC_BASE_URL"),
 ])
 def test_wrong_settings_name_the_variable(tmp_path, env, variable):
     with pytest.raises(ConfigError) as err:

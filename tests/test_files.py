@@ -556,13 +556,16 @@ def test_file_names_are_metadata_cleaned_of_paths_and_control_characters(given, 
 
 @pytest.fixture
 def api(app, world, topic):
-    """A staff API token of 燕山街道 (made by its administrator), as a WeChat mini-program would hold."""
-    from shangliang.accounts.operations import create_api_token
+    """燕山街道's staff member's own API token, as their WeChat mini-program would hold: it acts as them."""
+    from shangliang.accounts.models import SCOPES, User
+    from shangliang.accounts.tokens import create_personal_token
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
+    from shangliang.tenants.models import Tenant
 
-    with app.app_context(), tenant_context(world.yanshan.id):
-        _row, secret = create_api_token(world.yanshan, world.users["yanshan-staff"].id, "小程序", "staff")
+    with app.app_context(), tenant_context(world.yanshan.id, world.users["yanshan-staff"].id):
+        _row, secret = create_personal_token(db.get(Tenant, world.yanshan.id),
+                                             db.get(User, world.users["yanshan-staff"].id), "小程序", SCOPES)
         db.commit()
     return {"Authorization": f"Bearer {secret}"}
 

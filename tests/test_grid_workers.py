@@ -105,9 +105,25 @@ def test_a_grid_workers_home_names_their_grid_and_its_open_topics(app, as_user, 
     assert "我的网格" in home and "3 网格" in home and "1 件议题办理中" in home
 
 
-def test_an_api_token_cannot_hold_a_grid_role(app, as_user, world):
+def test_a_systems_token_cannot_hold_a_grid_role(app, as_user, world):
     admin = as_user("yanshan-admin")
     resp = admin.post("/t/yanshan/manage/tokens", data={"csrf_token": csrf_token(admin), "name": "网格系统",
-                                                        "role": "grid_worker"})
-    assert resp.status_code == 400  # a token has no grid of its own to be narrowed to
+                                                        "role": "grid_worker", "scopes": ["read"]})
+    assert resp.status_code == 400 and "此处不能分配该角色" in resp.get_data(as_text=True)  # no grid of its own
     assert 'value="grid_worker"' not in admin.get("/t/yanshan/manage/tokens").get_data(as_text=True)
+
+
+def test_a_grid_workers_own_token_reaches_their_grids_topics_and_no_others(app, client, as_user, world, grid):
+    """A person's token is narrowed as they are: it has their grids."""
+    worker = as_user("ys-chenjing")
+    page = worker.post("/t/yanshan/tokens", data={"csrf_token": csrf_token(worker), "name": "网格小程序",
+                                                  "scopes": ["read", "topics"]}).get_data(as_text=True)
+    headers = {"Authorization": "Bearer " + re.search(r"(slt_[0-9a-f]{32}_[A-Za-z0-9_-]+)", page).group(1)}
+    listed = client.get("/api/v1/t/yanshan/topics", headers=headers).get_json()["items"]
+    assert [t["number"] for t in listed] == [grid["ours"]]
+    assert listed[0]["resident_phone"] == "139****5678"  # staff raised it: masked for them
+    assert client.get(f"/api/v1/t/yanshan/topics/{grid['theirs']}", headers=headers).status_code == 404
+    raised = client.post("/api/v1/t/yanshan/topics", headers=headers, json={
+        "title": "楼道堆放杂物", "channel": "grid_worker", "grid": "3 网格", "resident_phone": "13800001111"})
+    assert raised.status_code == 201 and raised.get_json()["resident_phone"] == "13800001111"
+    assert raised.get_json()["created_by"] == grid["user"].id

@@ -53,7 +53,10 @@ def victim_roster(street) -> dict:
                           filename="secret notice.csv", refused=[])
     db.add(upload)
     db.flush()
+    from shangliang.portal.posters import grid_key
+
     return {"person_id": person.id, "station_id": station.id, "import_id": upload.id,
+            "key": grid_key("secret notice 社区", "secret notice 网格"), "ext": "png",  # a grid's poster
             "shift_id": db.scalar(select(DutyShift.id)), "pair_id": pairing.pairs_of(person.id)[0].id}
 
 
@@ -126,13 +129,20 @@ def victim(app, world):
 
         photo_key = uploaded_key(world.guangwumen.id)
         photo = db.scalar(select(Attachment).where(Attachment.key == photo_key))  # a ready photo there
+        from shangliang.integrations import operations as webhooks
+        from shangliang.integrations.events import emit
+
+        hook, _hook_secret = webhooks.subscribe(world.guangwumen, None, {
+            "name": "secret notice hook", "url": "https://1.1.1.1/secret-notice", "events": ["topic.created"]})
+        [posted] = emit(db(), world.guangwumen.id, "topic.created", {"topic": {"number": 3}})
         db.commit()
         return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
                 "notification_id": note.id, "role": "staff", "number": 3,
                 "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id,
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
                 "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent,
-                "escalation_id": referred, "comment_id": comment.id, **roster}
+                "escalation_id": referred, "comment_id": comment.id, "subscription_id": hook.id,
+                "delivery_id": posted.id, **roster}
 
 
 @pytest.fixture

@@ -128,3 +128,33 @@ def test_topics_recorded_before_the_board_kept_counts_are_counted(empty_database
         rows = set(c.execute(text("SELECT tenant_id, step_key, state, topics FROM topic_step_counts")).all())
     engine.dispose()
     assert rows == {(1, "dian", "open", 2), (1, "dian", "overdue", 1), (1, "shou", "closed", 1)}
+
+
+def test_tokens_made_before_personal_tokens_keep_working_as_system_tokens(empty_database, tmp_path):
+    """Revision 0023: a role-bound token that acted as the admin who made it keeps its role and gets
+    every scope, with no owner (it acts as no person from now on); a token must have an owner or a
+    role, never both, never neither."""
+    from sqlalchemy.exc import IntegrityError
+
+    ac = _alembic(empty_database, tmp_path)
+    command.upgrade(ac, "0022")
+    engine = create_engine(empty_database)
+    token_id = uuid.uuid4()
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO tenants (id, kind, slug, name, status, timezone, created_at) "
+                       "VALUES (1, 'platform', 'p', '平台', 'active', 'Asia/Shanghai', CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO users (id, username, display_name, password_hash, is_active, created_at) "
+                       "VALUES (7, 'admin', '管理员', 'x', true, CURRENT_TIMESTAMP)"))
+        c.execute(text("INSERT INTO api_tokens (tenant_id, id, name, role, token_hash, created_by, created_at) "
+                       "VALUES (1, :id, '12345', 'staff', 'h', 7, CURRENT_TIMESTAMP)"),
+                  {"id": token_id if SERVICES else token_id.hex})
+    command.upgrade(ac, "head")
+    with engine.connect() as c:
+        row = c.execute(text("SELECT owner_id, role, scopes, created_by, expires_at FROM api_tokens")).one()
+    assert tuple(row) == (None, "staff", "read topics upload manage", 7, None)
+    for owner, role in ((7, "staff"), (None, None)):
+        with pytest.raises(IntegrityError), engine.begin() as c:
+            c.execute(text("INSERT INTO api_tokens (tenant_id, id, name, owner_id, role, scopes, token_hash, "
+                           "created_at) VALUES (1, :id, 'x', :owner, :role, 'read', 'h', CURRENT_TIMESTAMP)"),
+                      {"id": uuid.uuid4() if SERVICES else uuid.uuid4().hex, "owner": owner, "role": role})
+    engine.dispose()

@@ -60,6 +60,7 @@ def create_app(cfg: config_mod.Config | None = None, *, check: bool = True, comm
 
 def _register(app: Flask, cfg) -> None:
     from .accounts.views import bp as accounts_bp, login_manager, manage as members_bp
+    from .accounts.token_views import bp as tokens_bp
     from .api.views import bp as api_bp  # every area's API operations
     from .audit.views import bp as audit_bp
     from .branding.brand import request_brand
@@ -77,6 +78,7 @@ def _register(app: Flask, cfg) -> None:
     from .meetings.views import bp as meetings_bp
     from .notifications.views import bp as notifications_bp
     from .portal.views import bp as portal_bp
+    from .portal.poster_views import bp as posters_bp
     from .procedures.views import bp as procedure_bp
     from .procedures.schema import FIELD_LABELS
     from .topics.operations import describe_missing, mask_phone
@@ -93,8 +95,11 @@ def _register(app: Flask, cfg) -> None:
     from .transfer.views import bp as transfer_bp
     from .tenants.views import bp as tenants_bp
     from .console.views import bp as console_bp
+    from .integrations import delivery as webhook_delivery, sources as webhook_sources  # noqa: F401
+    from .integrations.views import bp as webhooks_bp  # its tasks too
 
     changes.init_changes(app, cfg.listen_url)  # first: every later hook reads the kept rows
+    webhook_delivery.configure(cfg)  # the worker's jobs read these outside any request
     login_manager.init_app(app)
     web.init_request_checks(app)  # before the tenant and the token: a 405 or a malformed request, whoever asks
     web.init_tenancy(app)  # first: every later hook, error pages included, runs inside the scope
@@ -103,10 +108,10 @@ def _register(app: Flask, cfg) -> None:
     csrf.exempt(api_bp)  # token-authenticated, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
-    for bp in (accounts_bp, members_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp, api_bp,
-               health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
+    for bp in (accounts_bp, members_bp, tokens_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp,
+               api_bp, health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
-               escalations_bp, publication_bp, notice_bp):
+               escalations_bp, publication_bp, notice_bp, webhooks_bp, posters_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

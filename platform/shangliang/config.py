@@ -7,6 +7,7 @@ setting raises ConfigError, whose message is one line naming the variable.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import socket
@@ -37,6 +38,12 @@ class Config:
     trusted_proxies: int = 0
     storage_quota_mb: int = 2048  # per tenant, unless Tenant.storage_quota says otherwise
     database_listen_url: str | None = None  # where LISTEN reaches PostgreSQL, if not DATABASE_URL; "off"
+    # Webhooks (integrations/): the private networks deliveries may reach (none by default: a URL
+    # an administrator types must not reach the machine's own services or the intranet behind it),
+    # and how long a delivery is retried before it is given up.
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_retry_minutes: int = 60
+    public_base_url: str | None = None  # where residents reach the platform (links printed in QR codes)
 
     @property
     def embedded(self) -> bool:
@@ -109,6 +116,13 @@ def from_env(env=None) -> Config:
         if listen_url.startswith("sqlite"):
             raise ConfigError("DATABASE_LISTEN_URL", "must be a PostgreSQL URL (postgresql://…) or off")
 
+    public_base_url = (env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/") or None
+    if public_base_url:
+        parts = urlsplit(public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError("PUBLIC_BASE_URL", "must be an address such as https://shangliang.example.gov.cn "
+                                                 "(http:// or https://, a host, no query)")
+
     broker = env.get("BROKER_URL") or None
     if broker and urlsplit(broker).scheme not in ("redis", "rediss", "amqp", "amqps"):
         raise ConfigError("BROKER_URL", f"unsupported scheme {urlsplit(broker).scheme!r}; use redis:// or amqp://")
@@ -130,6 +144,16 @@ def from_env(env=None) -> Config:
     elif env.get("S3_ENDPOINT_URL"):
         raise ConfigError("S3_BUCKET", "must be set when S3_ENDPOINT_URL is")
 
+    networks = tuple(n.strip() for n in (env.get("WEBHOOK_ALLOW_NETWORKS") or "").split(",") if n.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ConfigError("WEBHOOK_ALLOW_NETWORKS", f"not a network: {network!r} (e.g. 10.20.0.0/16)") from None
+    retry_minutes = _int(env, "WEBHOOK_RETRY_MINUTES", 60)
+    if retry_minutes < 1:
+        raise ConfigError("WEBHOOK_RETRY_MINUTES", "must be at least 1")
+
     return Config(
         instance_path=instance, database_url=db_url, database_admin_url=admin_url, secret_key=secret,
         env=run_env, broker_url=broker, s3=s3, database_listen_url=listen_url,
@@ -139,6 +163,8 @@ def from_env(env=None) -> Config:
         max_content_length=_int(env, "MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         storage_quota_mb=_int(env, "STORAGE_QUOTA_MB", 2048),
+        webhook_allow_networks=networks, webhook_retry_minutes=retry_minutes,
+        public_base_url=public_base_url,
     )
 
 

@@ -4,7 +4,7 @@ rollups, so that the property test comparing the two means something."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ def _rating(data):
 
 
 def topic_facts(topic, log, as_of) -> dict:
-    f = {"collected": 1}
+    f = {"collected": 1, "channel": topic.channel}
     responded = next((e.at for e in log if e.phase_from == "intake" and e.phase_to != "intake"), None)
     closed = next((e.at for e in log if e.action in ("close", "close_out_of_scope")), None)
     done, oos = topic.closed_as == "done", topic.closed_as == "out_of_scope"
@@ -137,6 +137,7 @@ def summarise(facts, meetings, active, total) -> dict:
                     excluded.setdefault(measure, {}).setdefault(reason, 0)
                     excluded[measure][reason] += 1
     fig["excluded"] = excluded
+    fig["channels"] = dict(sorted(Counter(f["channel"] for f in facts).items()))
     fig["response"] = sorted(f["response_h"] for f in facts if f["response_h"] is not None)
     fig["close"] = sorted(f["close_h"] for f in facts if f["close_h"] is not None)
     for name, which, p in (("response_p50_h", "response", .5), ("response_p90_h", "response", .9),
@@ -151,16 +152,19 @@ def county_figures(streets: dict[int, dict]) -> dict:
     for figs in streets.values():
         for key, fig in figs.items():
             acc = out.setdefault(key, {c: 0 for c in (*COUNTED, *SUMMED, "meetings_held", "members_active", "members_total")}
-                                 | {"excluded": {}, "response": [], "close": []})
+                                 | {"excluded": {}, "channels": {}, "response": [], "close": []})
             for c in (*COUNTED, *SUMMED, "meetings_held", "members_active", "members_total"):
                 acc[c] += fig[c]
             for measure, reasons in fig["excluded"].items():
                 for reason, n in reasons.items():
                     acc["excluded"].setdefault(measure, {}).setdefault(reason, 0)
                     acc["excluded"][measure][reason] += n
+            for channel, n in fig["channels"].items():
+                acc["channels"][channel] = acc["channels"].get(channel, 0) + n
             acc["response"] += fig["response"]
             acc["close"] += fig["close"]
     for acc in out.values():
+        acc["channels"] = dict(sorted(acc["channels"].items()))
         acc["response"].sort()
         acc["close"].sort()
         for name, which, p in (("response_p50_h", "response", .5), ("response_p90_h", "response", .9),

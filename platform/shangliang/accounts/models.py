@@ -19,6 +19,12 @@ ROLE_LABELS = {"platform_admin": "平台管理员", "county_admin": "区县管�
 GRID_ROLES = frozenset({"grid_worker", "building_head"})
 # Administrators of a street, its county or the platform: they may do what a street's staff may.
 ADMIN_ROLES = frozenset({"platform_admin", "county_admin", "street_admin"})
+# The roles each kind of tenant gives.
+ASSIGNABLE = {
+    "platform": ("platform_admin",),
+    "county": ("county_admin", "staff", "member", "department"),
+    "street": ("street_admin", "staff", "member", "department", "grid_worker", "building_head"),
+}
 
 
 class User(UserMixin, Base):
@@ -99,17 +105,49 @@ class LoginAttempt(Base):
     success: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+# What a token may be used for. Each API operation declares the one it needs (api/base.operation);
+# a token does what its scopes allow and its owner's roles permit, never more.
+SCOPES = ("read", "topics", "upload", "manage")
+SCOPE_LABELS = {"read": "读取", "topics": "办理议题", "upload": "上传", "manage": "管理"}
+SCOPE_HELP = {"read": "查看议题、议事会、名册、工作法等",
+              "topics": "登记议题，认领、推进议题和记录证据",
+              "upload": "上传照片和附件、删除自己上传的文件",
+              "manage": "修改议事会、名册、轮值、成员和对标设置"}
+
+
 class ApiToken(TenantOwned, Base):
-    """A token for an integration (12345 hotline system, mini-program), bound to one tenant."""
+    """A bearer token bound to one tenant. A personal token (`owner_id`) acts as its owner, with
+    the roles the owner holds there at each request; a token with no owner acts for a system (the
+    12345 platform) with the `role` it was given, and what it does is logged as the system's."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (ForeignKeyConstraint(["created_by"], ["users.id"]),)
+    __table_args__ = (ForeignKeyConstraint(["created_by"], ["users.id"]),
+                      ForeignKeyConstraint(["owner_id"], ["users.id"]),
+                      CheckConstraint("(owner_id IS NULL) <> (role IS NULL)", name="owner_or_role"),
+                      Index("ix_api_tokens_owner", "owner_id"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str | None] = mapped_column(String(32))  # tokens with no owner only
+    scopes: Mapped[str] = mapped_column(String(64))  # space-separated, in the order of SCOPES
     token_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined", viewonly=True)
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    def state(self, now: datetime) -> str:
+        """live, revoked or expired (the owner's account and roles are judged at each request)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "live"

@@ -1,4 +1,4 @@
-"""Sign-in, sessions, memberships and API tokens. Plain functions: tenant and actor in, rows out.
+"""Sign-in, sessions and memberships (API tokens: tokens.py). Plain functions: tenant and actor in, rows out.
 
 A `tenant` here is a `tenants.models.Tenant`, left unannotated: tenants sit above accounts."""
 from __future__ import annotations
@@ -16,15 +16,16 @@ from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.permissions import load_memberships_with
-from .models import GRID_ROLES, ROLES, ApiToken, AuthSession, LoginAttempt, Membership, User
+from .models import ASSIGNABLE, ROLES, AuthSession, LoginAttempt, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
+# API tokens live in tokens.py; their callers have long found them here.
+from .tokens import TOKEN_PREFIX, TOKEN_ROLES, create_api_token, revoke_api_token, token_from_header  # noqa: F401
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 30
 SESSION_LIFETIME = timedelta(hours=12)
-TOKEN_PREFIX = "slt_"
 
 
 def _sha256(value: str) -> str:
@@ -134,14 +135,6 @@ def _memberships(user_id: int) -> list[tuple[int, str]]:
 
 # ---------------------------------------------------------------- memberships
 
-ASSIGNABLE = {
-    "platform": ("platform_admin",),
-    "county": ("county_admin", "staff", "member", "department"),
-    "street": ("street_admin", "staff", "member", "department", "grid_worker", "building_head"),
-}
-# An API token acts for an integration, not a person: the roles bound to a person's own grids
-# (topics/people.py) cannot be narrowed for it, so it may not hold them.
-TOKEN_ROLES = {kind: tuple(r for r in roles if r not in GRID_ROLES) for kind, roles in ASSIGNABLE.items()}
 
 
 def add_membership(tenant, actor_id: int | None, user: User, role: str, via: str | None = None) -> Membership:
@@ -165,45 +158,3 @@ def remove_membership(tenant, actor_id: int | None, user_id: int, role: str) -> 
         raise Refused("不能移除自己的管理员角色", "role")
     db.delete(m)
     record(tenant.id, actor_id, "membership.remove", m.user.username, {"role": role})
-
-
-# ---------------------------------------------------------------- API tokens
-
-def create_api_token(tenant, actor_id: int | None, name: str, role: str) -> tuple[ApiToken, str]:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise Refused("请填写 1–100 个字符的名称", "name")
-    if role not in TOKEN_ROLES[tenant.kind]:
-        raise Refused("此处不能分配该角色", "role")
-    secret = secrets.token_urlsafe(32)
-    row = ApiToken(tenant_id=tenant.id, name=name, role=role, created_by=actor_id, token_hash=_sha256(secret))
-    db.add(row)
-    db.flush()
-    record(tenant.id, actor_id, "api_token.create", name, {"role": role, "token_id": str(row.id)})
-    return row, f"{TOKEN_PREFIX}{row.id.hex}_{secret}"
-
-
-def revoke_api_token(tenant, actor_id: int | None, token: ApiToken) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        record(tenant.id, actor_id, "api_token.revoke", token.name, {"token_id": str(token.id)})
-
-
-def token_from_header(value: str | None) -> ApiToken | None:
-    """The live token of the current tenant named by an `Authorization: Bearer` header."""
-    import uuid
-
-    if not value or not value.startswith("Bearer " + TOKEN_PREFIX):
-        return None
-    raw = value[len("Bearer " + TOKEN_PREFIX):]
-    token_id, _, secret = raw.partition("_")
-    try:
-        tid = uuid.UUID(hex=token_id)
-    except ValueError:
-        return None
-    row = db.scalar(select(ApiToken).where(ApiToken.id == tid))
-    if row is None or row.revoked_at is not None or not secrets.compare_digest(row.token_hash, _sha256(secret)):
-        return None
-    with own_transaction() as s:  # the token was used even if the request is refused
-        s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
-    return row

@@ -82,18 +82,17 @@ def set_language(code: str):
     return resp
 
 
-# ---------------------------------------------------------------- members and tokens of a tenant
+# ---------------------------------------------------------------- members of a tenant (API tokens: token_views.py)
 
 from flask import abort, g  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from ..core.pagination import paginate  # noqa: E402
 from ..core.permissions import can, require  # noqa: E402
-from .models import ApiToken, Membership, User  # noqa: E402
+from .models import Membership, User  # noqa: E402
 
 manage = Blueprint("members", __name__, url_prefix="/t/<slug>/manage")
 menu.entry("members.members", "成员", 170, "settings", "members.view")
-menu.entry("members.tokens", "接口令牌", 200, "settings", "tokens.manage")
 
 
 def _members_page():
@@ -132,29 +131,3 @@ def remove_member(user_id: int):
         abort(404)
     flash(_(attempt.refusal.message), "error")
     return redirect(url_for(".members"))
-
-
-@manage.route("/tokens", methods=["GET", "POST"])
-@require("tokens.manage")
-def tokens():
-    form, errors, created = {}, {}, None
-    if request.method == "POST":
-        form = {k: request.form.get(k, "").strip() for k in ("name", "role")}
-        with Attempt() as attempt:
-            _row, created = ops.create_api_token(g.tenant, current_user.id, form["name"], form["role"])
-            form = {}
-        errors = attempt.errors
-    rows = db.scalars(select(ApiToken).order_by(ApiToken.created_at.desc()).limit(200)).all()
-    return render_template("accounts/tokens.html", tokens=rows, form=form, errors=errors, created=created,
-                           roles=ops.TOKEN_ROLES[g.tenant.kind]), 400 if errors else 200
-
-
-@manage.post("/tokens/<uuid:token_id>/revoke")
-@require("tokens.manage")
-def revoke_token(token_id):
-    row = db.scalar(select(ApiToken).where(ApiToken.id == token_id))
-    if row is None:
-        abort(404)
-    ops.revoke_api_token(g.tenant, current_user.id, row)
-    flash(_("令牌已停用"), "success")
-    return redirect(url_for(".tokens"))

@@ -1,16 +1,17 @@
 """The API blueprint and what every area's operations are declared and answered with.
 
-Token authentication, one tenant per token. Every operation is declared with `operation(...)`,
-which is also what the OpenAPI document is built from (api/openapi.py reads `OPERATIONS`).
+Every operation is declared with `operation(...)`, which is also what the OpenAPI document is built
+from (api/openapi.py reads `OPERATIONS`), and names the token scope it needs; who a request acts
+as and whether its token may is api/auth.py's.
 A view reads its body with `body(Schema)` and lets a `Refused` leave it: the request lifecycle
 (core/lifecycle.py) rolls back and answers the error shape, or commits once when the view succeeded.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, make_response, request
+from flask import Blueprint, abort, jsonify, make_response, request
 from marshmallow import ValidationError
 
-from ..accounts import operations as account_ops
+from ..accounts.models import SCOPES
 from ..core.db import db
 from ..core.errors import Invalid, Refused, error_body
 from ..core.forms import refuse_unholdable
@@ -20,15 +21,22 @@ OPERATIONS: list[dict] = []
 
 
 def operation(path: str, method: str, summary: str, *, response=None, body=None, status: int = 200,
-              paged: bool = False, query: list | None = None, subject: str = "form", answers: tuple = ()):
+              paged: bool = False, query: list | None = None, subject: str = "form", scope: str | None = None,
+              answers: tuple = ()):
     """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
-    refusal that names none is reported under; `answers`: error statuses it may answer beyond those
+    refusal that names none is reported under. `scope`: what a token needs for it (SCOPES); a read
+    needs `read`, anything else names its own. `answers`: error statuses it may answer beyond those
     of its kind (a read refusing a malformed query: 422; storage unavailable: 503)."""
+    scope = scope or ("read" if method.lower() == "get" else None)
+    if scope not in SCOPES:
+        raise ValueError(f"{method.upper()} {path}: declare the scope it needs, one of {SCOPES}")
     OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
-                       "body": body, "status": status, "paged": paged, "query": query or [], "answers": answers})
+                       "body": body, "status": status, "paged": paged, "query": query or [], "scope": scope,
+                       "answers": answers})
 
     def declare(view):
         view.refusal_field = subject
+        view.api_scopes = {**getattr(view, "api_scopes", {}), method.upper(): scope}
         return view
 
     return declare
@@ -74,19 +82,3 @@ def page_json(page, items) -> dict:
     if isinstance(items, type):
         items = items(many=True).dump(page.items)
     return {"items": items, "page": page.page, "per_page": page.per_page, "has_next": page.has_next}
-
-
-@bp.before_request
-def authenticate_token():
-    if request.endpoint == "api.openapi":
-        return None
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer " + account_ops.TOKEN_PREFIX):
-        return fail(401, "unauthorized", "send 'Authorization: Bearer slt_…' with an API token")
-    if g.get("tenant") is None:
-        return fail(404, "not_found", "no such tenant")
-    token = account_ops.token_from_header(header)
-    if token is None:
-        # Not this tenant's token: answer as if the tenant did not exist.
-        return fail(404, "not_found", "no such tenant for this token")
-    g.api_roles, g.api_token = {token.role}, token

@@ -110,6 +110,8 @@ class PublicationSummarySchema(Schema):
     as_of = fields.DateTime()
     published_at = fields.DateTime()
     published_by = fields.Function(lambda p: p.publisher.display_name if p.publisher else None, allow_none=True)
+    published_by_id = Int64(attribute="published_by", allow_none=True,
+                            metadata={"description": "the user id of whoever published it"})
 
 
 class PublicationSchema(PublicationSummarySchema):
@@ -161,7 +163,7 @@ def _comparing() -> None:
 @require("benchmarks.view")
 def benchmarks():
     period = _period()
-    actor = g.api_token.created_by
+    actor = g.api_actor
     if g.tenant.is_street:
         return jsonify(_standing_json(reports.street_report(g.tenant, period, actor)))
     return answer(BenchmarkRankingSchema, reports.county_report(g.tenant, period, actor).table)
@@ -180,12 +182,12 @@ def benchmark_publications():
 @bp.post("/t/<slug>/benchmarks/publications")
 @operation("/t/{slug}/benchmarks/publications", "post", "Publish the ranking of a period as it reads now: its rows, "
            "definitions and weights are kept and never recomputed", body=PublishSchema, response=PublicationSchema,
-           status=201, subject="benchmarks")
+           status=201, subject="benchmarks", scope="manage")
 @require("benchmarks.manage")
 def benchmark_publish():
     _comparing()
     data = body(PublishSchema)
-    pub = ops.publish(g.tenant, g.api_token.created_by, periods.parse(data["period"]), data["title"])
+    pub = ops.publish(g.tenant, g.api_actor, periods.parse(data["period"]), data["title"])
     return answer(PublicationSchema, pub, 201)
 
 
@@ -204,12 +206,12 @@ def benchmark_publication(number: int):
            response=BenchmarkSettingsSchema)
 @operation("/t/{slug}/benchmarks/settings", "put", "Change the settings; fields not sent keep their value. "
            "Refused with every wrong field named", body=BenchmarkSettingsSchema, response=BenchmarkSettingsSchema,
-           subject="benchmarks")
+           subject="benchmarks", scope="manage")
 @require("benchmarks.view")
 def benchmark_settings():
     # One rule for both methods, so that a PUT is authorised like the GET before it is read.
     if request.method == "GET":
-        settings = ops.settings_for_street(g.tenant, g.api_token.created_by) if g.tenant.is_street else \
+        settings = ops.settings_for_street(g.tenant, g.api_actor) if g.tenant.is_street else \
             ops.settings_of(g.tenant)
         return answer(BenchmarkSettingsSchema, settings)
     if not can("benchmarks.manage"):
@@ -218,5 +220,5 @@ def benchmark_settings():
     data = body(BenchmarkSettingsSchema)
     current = ops.settings_of(g.tenant)
     form = reports.settings_form({**current, **data, "points": {**current["points"], **data.get("points", {})}})
-    return answer(BenchmarkSettingsSchema, ops.save_settings(g.tenant, g.api_token.created_by, form))
+    return answer(BenchmarkSettingsSchema, ops.save_settings(g.tenant, g.api_actor, form))
 

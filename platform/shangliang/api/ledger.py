@@ -59,7 +59,9 @@ class CountsSchema(Schema):
 
 
 class EntrySchema(Schema):
-    person_id = fields.UUID()
+    person_id = fields.UUID(metadata={"description": "the member on the roster: /ledger/{person_id}, "
+                                                     "/people/{person_id}"})
+    user_id = Int64(allow_none=True, metadata={"description": "the member's login, if they have one"})
     name = fields.String()
     sector = fields.String(allow_none=True)
     level = fields.String(allow_none=True)
@@ -115,8 +117,9 @@ def _period_json(p):
 
 def _entry_json(e: ops.Entry) -> dict:
     p = e.person
-    return {"person_id": p.id, "name": p.name, "sector": p.sector, "level": p.level, "community": p.community,
-            "on_roster": p.active, "active": e.active, "counts": {k: e.counts[k] for k in COUNTED},
+    return {"person_id": p.id, "user_id": p.user_id, "name": p.name, "sector": p.sector, "level": p.level,
+            "community": p.community, "on_roster": p.active, "active": e.active,
+            "counts": {k: e.counts[k] for k in COUNTED},
             "score_avg": e.score_avg, "points": e.points}
 
 
@@ -128,7 +131,7 @@ def _entry_json(e: ops.Entry) -> dict:
 @street_api
 def ledger():
     period = _period()
-    book = ops.ledger(g.tenant, period, g.api_token.created_by)
+    book = ops.ledger(g.tenant, period, g.api_actor)
     sort = request.args.get("sort") if request.args.get("sort") in ops.SORTS else "points"
     return answer(LedgerSchema, {
         "period": _period_json(period), "rules": ops.scale_words(book.scale, book.basic_counts),
@@ -146,7 +149,7 @@ def ledger():
 def member_ledger(person_id):
     person = found(ops.find_member(person_id), "member")
     period = _period()
-    points, basic = scale = ops.scale_of(g.tenant, g.api_token.created_by)
+    points, basic = scale = ops.scale_of(g.tenant, g.api_actor)
     activities = ops.member_activities(g.tenant, person, period, scale=scale)
     entry = ops.summary(person, activities)
     return answer(MemberLedgerSchema, {

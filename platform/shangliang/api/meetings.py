@@ -20,12 +20,17 @@ MEETING_STATUSES = ("planned", "held", "cancelled")
 
 
 def _work_json(items) -> list[dict]:
+    """Work items with the numbers their paths take: the meeting's, and the topic's they serve."""
     today = meeting_ops.local_today(g.tenant)
     ids = {i.topic_id for i in items if i.topic_id}
     numbers = dict(db.execute(select(Topic.id, Topic.number).where(Topic.id.in_(ids))).all()) if ids else {}
+    meeting_ids = {i.meeting_id for i in items}
+    meetings = dict(db.execute(select(Meeting.id, Meeting.number).where(Meeting.id.in_(meeting_ids))).all()) \
+        if meeting_ids else {}
     out = schemas.WorkItemSchema(many=True).dump(items)
     for row, item in zip(out, items):
         row["topic_number"] = numbers.get(item.topic_id)
+        row["meeting_number"] = meetings.get(item.meeting_id)
         row["overdue"] = meeting_ops.is_overdue(item, today)
     return out
 
@@ -37,7 +42,7 @@ def _meeting_json(meeting) -> dict:
     out["revisions"] = schemas.MinutesSchema(many=True).dump(revisions)
     out["minutes"] = out["revisions"][0] if revisions else None
     out["topics"] = schemas.MeetingTopicSchema(many=True).dump(
-        [{"number": t.number, "title": t.title, "step": t.step_key, "agreement": mt.agreement,
+        [{"id": t.id, "number": t.number, "title": t.title, "step": t.step_key, "agreement": mt.agreement,
           "recorded_at": mt.recorded_at} for mt, t in meeting_ops.linked_topics(meeting)])
     out["work_items"] = _work_json(meeting_ops.work_items(meeting))
     return out
@@ -65,10 +70,11 @@ def meetings():
 
 @bp.post("/t/<slug>/meetings")
 @operation("/t/{slug}/meetings", "post", "Call a meeting: one or two conveners, participants by 4+X group, topics",
-           body=schemas.MeetingCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting")
+           body=schemas.MeetingCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting",
+           scope="manage")
 @require("meetings.manage")
 def create_meeting():
-    meeting = meeting_ops.create_meeting(g.tenant, g.api_token.created_by, body(schemas.MeetingCreateSchema))
+    meeting = meeting_ops.create_meeting(g.tenant, g.api_actor, body(schemas.MeetingCreateSchema))
     return jsonify(_meeting_json(meeting)), 201
 
 
@@ -82,68 +88,70 @@ def meeting(number: int):
 
 @bp.post("/t/<slug>/meetings/<int:number>/minutes")
 @operation("/t/{slug}/meetings/{number}/minutes", "post", "Save a new revision of the minutes (earlier ones are kept)",
-           body=schemas.MinutesCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting")
+           body=schemas.MinutesCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting",
+           scope="manage")
 @require("meetings.manage")
 def meeting_minutes(number: int):
     return _meeting_change(number, schemas.MinutesCreateSchema, lambda m, d: meeting_ops.add_minutes(
-        g.tenant, g.api_token.created_by, m, d["text"], note=d["note"], base_revision=d["base_revision"]), 201)
+        g.tenant, g.api_actor, m, d["text"], note=d["note"], base_revision=d["base_revision"]), 201)
 
 
 @bp.post("/t/<slug>/meetings/<int:number>/status")
 @operation("/t/{slug}/meetings/{number}/status", "post", "Mark a planned meeting held (needs minutes) or cancelled "
            "(needs a reason)", body=schemas.MeetingStatusSchema, response=schemas.MeetingDetailSchema,
-           subject="meeting")
+           subject="meeting", scope="manage")
 @require("meetings.manage")
 def meeting_status(number: int):
     return _meeting_change(number, schemas.MeetingStatusSchema, lambda m, d: meeting_ops.set_status(
-        g.tenant, g.api_token.created_by, m, d["status"], expected_version=d["version"], reason=d["reason"]))
+        g.tenant, g.api_actor, m, d["status"], expected_version=d["version"], reason=d["reason"]))
 
 
 @bp.post("/t/<slug>/meetings/<int:number>/attendance")
 @operation("/t/{slug}/meetings/{number}/attendance", "post", "Record who attended (everyone else did not)",
-           body=schemas.AttendanceSchema, response=schemas.MeetingDetailSchema, subject="meeting")
+           body=schemas.AttendanceSchema, response=schemas.MeetingDetailSchema, subject="meeting", scope="manage")
 @require("meetings.manage")
 def meeting_attendance(number: int):
     return _meeting_change(number, schemas.AttendanceSchema, lambda m, d: meeting_ops.set_attendance(
-        g.tenant, g.api_token.created_by, m, d["attended"], expected_version=d["version"]))
+        g.tenant, g.api_actor, m, d["attended"], expected_version=d["version"]))
 
 
 @bp.post("/t/<slug>/meetings/<int:number>/topics")
 @operation("/t/{slug}/meetings/{number}/topics", "post", "Link a topic with what was agreed on it; with `record`, log "
            "it on the topic as its consultation record", body=schemas.MeetingTopicLinkSchema,
-           response=schemas.MeetingDetailSchema, subject="meeting")
+           response=schemas.MeetingDetailSchema, subject="meeting", scope="manage")
 @require("meetings.manage")
 def meeting_topic(number: int):
     def change(m, d):
         topic = find_topic(d["topic_number"])
         if topic is None:
             raise Refused("本街道没有这个议题", "topic_number", "validation_error")
-        meeting_ops.set_agreement(g.tenant, g.api_token.created_by, m, topic, d["agreement"], link=True)
+        meeting_ops.set_agreement(g.tenant, g.api_actor, m, topic, d["agreement"], link=True)
         if d["record"]:
-            meeting_ops.record_consultation(g.tenant, g.api_token.created_by, g.api_roles, m, topic)
+            meeting_ops.record_consultation(g.tenant, g.api_actor, g.api_roles, m, topic)
 
     return _meeting_change(number, schemas.MeetingTopicLinkSchema, change)
 
 
 @bp.post("/t/<slug>/meetings/<int:number>/work")
 @operation("/t/{slug}/meetings/{number}/work", "post", "Add an agreed action to the meeting's work list (工作清单)",
-           body=schemas.WorkItemCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting")
+           body=schemas.WorkItemCreateSchema, response=schemas.MeetingDetailSchema, status=201, subject="meeting",
+           scope="manage")
 @require("meetings.manage")
 def meeting_work(number: int):
     return _meeting_change(number, schemas.WorkItemCreateSchema, lambda m, d: meeting_ops.add_work_item(
-        g.tenant, g.api_token.created_by, m, d), 201)
+        g.tenant, g.api_actor, m, d), 201)
 
 
 @bp.post("/t/<slug>/meetings/<int:number>/work/<uuid:item_id>")
 @operation("/t/{slug}/meetings/{number}/work/{item_id}", "post", "Update a work item: status (done records when), "
            "note, due date", body=schemas.WorkItemUpdateSchema, response=schemas.MeetingDetailSchema,
-           subject="meeting")
+           subject="meeting", scope="manage")
 @require("meetings.view")
 def meeting_work_item(number: int, item_id):
     meeting = meeting_ops.get_meeting(number)
     item = found(meeting_ops.get_work_item(meeting, item_id) if meeting else None, "work item")
     return _meeting_change(number, schemas.WorkItemUpdateSchema, lambda m, d: meeting_ops.update_work_item(
-        g.tenant, g.api_token.created_by, item, status=d["status"], note=d["note"], due_on=d["due_on"],
+        g.tenant, g.api_actor, item, status=d["status"], note=d["note"], due_on=d["due_on"],
         may_manage=can("meetings.manage")))
 
 

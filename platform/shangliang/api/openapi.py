@@ -7,10 +7,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
+from ..accounts.models import SCOPES
 from ..core.permissions import public
 from ..core.web import ROW_NUMBER_MAX
 from . import schemas
 from .base import OPERATIONS, bp
+
 
 def _always(_op) -> bool:
     return True
@@ -21,8 +23,10 @@ def _always(_op) -> bool:
 ERRORS = [
     ("400", "A malformed request: a NUL character in the path or query; a body that is not a JSON object "
             "(or not the form it should be)", _always),
-    ("401", "No or malformed API token", _always),
-    ("403", "The token's role may not do this", _always),
+    ("401", "No or malformed API token; or the token was revoked, has expired, or its owner can no longer sign in or "
+            "no longer belongs to the tenant", _always),
+    ("403", "The token lacks the operation's scope (`insufficient_scope`, naming it), or the roles it acts with may "
+            "not do this (`forbidden`)", _always),
     ("404", "No such tenant or object for this token", _always),
     ("409", "Someone acted first (stale version), or a duplicate", lambda op: op["method"] != "get"),
     ("413", "The body is too large", lambda op: bool(op["body"])),
@@ -31,19 +35,27 @@ ERRORS = [
     ("503", "Storage is unavailable; try again", lambda op: 503 in op["answers"]),
 ]
 DESCRIPTION = (
-    "商量 platform API. Every request carries `Authorization: Bearer slt_…`, a token created by a tenant "
-    "administrator; it acts in that tenant only. Every error has the shape `Error`; where fields are wrong, "
-    "`error.fields` maps each one's path (`title`, `topics[0]`, `participants[1].name`) to its messages. "
-    "A method a path does not declare is answered 405 with `Allow` (before the token is looked at), "
-    "and OPTIONS lists the methods of a path."
-)
+    "商量 platform API. Every request carries `Authorization: Bearer slt_…`, a token of the tenant in its path; it "
+    "acts in that tenant only. A personal token, which anyone signed in makes for themselves on the 接口令牌 page, "
+    "acts as its owner: with the roles the owner holds in the tenant at each request, and what it does is logged "
+    "as theirs (`actor_id`). A token with no owner acts for a system with a role of its own, as no person. Every "
+    "operation names the scope it needs (`x-scope`); a token has the scopes it was given. `GET /t/{slug}/token` "
+    "says who a token acts as. Objects carry the ids other operations take: a topic's and a meeting's `id` is the "
+    "`owner_id` of their files, their `number` is what their paths take. Every error has the shape `Error`; where "
+    "fields are wrong, `error.fields` maps each one's path (`title`, `topics[0]`, `participants[1].name`) to its "
+    "messages. A method a path does not declare is answered 405 with `Allow` (before the token is looked at), and "
+    "OPTIONS lists the methods of a path.")
+SCOPE_TEXT = {"read": "read what its roles may see", "topics": "record topics and act on them (claim, advance, "
+              "evidence, rate)", "upload": "upload photos and attachments, delete them",
+              "manage": "change meetings, the roster, the duty rota, members and settings"}
+SCHEME = "Scopes: " + "; ".join(f"`{s}`: {SCOPE_TEXT[s]}" for s in SCOPES)
 
 
 def build_spec() -> dict:
     spec = APISpec(title="Shangliang API", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],  # the paths below are under it
                    info={"description": DESCRIPTION})
-    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("token", {"type": "http", "scheme": "bearer", "description": SCHEME})
     spec.components.schema("Error", schema=schemas.ErrorSchema)
     # named only inside other fields' metadata (an action's `data`, an event's `rating`)
     spec.components.schema("RatingInput", schema=schemas.RatingInputSchema)
@@ -60,7 +72,8 @@ def build_spec() -> dict:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})
         params += op.get("query", [])
         item = {
-            "summary": op["summary"], "security": [{"token": []}], "parameters": params,
+            "summary": op["summary"], "security": [{"token": []}], "parameters": params, "x-scope": op["scope"],
+            "description": f"Token scope: `{op['scope']}`.",
             "responses": {str(op["status"]): {"description": "OK", "content": {"application/json": {
                 "schema": op["response"]}}}},
         }

@@ -188,11 +188,11 @@ def people():
 
 @bp.post("/t/<slug>/people")
 @operation("/t/{slug}/people", "post", "Add a person to the roster (kind and name required)", body=PersonInSchema,
-           response=PersonSchema, status=201)
+           response=PersonSchema, status=201, scope="manage")
 @require("roster.manage")
 @street_api
 def add_person():
-    return answer(PersonSchema, ops.create_person(g.tenant, g.api_token.created_by, body(PersonInSchema)), 201)
+    return answer(PersonSchema, ops.create_person(g.tenant, g.api_actor, body(PersonInSchema)), 201)
 
 
 @bp.get("/t/<slug>/people/<uuid:person_id>")
@@ -205,7 +205,7 @@ def person(person_id):
 
 @bp.post("/t/<slug>/people/<uuid:person_id>")
 @operation("/t/{slug}/people/{person_id}", "post", "Change a person: only the fields sent change",
-           body=PersonInSchema, response=PersonSchema)
+           body=PersonInSchema, response=PersonSchema, scope="manage")
 @require("roster.manage")
 @street_api
 def update_person(person_id):
@@ -213,9 +213,9 @@ def update_person(person_id):
     data = body(PersonInSchema)
     active = data.pop("active", None)
     merged = {**ops.person_form(row, ops.usernames([row.user_id]).get(row.user_id)), **data}
-    ops.update_person(g.tenant, g.api_token.created_by, row, merged)
+    ops.update_person(g.tenant, g.api_actor, row, merged)
     if active is not None:
-        ops.set_active(g.tenant, g.api_token.created_by, row, active)
+        ops.set_active(g.tenant, g.api_actor, row, active)
     return answer(PersonSchema, row)
 
 
@@ -223,14 +223,14 @@ def update_person(person_id):
 
 @bp.post("/t/<slug>/roster/imports")
 @operation("/t/{slug}/roster/imports", "post", "Start importing a roster file in the background; poll its status",
-           body=UPLOAD, response=RosterImportSchema, status=202)
+           body=UPLOAD, response=RosterImportSchema, status=202, scope="manage")
 @require("roster.manage")
 @street_api
 def start_import():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Invalid({"file": "required"}, "send the file as multipart field `file`")
-    return answer(RosterImportSchema, imports.start_import(g.tenant, g.api_token.created_by, upload.filename,
+    return answer(RosterImportSchema, imports.start_import(g.tenant, g.api_actor, upload.filename,
                                                           upload.stream), 202)
 
 
@@ -255,11 +255,12 @@ def stations():
 
 
 @bp.post("/t/<slug>/stations")
-@operation("/t/{slug}/stations", "post", "Add a station", body=StationInSchema, response=StationSchema, status=201)
+@operation("/t/{slug}/stations", "post", "Add a station", body=StationInSchema, response=StationSchema, status=201,
+           scope="manage")
 @require("roster.manage")
 @street_api
 def add_station():
-    return answer(StationSchema, ops.save_station(g.tenant, g.api_token.created_by, body(StationInSchema)), 201)
+    return answer(StationSchema, ops.save_station(g.tenant, g.api_actor, body(StationInSchema)), 201)
 
 
 @bp.get("/t/<slug>/duty")
@@ -278,12 +279,12 @@ def duty_week():
 
 @bp.post("/t/<slug>/duty")
 @operation("/t/{slug}/duty", "post", "Put members on duty at a station on some days", body=AssignSchema,
-           response=AssignedSchema, status=201)
+           response=AssignedSchema, status=201, scope="manage")
 @require("duty.manage")
 @street_api
 def assign_duty():
     data = body(AssignSchema)
-    added, skipped = duty_ops.assign(g.tenant, g.api_token.created_by, data["station_id"], data["person_ids"],
+    added, skipped = duty_ops.assign(g.tenant, g.api_actor, data["station_id"], data["person_ids"],
                                      data["days"])
     return jsonify({"added": added, "skipped": skipped}), 201
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ..accounts.models import ROLES
+from ..accounts.models import ROLES, SCOPES
 from ..topics import ratings
 from ..topics.actions import ACTIONS
 from ..topics.channels import CHANNELS
@@ -26,17 +26,19 @@ class ErrorSchema(Schema):
 
 class TenantSchema(Schema):
     id = Int64()
-    slug = fields.String()
+    slug = fields.String(metadata={"description": "what every path names the tenant by"})
     name = fields.String()
     kind = fields.String(metadata={"enum": ["platform", "county", "street"]})
     status = fields.String(metadata={"enum": ["active", "suspended", "archived"]})
     households = Int64(allow_none=True)
     timezone = fields.String()
     parent = fields.Function(lambda t: t.parent.slug if t.parent else None, allow_none=True)
+    parent_id = Int64(allow_none=True)
 
 
 class MemberSchema(Schema):
-    user_id = Int64()
+    user_id = Int64(metadata={"description": "the person: the `actor_id` of events and audit rows, a roster "
+                                             "person's `user_id`"})
     username = fields.Function(lambda m: m.user.username)
     display_name = fields.Function(lambda m: m.user.display_name)
     role = fields.String()
@@ -56,6 +58,26 @@ class AuditSchema(Schema):
     target = fields.String(allow_none=True)
     detail = fields.Dict()
     ip = fields.String(allow_none=True)
+
+
+class TokenOwnerSchema(Schema):
+    user_id = Int64(attribute="id")
+    username = fields.String()
+    display_name = fields.String()
+
+
+class TokenSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    owner = fields.Nested(TokenOwnerSchema, allow_none=True, metadata={
+        "description": "the person it acts as; null: a system's token, whose actions are logged as the token's"})
+    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), metadata={
+        "description": "what it acts with now: its owner's roles in this tenant (a system token's own role)"})
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), metadata={
+        "description": "what it may be used for; each operation names the scope it needs"})
+    expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
@@ -82,7 +104,8 @@ class TopicCreateSchema(Schema):
 
 
 class TopicSchema(Schema):
-    number = Int32()
+    id = fields.UUID(metadata={"description": "the `owner_id` of its photos and attachments (files)"})
+    number = Int32(metadata={"description": "what the topic's paths take: /topics/{number}"})
     title = fields.String()
     description = fields.String()
     channel = fields.String()
@@ -103,8 +126,11 @@ class TopicSchema(Schema):
     overdue = fields.Boolean()
     due_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+    created_by = Int64(allow_none=True, metadata={"description": "the user id of whoever recorded it"})
     version = Int32(metadata={"description": "send it back with an action: a stale version is refused (409)"})
-    procedure_version = fields.Function(lambda t: t.procedure.number)
+    procedure_version = fields.Function(lambda t: t.procedure.number, metadata={
+        "type": "integer", "description": "the number of the procedure version it runs on: "
+                                          "/procedure/versions/{number}"})
     details = fields.Dict()
 
     def _name(self, t):
@@ -169,6 +195,7 @@ class RatingSchema(Schema):
 
 
 class EventSchema(Schema):
+    id = fields.UUID()
     seq = Int32()
     action = fields.String()
     from_step = fields.String(allow_none=True)
@@ -176,7 +203,8 @@ class EventSchema(Schema):
     phase_from = fields.String(allow_none=True)
     phase_to = fields.String(allow_none=True)
     round = Int32()
-    actor_id = Int64(allow_none=True)
+    actor_id = Int64(allow_none=True, metadata={"description": "the user id of who acted: a personal token's "
+                                                                "owner; null for a system's token"})
     actor_role = fields.String(allow_none=True)
     at = fields.DateTime()
     comment = fields.String()
@@ -261,7 +289,9 @@ class MinutesSchema(Schema):
 
 
 class WorkItemSchema(Schema):
-    id = fields.UUID()
+    id = fields.UUID(metadata={"description": "/meetings/{meeting_number}/work/{id}; the `owner_id` of its files"})
+    meeting_id = fields.UUID()
+    meeting_number = Int32(metadata={"description": "the meeting whose work list it is on"})
     title = fields.String()
     owner_person_id = fields.UUID(allow_none=True)
     owner_name = fields.String()
@@ -269,12 +299,14 @@ class WorkItemSchema(Schema):
     status = fields.String(metadata={"enum": ["open", "in_progress", "done"]})
     note = fields.String()
     done_at = fields.DateTime(allow_none=True)
+    topic_id = fields.UUID(allow_none=True)
     topic_number = Int32(allow_none=True)
     overdue = fields.Boolean()
 
 
 class MeetingTopicSchema(Schema):
-    number = Int32()
+    id = fields.UUID(metadata={"description": "the topic's id"})
+    number = Int32(metadata={"description": "the topic's number"})
     title = fields.String()
     step = fields.String()
     agreement = fields.String()
@@ -282,7 +314,8 @@ class MeetingTopicSchema(Schema):
 
 
 class MeetingSchema(Schema):
-    number = Int32()
+    id = fields.UUID(metadata={"description": "the `owner_id` of its photos and attachments (files)"})
+    number = Int32(metadata={"description": "what the meeting's paths take: /meetings/{number}"})
     title = fields.String()
     form = fields.String(metadata={"enum": list(MEETING_FORMS)})
     starts_at = fields.DateTime()
@@ -291,6 +324,7 @@ class MeetingSchema(Schema):
     agenda = fields.String()
     status = fields.String(metadata={"enum": ["planned", "held", "cancelled"]})
     version = Int32(metadata={"description": "send it back with a change: a stale version is refused (409)"})
+    created_by = Int64(allow_none=True, metadata={"description": "the user id of whoever called it"})
     created_at = fields.DateTime()
 
 
@@ -344,51 +378,3 @@ class WorkItemUpdateSchema(Schema):
 
 MeetingPage = page_schema(MeetingSchema, "MeetingPage")
 WorkItemPage = page_schema(WorkItemSchema, "WorkItemPage")
-
-
-# ---------------------------------------------------------------- files
-
-class AttachmentSchema(Schema):
-    id = fields.UUID()
-    owner_kind = fields.String(metadata={"enum": ["topic", "meeting", "work_item"]})
-    owner_id = fields.UUID()
-    name = fields.String(attribute="filename", metadata={"description": "as given; metadata only, never a path"})
-    status = fields.String(metadata={"enum": ["uploading", "checking", "ready", "refused", "deleted"]})
-    error = fields.String(allow_none=True, metadata={"description": "why the check refused it (Chinese)"})
-    kind = fields.String(allow_none=True, metadata={"enum": ["photo", "document"]})
-    content_type = fields.String(allow_none=True, metadata={"description": "what the check found and stores"})
-    declared_size = Int64()
-    size = Int64(allow_none=True, metadata={
-        "description": "bytes it holds in storage, thumbnail and web-sized image included (what the quota counts)"})
-    sha256 = fields.String(allow_none=True, metadata={"description": "of the file as uploaded"})
-    width = Int64(allow_none=True)
-    height = Int64(allow_none=True)
-    taken_at = fields.DateTime(allow_none=True, metadata={"description": "capture time from the photo's EXIF"})
-    same_as = fields.UUID(allow_none=True, metadata={"description": "the attachment whose stored bytes it shares"})
-    created_at = fields.DateTime()
-    checked_at = fields.DateTime(allow_none=True)
-    url = fields.String(allow_none=True, dump_only=True, metadata={"description": "signed download link"})
-    thumb_url = fields.String(allow_none=True, dump_only=True)
-    web_url = fields.String(allow_none=True, dump_only=True)
-    expires_in = Int64(allow_none=True, dump_only=True, metadata={"description": "seconds the links live"})
-
-
-class UploadRequestSchema(Schema):
-    owner_kind = fields.String(required=True, validate=validate.OneOf(("topic", "meeting", "work_item")))
-    owner_id = fields.UUID(required=True)
-    filename = fields.String(load_default="", validate=validate.Length(max=1000))
-    size = Int64(required=True, metadata={"description": "bytes; storage refuses more"})
-    content_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-
-
-class UploadFormSchema(Schema):
-    url = fields.String()
-    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.String())
-
-
-class UploadSchema(AttachmentSchema):
-    form = fields.Nested(UploadFormSchema)
-    form_expires_in = Int64()
-
-
-AttachmentList = Schema.from_dict({"items": fields.List(fields.Nested(AttachmentSchema))}, name="AttachmentList")

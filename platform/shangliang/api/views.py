@@ -4,7 +4,8 @@ api/base.py holds what they share."""
 from __future__ import annotations
 
 # In the order the OpenAPI document has always listed them (apispec names schemas as it meets them).
-from . import tenant, topics, meetings, files, benchmarks, roster, ledger, openapi  # noqa: F401  (their routes)
+from . import tenant, topics, meetings, files, benchmarks, roster, ledger, procedures, openapi  # noqa: F401
+from . import auth  # noqa: F401  (who a request acts as: the blueprint's before_request)
 from .base import bp
 
 __all__ = ["bp"]

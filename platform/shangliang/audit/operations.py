@@ -12,11 +12,21 @@ def client_ip() -> str | None:
     return request.remote_addr if has_request_context() else None
 
 
+def acting_through(via: str) -> None:
+    """What this request acts through besides a person (an API token): every audit row it writes
+    says so in `detail.via`, and a token with no owner is known by it alone."""
+    g.audit_via = via
+
+
 def record(tenant_id: int, actor_id: int | None, action: str, target: str | None = None,
            detail: dict | None = None) -> AuditLog:
     """Add an audit row to the current transaction: it commits (or not) with the action."""
+    detail = dict(detail or {})
+    via = g.get("audit_via") if has_request_context() else None
+    if via and "via" not in detail:
+        detail["via"] = via
     row = AuditLog(tenant_id=tenant_id, actor_id=actor_id, action=action, target=target,
-                   detail=detail or {}, ip=client_ip())
+                   detail=detail, ip=client_ip())
     db.add(row)
     return row
 

@@ -57,6 +57,8 @@ class Rollup(TenantOwned, Base):
     close_p90_h: Mapped[float | None] = mapped_column(Float)
     # Topics left out of a measure, by measure and reason: {"response": {"no_time_limit": 2}, …}
     excluded: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Topics collected by intake channel: {"portal": 3, "station_qr": 2} (channels.py)
+    channels: Mapped[dict] = mapped_column(JSON, default=dict)
     # Hours to first response and to close, sorted: {"response": [...], "close": [...]}
     durations: Mapped[dict] = mapped_column(JSON, default=dict)
     active_members: Mapped[list] = mapped_column(JSON, default=list)  # roster ids (streets only)

@@ -25,7 +25,7 @@ from ..meetings.models import Meeting, MeetingParticipant
 from ..roster.models import DutyShift, Person
 from ..tenants.models import Tenant
 from ..topics.models import Topic, TopicEvent
-from . import oversight
+from . import channels, oversight
 from .changes import all_months, changed_months
 from ..topics.ratings import (LEVELS, RATE, SATISFIED_LEVELS, UNSATISFIED, decides_sql, level_sql, solved_sql,
                               valid_sql)
@@ -63,6 +63,9 @@ def compute_months(tenant_ids: list[int], tz: str, months: list[Period], as_of: 
     for (tid, month), fig in _topic_figures(tenant_ids, tz, months, as_of).items():
         if month in keys:
             out[(tid, keys[month])].update(fig)
+    for (tid, month), counts in channels.per_month(tenant_ids, tz, months).items():
+        if month in keys:
+            out[(tid, keys[month])]["channels"] = counts
     for tid, month, held in _meetings_held(tenant_ids, tz, months):
         if month in keys:
             out[(tid, keys[month])]["meetings_held"] = held
@@ -79,7 +82,7 @@ def compute_months(tenant_ids: list[int], tz: str, months: list[Period], as_of: 
 
 
 def _empty() -> dict:
-    return {**{c: 0 for c in COUNTS}, "excluded": {}, "durations": {"response": [], "close": []},
+    return {**{c: 0 for c in COUNTS}, "excluded": {}, "channels": {}, "durations": {"response": [], "close": []},
             "active_members": [], "members_active": 0, "members_total": 0}
 
 
@@ -236,6 +239,7 @@ def derive(parts: list[dict], *, distinct_members: bool) -> dict:
             fig["durations"][which] += p["durations"].get(which, [])
     for which in ("response", "close"):
         fig["durations"][which].sort()
+    fig["channels"] = channels.added(p.get("channels") for p in parts)
     if distinct_members:
         fig["active_members"] = sorted(set().union(*[p["active_members"] for p in parts]) if parts else set())
         fig["members_active"] = len(fig["active_members"])
@@ -247,7 +251,7 @@ def derive(parts: list[dict], *, distinct_members: bool) -> dict:
     return fig
 
 
-FIGURES = (*COUNTS, "excluded", "durations", "active_members", "members_active", "members_total",
+FIGURES = (*COUNTS, "excluded", "channels", "durations", "active_members", "members_active", "members_total",
            *PERCENTILES)
 
 

@@ -14,7 +14,7 @@ from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _, get_locale
-from . import charts, exports, periods, reports
+from . import channels, charts, exports, periods, reports
 from .departments import department_lines
 from . import drilldown as drill
 from . import operations as ops
@@ -56,6 +56,12 @@ def bm_drillable(key: str) -> bool:
 @bp.app_template_global()
 def bm_chart(defn: dict, band: list, own: list | None = None):
     return charts.trend_svg(defn, band, own)
+
+
+@bp.app_template_global()
+def bm_channels(figures: list[dict]) -> list[tuple[str, str]]:
+    """The intake channels these figures count, named in the reader's language (channels.py)."""
+    return [(key, en if get_locale() == "en" else zh) for key, zh, en in channels.columns(figures)]
 
 
 @bp.app_template_global()

@@ -23,6 +23,7 @@ each request's session with `attach`, which costs no statement.
 from __future__ import annotations
 
 import os
+import secrets
 import select
 import threading
 import time
@@ -60,6 +61,7 @@ class Feed:
 
     def __init__(self, url: str):
         self.url, self.pid, self.conn, self.pinged, self.goodbye = url, os.getpid(), None, 0.0, False
+        self.heard_with_answers: list[str] = []
         self.lock = threading.Lock()
         self.stores: weakref.WeakSet[Store] = weakref.WeakSet()
         self.retry_at = 0.0
@@ -67,6 +69,10 @@ class Feed:
     def _connect(self) -> None:
         self.conn, self.goodbye = psycopg.connect(self.url, autocommit=True, connect_timeout=3), False
         self.conn.add_notice_handler(self._heard)
+        # psycopg reads the notices that come with a statement's answer (the ping, LISTEN) and
+        # hands them to these handlers only: kept here, or they would be lost.
+        self.heard_with_answers = []
+        self.conn.add_notify_handler(lambda note: self.heard_with_answers.append(note.payload))
         self.conn.execute(f"LISTEN {CHANNEL}")
         self.pinged = time.monotonic()
         self._forget()  # what changed before this LISTEN was never heard of
@@ -100,27 +106,49 @@ class Feed:
                 except psycopg.Error:
                     self._lost()
                     return False
-            pgconn = self.conn.pgconn
             try:
                 if time.monotonic() - self.pinged > PING:
                     self.conn.execute("SELECT 1")  # a dead peer shows only when spoken to
                     self.pinged = time.monotonic()
-                changes = []
-                for _ in range(3):  # a closed peer's goodbye and its end of file may come apart
-                    pgconn.consume_input()  # non-blocking: what the socket holds, nothing more
-                    while (note := pgconn.notifies()) is not None:
-                        changes.append(note.extra.decode())
-                    if not select.select([pgconn.socket], [], [], 0)[0]:
-                        break
+                changes = self._take_in()
             except psycopg.Error:
                 self._lost()
                 return False
-            if self.goodbye or pgconn.status != psycopg.pq.ConnStatus.OK:  # the server said goodbye
+            if self.goodbye or self.conn.pgconn.status != psycopg.pq.ConnStatus.OK:  # the server said goodbye
                 self._lost()
                 return False
+        self._apply(changes)
+        return True
+
+    def _take_in(self) -> list[str]:
+        pgconn, changes = self.conn.pgconn, self.heard_with_answers
+        self.heard_with_answers = []
+        for _ in range(3):  # a closed peer's goodbye and its end of file may come apart
+            pgconn.consume_input()  # non-blocking: what the socket holds, nothing more
+            while (note := pgconn.notifies()) is not None:
+                changes.append(note.extra.decode())
+            if not select.select([pgconn.socket], [], [], 0)[0]:
+                break
+        return changes
+
+    def _apply(self, changes: list[str]) -> None:
         for store in list(self.stores):
             store.apply(_parse(c) for c in changes)
-        return True
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Take in every change committed before this call: a notice of its own, sent now, comes
+        after all of them (notices are delivered in commit order). A point tests can count from."""
+        token = f"sync:{secrets.token_hex(8)}"
+        with self.lock:
+            if self.conn is None:
+                raise RuntimeError("no live change feed to sync")
+            self.conn.execute(f"NOTIFY {CHANNEL}, '{token}'")
+            deadline, heard = time.monotonic() + timeout, self._take_in()
+            while token not in heard:
+                if not select.select([self.conn.pgconn.socket], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    raise TimeoutError(f"the change feed did not hear its own notice within {timeout} s")
+                heard += self._take_in()
+        self._apply([c for c in heard if c != token])
 
     def close(self) -> None:
         with self.lock:

@@ -8,6 +8,7 @@ import os
 import secrets
 import time
 import uuid
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -77,7 +78,26 @@ def own_transaction():
         yield s
 
 
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A process forked from one that built the app (gunicorn's preload_app): the parent's pooled
+    connections stay the parent's; the child starts with empty pools and leaves them open."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _ENGINES.add(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 

@@ -252,11 +252,25 @@ class S3Storage(Storage):
         kw = dict(region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
                   config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3},
                                     connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, **kw)
+        self._make = lambda: boto3.client("s3", endpoint_url=endpoint_url, **kw)
+        self._client, self._pid = self._make(), os.getpid()
         # Browsers may reach the store by another address than the servers do (behind nginx); a
-        # client costs tens of milliseconds to build, so the same address shares the one.
+        # client costs tens of milliseconds to build, so the same address shares the one. The
+        # public one only signs addresses: it holds no connection.
         same = public_endpoint_url in (None, endpoint_url)
-        self.public = self.client if same else boto3.client("s3", endpoint_url=public_endpoint_url, **kw)
+        self._public = None if same else boto3.client("s3", endpoint_url=public_endpoint_url, **kw)
+
+    @property
+    def client(self):
+        """This process's client: a forked worker (gunicorn's preload_app) must not share the
+        keep-alive connections its parent opened (the start-up check's head_bucket)."""
+        if self._pid != os.getpid():
+            self._client, self._pid = self._make(), os.getpid()
+        return self._client
+
+    @property
+    def public(self):
+        return self._public or self.client
 
     def put(self, key, data, content_type="application/octet-stream"):
         self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)

@@ -24,6 +24,7 @@ from ..topics import operations as topics
 from ..topics import publication, ratings, signatures
 from ..topics.models import Topic, TopicEvent
 from ..topics.receipts import receipt_code, receipt_hash
+from . import origin as origins
 from .models import ThrottleHit
 
 
@@ -117,7 +118,8 @@ def check_fill_time(shown_at: datetime) -> None:
 # ---------------------------------------------------------------- raising a topic (点单)
 
 def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str, bool]:
-    """A resident's topic, entering the street's procedure at its intake step.
+    """A resident's topic, entering the street's procedure at its intake step; raised through a
+    station's or a grid's QR code (`origin.py`), it records that place and that channel.
     Returns (topic, receipt code, whether it is new: False when the same form came twice)."""
     data, shown_at = check_form(tenant, form)
     code = receipt_code(tenant.id, data["n"])
@@ -132,7 +134,11 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     throttle(limits)
     for limit, key in limits:
         _hit(limit, key)
-    topic = topics.create_topic(tenant, None, {**fields, "channel": "portal"}, actor_role="resident")
+    where = origins.of(tenant, form)
+    if where is not None:
+        fields.update(grid=where.grid, **({"community": where.community} if where.fixed_community else {}))
+    topic = topics.create_topic(tenant, None, {**fields, "channel": where.channel if where else "portal"},
+                                actor_role="resident", station=where.station if where else None)
     topic.receipt_hash = digest
     return topic, code, True
 

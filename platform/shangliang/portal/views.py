@@ -18,6 +18,7 @@ from ..tenants.operations import children, communities
 from ..topics.notice import live as live_notices
 from . import notice as notice_ops
 from . import operations as ops
+from . import origin as origins
 
 bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 menu.entry("portal.home", "公开页面", 230, "home")
@@ -62,21 +63,23 @@ def home():
 @bp.route("/raise", methods=["GET", "POST"])
 @public
 def raise_topic():
-    """点单: a resident raises a topic and gets a receipt code."""
+    """点单: a resident raises a topic and gets a receipt code. Opened from a station's or a grid's
+    QR code (`?station=…`, `?community=…&grid=…`), the form shows that place as chosen."""
     if g.tenant.status != "active":
         return _closed()
     form = dict(request.form)
     if request.method == "GET":
-        return _raise_form(form)
+        where = origins.of(g.tenant, request.args)
+        return _raise_form({"community": where.community} if where and where.community else form, where=where)
     with Attempt() as attempt:
         topic, code, _new = ops.raise_topic(g.tenant, request.form, request.remote_addr)
         return render_template("portal/receipt.html", topic=topic, code=code), 201
-    return _raise_form(form, attempt.errors), _refused_status(attempt)
+    return _raise_form(form, attempt.errors, where=origins.of(g.tenant, request.form)), _refused_status(attempt)
 
 
-def _raise_form(form: dict, errors: dict | None = None):
+def _raise_form(form: dict, errors: dict | None = None, where: origins.Origin | None = None):
     return render_template("portal/raise.html", form=form, errors=errors or {}, token=ops.form_token(g.tenant),
-                           communities=communities(g.tenant))
+                           communities=communities(g.tenant), origin=where)
 
 
 @bp.route("/follow", methods=["GET", "POST"])

@@ -5,12 +5,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from flask import has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from ..core.caches import cached
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db
 from ..core.tenancy import cross_tenant
@@ -53,6 +55,24 @@ def _current_copy(tenant_id: int) -> ProcedureVersion | None:
     row = db.scalar(select(ProcedureVersion).where(ProcedureVersion.tenant_id == tenant_id)
                     .order_by(ProcedureVersion.number.desc()).limit(1))
     return detached_copy(row) if row is not None else None
+
+
+def version_of(tenant_id: int, version_id) -> ProcedureVersion:
+    """The version a topic runs on. Never changed once published, so each process keeps one copy
+    under its id (shared by its threads: read, never attached); a topic page, the portal's list
+    and 公示 no longer read the procedure's whole definition with every topic."""
+    if not has_app_context():  # a job: no app to keep it on, its own session holds it
+        return _version_row(tenant_id, version_id)
+    return cached("procedure_versions", (tenant_id, version_id),
+                  lambda: detached_copy(_version_row(tenant_id, version_id)))
+
+
+def _version_row(tenant_id: int, version_id) -> ProcedureVersion:
+    row = db.scalar(select(ProcedureVersion).where(ProcedureVersion.tenant_id == tenant_id,
+                                                   ProcedureVersion.id == version_id))
+    if row is None:
+        raise LookupError(f"no procedure version {version_id} in tenant {tenant_id}")
+    return row
 
 
 def versions(tenant: Tenant, limit: int = 100) -> list[ProcedureVersion]:

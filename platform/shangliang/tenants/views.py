@@ -111,4 +111,5 @@ def places():
             flash(_("已保存：登记和记录议题时从这些名单中选择"), "success")
             return redirect(url_for(".places"))
         errors = attempt.errors
-    return render_template("tenants/places.html", form=form, errors=errors), 400 if errors else 200
+    return render_template("tenants/places.html", form=form, errors=errors, communities=ops.communities(g.tenant)), \
+        400 if errors else 200

@@ -28,3 +28,7 @@ register("meeting", "党群议事会/居民会议", "Party or residents' meeting
 register("wish", "微心愿", "Micro-wish")
 register("portal", "网上点单", "Public portal")
 register("grid_worker", "网格员代办", "Grid worker on a resident's behalf")
+# 点单 through a QR code on a station's or a grid's poster (portal/posters.py): the topic keeps the
+# station (Topic.station_id) or the grid (Topic.grid), and benchmarking counts each channel.
+register("station_qr", "站点扫码点单", "Station QR code")
+register("grid_qr", "网格扫码点单", "Grid QR code")

@@ -78,8 +78,10 @@ def next_number(tenant: Tenant) -> int:
     return number
 
 
-def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: str | None = None) -> Topic:
-    """A topic from any channel enters the tenant's current procedure at its first step."""
+def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: str | None = None,
+                 station=None) -> Topic:
+    """A topic from any channel enters the tenant's current procedure at its first step. `station`
+    (with `id` and `name`): the station it was raised at, kept on the topic and named in its log."""
     version = current_version(tenant)
     if version is None:
         raise Refused("本单位还没有发布工作法，无法登记议题", "procedure", "no_procedure")
@@ -91,11 +93,14 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     topic = Topic(tenant_id=tenant.id, number=next_number(tenant), procedure_version_id=version.id,
                   step_key=first["key"], step_entered_at=now, due_at=due, response_due_at=due,
                   deadline_at=procedure_deadline(version.steps, now, tenant.timezone),
-                  created_by=actor_id, created_at=now, updated_at=now, **fields)
+                  created_by=actor_id, created_at=now, updated_at=now,
+                  station_id=station.id if station is not None else None, **fields)
     db.add(topic)
     db.flush()
     counts.entered(topic)
-    log_event(topic, "create", actor_id, actor_role, at=now, to_step=first["key"], data={"channel": fields["channel"]})
+    origin = {"station": station.name} if station is not None else {}
+    log_event(topic, "create", actor_id, actor_role, at=now, to_step=first["key"],
+              data={"channel": fields["channel"], **origin})
     for hook in _on_create:
         hook(tenant, topic)
     return topic

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
 from ..core.tenancy import TenantOwned
+from ..procedures.operations import version_of
 
 
 class Topic(TenantOwned, Base):
@@ -56,6 +57,9 @@ class Topic(TenantOwned, Base):
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     community: Mapped[str | None] = mapped_column(String(60))
     grid: Mapped[str | None] = mapped_column(String(60))
+    # The station (roster's Station) whose QR code the topic was raised through; no foreign key, since
+    # topics sit below the roster (its name at the time is in the log's create event).
+    station_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     place: Mapped[str | None] = mapped_column(String(200))
     resident_name: Mapped[str | None] = mapped_column(String(60))
     resident_phone: Mapped[str | None] = mapped_column(String(20))
@@ -73,11 +77,12 @@ class Topic(TenantOwned, Base):
     # Optimistic lock: two people acting on the same topic at once cannot both succeed.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    procedure = relationship("ProcedureVersion", lazy="joined", viewonly=True,
-                             primaryjoin="and_(foreign(Topic.tenant_id) == ProcedureVersion.tenant_id, "
-                                         "foreign(Topic.procedure_version_id) == ProcedureVersion.id)")
-
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def procedure(self):
+        """The version the topic runs on (immutable: kept by the process, not joined to every read)."""
+        return version_of(self.tenant_id, self.procedure_version_id)
 
     @property
     def step(self) -> dict:

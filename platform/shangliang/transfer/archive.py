@@ -32,8 +32,12 @@ CHUNK = 1024 * 1024
 EXCLUDED = {
     "tenant_exports": "the exports themselves: their zips stay where they were made",
     "job_runs": "idempotency records of this installation's job deliveries",
-    "api_tokens": "secrets of integrations; issue new tokens on the new installation",
+    "api_tokens": "secrets of people and systems: they make new tokens on the new installation",
     "invitations": "one-time sign-up links are live secrets of this installation",
+    # Secrets sealed with this installation's SECRET_KEY, and the log of what it posted: subscribe
+    # the receivers again on the new installation (each gets a new secret).
+    "webhook_subscriptions": "secrets of integrations, sealed with this installation's key",
+    "webhook_deliveries": "what this installation posted to its subscribers",
     # Derived from the topics, meetings and rota, which are exported: the new installation's
     # rollup job computes them again on its first run (no state row: every month).
     "benchmark_rollups": "figures derived from the exported rows, recomputed on the new installation",
