@@ -115,6 +115,8 @@ def test_wrong_verifier_wrong_redirect_and_expired_code_are_refused(app, client,
     expired = exchange(client, app_id, code, verifier)
     assert expired.status_code == 400 and expired.get_json()["error"] == "invalid_grant"
     assert exchange(client, "0" * 32, code, verifier).get_json()["error"] == "invalid_client"
+    elsewhere = exchange(client, app_id, code, verifier, slug="guangwumen")  # a client is its street's
+    assert elsewhere.status_code in (400, 401) and elsewhere.get_json()["error"] == "invalid_client"
     with app.app_context(), tenant_context(world.yanshan.id):
         assert db.scalar(select(ApiToken)) is None
 

@@ -36,7 +36,7 @@ def _hash(code: str) -> str:
 
 # ---------------------------------------------------------------- clients, registered by an administrator
 
-def register_client(tenant, actor_id: int, name: str, redirect_uris: str, scopes) -> OAuthClient:
+def register_client(tenant, actor_id: int | None, name: str, redirect_uris: str, scopes) -> OAuthClient:
     problems = {}
     name = (name or "").strip()
     if not name or len(name) > 60:

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..accounts.models import SCOPE_HELP, SCOPE_LABELS, SCOPES
 from ..core import menu
 from ..core.lifecycle import Attempt
-from ..core.permissions import require
+from ..core.permissions import public, require
 from ..i18n import _
 from . import oauth as ops
 
@@ -73,6 +73,7 @@ def authorize():
 
 
 @token_bp.post("/oauth/token")
+@public
 def token():
     if g.get("tenant") is None:
         abort(404)
