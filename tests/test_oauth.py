@@ -6,14 +6,15 @@ import base64
 import hashlib
 import re
 import secrets
+import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from conftest import csrf_token
-from shangliang.accounts.models import ApiToken
+from shangliang.accounts.models import ApiToken, Membership
 from shangliang.audit.models import AuditLog
 from shangliang.core.db import db, utcnow
 from shangliang.core.tenancy import tenant_context
@@ -119,6 +120,27 @@ def test_wrong_verifier_wrong_redirect_and_expired_code_are_refused(app, client,
     assert elsewhere.status_code in (400, 401) and elsewhere.get_json()["error"] == "invalid_client"
     with app.app_context(), tenant_context(world.yanshan.id):
         assert db.scalar(select(ApiToken)) is None
+
+
+def test_a_person_who_left_the_street_before_the_exchange_gets_no_token(app, client, world, as_user, app_id):
+    member = as_user("yanshan-member")
+    verifier, challenge = pkce()
+    code = consent(member, authorize_url(app_id, challenge))["code"][0]
+    with app.app_context(), tenant_context(world.yanshan.id):
+        db.execute(delete(Membership).where(Membership.user_id == world.users["yanshan-member"].id))
+        db.commit()
+    resp = exchange(client, app_id, code, verifier)
+    assert resp.status_code == 400 and resp.get_json()["error"] == "invalid_grant"
+    with app.app_context(), tenant_context(world.yanshan.id):
+        assert db.scalar(select(ApiToken)) is None
+
+
+def test_a_disabled_client_is_unknown(as_user, app_id):
+    admin = as_user("yanshan-admin")
+    admin.post(f"/t/yanshan/manage/oauth/{uuid.UUID(hex=app_id)}/active",
+               data={"csrf_token": csrf_token(admin), "active": "0"})
+    resp = as_user("yanshan-member").get(authorize_url(app_id, pkce()[1]))
+    assert resp.status_code == 400 and "Location" not in resp.headers
 
 
 def test_an_unknown_client_or_unregistered_redirect_gets_a_page_never_a_redirect(client, as_user, app_id):

@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import g
 from sqlalchemy import delete, select
@@ -23,7 +23,7 @@ from ..accounts.models import SCOPES, User
 from ..accounts.tokens import create_personal_token
 from ..audit.operations import record
 from ..core.db import db, utcnow
-from ..core.errors import Invalid
+from ..core.errors import Invalid, Refused
 from ..core.tenancy import Scope, reset_scope, set_scope
 from .models import OAuthClient, OAuthCode
 
@@ -176,8 +176,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         return Code(row)
 
     def delete_authorization_code(self, authorization_code):
-        db.execute(delete(OAuthCode).where(OAuthCode.tenant_id == g.tenant.id,
-                                           OAuthCode.id == authorization_code.row.id))
+        """Used once: of two exchanges at the same moment, the second finds it gone (its DELETE
+        waits for the first to commit) and fails, and the token it made is rolled back."""
+        gone = db.execute(delete(OAuthCode).where(OAuthCode.tenant_id == g.tenant.id,
+                                                  OAuthCode.id == authorization_code.row.id))
+        if gone.rowcount != 1:
+            raise InvalidGrantError("The code was already used.")
 
     def authenticate_user(self, authorization_code):
         return db.get(User, authorization_code.row.user_id)
@@ -195,7 +199,12 @@ def _issue_token(grant_type, client, user, scope, expires_in=None, include_refre
     if previous is not None:
         reset_scope(previous)
     g.scope_token = set_scope(Scope(g.tenant.id, (g.tenant.id,), user.id))
-    row, secret = create_personal_token(g.tenant, user, client.row.name, scope.split())
+    if not user.is_active_account:
+        raise InvalidGrantError("The person can no longer sign in.")
+    try:
+        row, secret = create_personal_token(g.tenant, user, client.row.name, scope.split())
+    except Refused as refused:  # no longer of this tenant since they agreed
+        raise InvalidGrantError("The person no longer belongs to this tenant.") from refused
     record(g.tenant.id, user.id, "oauth_client.authorize", client.row.name,
            {"client_id": client.row.id.hex, "token_id": str(row.id), "scopes": scope.split()})
     return {"access_token": secret, "token_type": "Bearer", "scope": scope}
