@@ -27,7 +27,7 @@ def test_a_member_consents_on_the_streets_page(app, world, live_server, browser)
     with app.app_context(), tenant_context(world.yanshan.id):
         yanshan = db.get(Tenant, world.yanshan.id)
         ensure_demo_brand(yanshan, None)
-        client_id = register_client(yanshan, None, "燕山议事小程序", callback, ["read", "topics"]).id.hex
+        client_id = register_client(yanshan, None, "燕山议事小程序", callback, ["read", "topics"])[0].id.hex
         db.commit()
     verifier, challenge = pkce()
     url = live_server + authorize_url(client_id, challenge, redirect_uri=callback)

@@ -139,7 +139,7 @@ def victim(app, world):
         [posted] = emit(db(), world.guangwumen.id, "topic.created", {"topic": {"number": 3}})
         from shangliang.integrations.oauth import register_client
 
-        program = register_client(world.guangwumen, None, "secret notice app", "https://1.1.1.1/cb", ["read"])
+        program, _secret = register_client(world.guangwumen, None, "secret notice app", "https://1.1.1.1/cb", ["read"])
         db.commit()
         return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
                 "notification_id": note.id, "role": "staff", "number": 3,

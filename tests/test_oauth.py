@@ -29,12 +29,19 @@ def pkce():
     return verifier, challenge
 
 
-def register(admin, slug="yanshan", name="议事小程序", scopes=("read", "topics"), uris=REDIRECT):
+def register(admin, slug="yanshan", name="议事小程序", scopes=("read", "topics"), uris=REDIRECT, confidential=False):
+    """(client_id) for a public client, (client_id, secret) for a confidential one, as the page shows them once."""
     resp = admin.post(f"/t/{slug}/manage/oauth", data={"csrf_token": csrf_token(admin), "name": name,
-                                                       "redirect_uris": uris, "scopes": list(scopes)})
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:1500]
-    page = admin.get(f"/t/{slug}/manage/oauth").get_data(as_text=True)
-    return re.findall(r"<code>([0-9a-f]{32})</code>", page)[0]
+                                                       "redirect_uris": uris, "scopes": list(scopes),
+                                                       "confidential": "1" if confidential else ""})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:1500]
+    page = resp.get_data(as_text=True)
+    client_id = re.search(r"client_id 为 ([0-9a-f]{32})", page).group(1)
+    if not confidential:
+        assert 'id="secret"' not in page
+        return client_id
+    assert resp.headers["Cache-Control"] == "no-store"
+    return client_id, re.search(r'<code class="secret" id="secret">([^<]+)</code>', page).group(1)
 
 
 def authorize_url(client_id, challenge, slug="yanshan", scope="read topics", redirect_uri=REDIRECT, **extra):
@@ -194,6 +201,24 @@ def test_scopes_stay_within_what_the_client_may_ask(client, as_user, app_id):
     assert me.get_json()["scopes"] == ["read"]
     only_more = member.get(authorize_url(app_id, challenge, scope="manage"))
     assert parse_qs(urlsplit(only_more.headers["Location"]).query)["error"] == ["invalid_scope"]
+
+
+def test_a_confidential_client_shows_its_secret_too(app, client, world, as_user):
+    client_id, secret = register(as_user("yanshan-admin"), name="内网门户", confidential=True)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        row = db.scalar(select(OAuthClient).where(OAuthClient.name == "内网门户"))
+        assert row.secret_hash and secret not in row.secret_hash  # kept hashed
+    member = as_user("yanshan-member")
+    verifier, challenge = pkce()
+    code = consent(member, authorize_url(client_id, challenge))["code"][0]
+    assert exchange(client, client_id, code, verifier).get_json()["error"] == "invalid_client"  # no secret
+    wrong = client.post("/t/yanshan/oauth/token", auth=(client_id, "wrong"), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert wrong.get_json()["error"] == "invalid_client"
+    right = client.post("/t/yanshan/oauth/token", auth=(client_id, secret), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier})
+    assert right.status_code == 200, right.get_json()
+    assert right.get_json()["scope"] == "read topics"
 
 
 def test_registering_a_client_is_for_administrators_and_checked(as_user, world):

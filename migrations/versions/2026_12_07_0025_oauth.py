@@ -1,4 +1,4 @@
-"""OAuth 2.0 authorization code with PKCE: a street's registered clients (public, redirect URIs
+"""OAuth 2.0 authorization code with PKCE: a street's registered clients (public, or confidential with a hashed secret; redirect URIs
 matched exactly, the scopes they may ask for) and the authorization codes issued to them, kept
 hashed, single-use and minutes long (integrations/oauth.py)
 
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('redirect_uris', sa.JSON(), nullable=False),
     sa.Column('scopes', sa.String(length=64), nullable=False),
+    sa.Column('secret_hash', sa.String(length=64), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

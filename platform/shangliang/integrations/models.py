@@ -66,8 +66,9 @@ class WebhookDelivery(TenantOwned, Base):
 
 class OAuthClient(TenantOwned, Base):
     """A program (a mini-program, an intranet portal) that a street's administrator registered to
-    ask its people for an API token through OAuth 2.0 (oauth.py). Public: it holds no secret, and
-    proves with PKCE (S256) that it asked for the code it exchanges. Its `id` is its client_id."""
+    ask its people for an API token through OAuth 2.0 (oauth.py). Public (a mini-program: no secret)
+    or confidential (a portal's server: a secret, only its SHA-256 kept); either proves with PKCE
+    (S256) that it asked for the code it exchanges. Its `id` is its client_id."""
 
     __tablename__ = "oauth_clients"
 
@@ -75,6 +76,7 @@ class OAuthClient(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(60))
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)  # matched exactly
     scopes: Mapped[str] = mapped_column(String(64))  # the most it may ask for, in the order of SCOPES
+    secret_hash: Mapped[str | None] = mapped_column(String(64))  # confidential clients only
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

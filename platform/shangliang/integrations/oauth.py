@@ -4,11 +4,13 @@ registered (a mini-program, an intranet portal) gets a person's API token withou
 The person, signed in, consents on the street's page; the program exchanges the code, with the
 PKCE verifier (S256 only), for a new personal API token (accounts/tokens.py) owned by the person,
 named after the program, with the scopes granted: what it asked for within what it may ask for.
-The person sees it among their tokens and revokes it there. Clients are public (no secret).
+The person sees it among their tokens and revokes it there. Clients are public (no secret) or
+confidential (a secret, hashed); PKCE is required of both.
 Codes: only their SHA-256 is kept; used once, within CODE_LIFETIME. Plain functions, they never commit."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -36,7 +38,9 @@ def _hash(code: str) -> str:
 
 # ---------------------------------------------------------------- clients, registered by an administrator
 
-def register_client(tenant, actor_id: int | None, name: str, redirect_uris: str, scopes) -> OAuthClient:
+def register_client(tenant, actor_id: int | None, name: str, redirect_uris: str, scopes,
+                    confidential: bool = False) -> tuple[OAuthClient, str | None]:
+    """The client and, for a confidential one, its secret: shown once, only its SHA-256 kept."""
     problems = {}
     name = (name or "").strip()
     if not name or len(name) > 60:
@@ -49,13 +53,14 @@ def register_client(tenant, actor_id: int | None, name: str, redirect_uris: str,
         problems["scopes"] = "请至少选择一项权限范围"
     if problems:
         raise Invalid(problems, next(iter(problems.values())))
+    secret = secrets.token_urlsafe(32) if confidential else None
     row = OAuthClient(tenant_id=tenant.id, name=name, redirect_uris=uris, scopes=" ".join(chosen),
-                      created_by=actor_id)
+                      secret_hash=_hash(secret) if secret else None, created_by=actor_id)
     db.add(row)
     db.flush()
     record(tenant.id, actor_id, "oauth_client.create", name,
-           {"client_id": row.id.hex, "redirect_uris": uris, "scopes": chosen})
-    return row
+           {"client_id": row.id.hex, "redirect_uris": uris, "scopes": chosen, "confidential": bool(secret)})
+    return row, secret
 
 
 def _acceptable_uri(uri: str) -> bool:
@@ -108,10 +113,13 @@ class Client(ClientMixin):
         return redirect_uri in self.row.redirect_uris
 
     def check_client_secret(self, client_secret):
-        return False
+        return self.row.secret_hash is not None and \
+            secrets.compare_digest(self.row.secret_hash, _hash(client_secret or ""))
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method == "none"
+        if self.row.secret_hash is None:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
 
     def check_response_type(self, response_type):
         return response_type == "code"
@@ -156,7 +164,7 @@ class S256Only(CodeChallenge):
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code, request):
         data = request.payload.data

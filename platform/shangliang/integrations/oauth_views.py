@@ -5,14 +5,13 @@ exchanges its code and PKCE verifier for the token (no session, no CSRF token: `
 from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..accounts.models import SCOPE_HELP, SCOPE_LABELS, SCOPES
 from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import public, require
-from ..i18n import _
 from . import oauth as ops
 
 bp = Blueprint("oauth", __name__, url_prefix="/t/<slug>")
@@ -26,17 +25,18 @@ bp.record_once(lambda state: ops.init_app(state.app))
 def clients():
     if not g.tenant.is_street:
         abort(403)
-    form, errors, status = {"scopes": ["read"]}, {}, 200
+    form, errors, created, status = {"scopes": ["read"]}, {}, None, 200
     if request.method == "POST":
         form = {"name": request.form.get("name", ""), "redirect_uris": request.form.get("redirect_uris", ""),
-                "scopes": request.form.getlist("scopes")}
+                "scopes": request.form.getlist("scopes"), "confidential": request.form.get("confidential") == "1"}
         with Attempt() as attempt:
-            row = ops.register_client(g.tenant, current_user.id, form["name"], form["redirect_uris"], form["scopes"])
-            flash(_("已登记授权应用“{name}”，其 client_id 为 {id}", name=row.name, id=row.id.hex), "success")
-            return redirect(url_for(".clients"))
+            row, secret = ops.register_client(g.tenant, current_user.id, form["name"], form["redirect_uris"],
+                                              form["scopes"], form["confidential"])
+            created, form = {"name": row.name, "client_id": row.id.hex, "secret": secret}, {"scopes": ["read"]}
         errors, status = attempt.errors, attempt.status
-    return render_template("integrations/oauth_clients.html", clients=ops.clients(), form=form, errors=errors,
-                           scopes=SCOPES, scope_labels=SCOPE_LABELS), status
+    html = render_template("integrations/oauth_clients.html", clients=ops.clients(), form=form, errors=errors,
+                           created=created, scopes=SCOPES, scope_labels=SCOPE_LABELS)
+    return html, status, {"Cache-Control": "no-store"} if created else {}
 
 
 @bp.post("/manage/oauth/<uuid:client_id>/active")
