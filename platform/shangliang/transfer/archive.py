@@ -38,6 +38,9 @@ EXCLUDED = {
     # the receivers again on the new installation (each gets a new secret).
     "webhook_subscriptions": "secrets of integrations, sealed with this installation's key",
     "webhook_deliveries": "what this installation posted to its subscribers",
+    # OAuth clients travel, client_id and all (a confidential one's secret only as its SHA-256, which
+    # cannot be turned back into it): the programs keep working after a move. A code lives minutes.
+    "oauth_codes": "single-use authorization codes of this installation, minutes long",
     # Derived from the topics, meetings and rota, which are exported: the new installation's
     # rollup job computes them again on its first run (no state row: every month).
     "benchmark_rollups": "figures derived from the exported rows, recomputed on the new installation",
