@@ -2,7 +2,7 @@
 matched exactly, the scopes they may ask for) and the authorization codes issued to them, kept
 hashed, single-use and minutes long (integrations/oauth.py)
 
-Revision ID: 0025
+Revision ID: 0024
 Revises: 0023
 Create Date: 2026-12-07 22:30:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 import rls
 
-revision = '0025'
+revision = '0024'
 down_revision = '0023'
 branch_labels = None
 depends_on = None
