@@ -37,7 +37,9 @@ def _page(form=None, errors=None, secret=None, status=200, assign_errors=None):
             {"name": account.name, "callback_url": account.callback_url or ""} if account else {}),
         errors=errors or {}, assign_errors=assign_errors or {}, waiting=queue.waiting(), recent=queue.recent(),
         streets=streets_of(g.tenant), reasons=QUEUE_REASONS, states=ORDER_STATES,
-        callbacks=queue.callbacks_by_street(g.tenant, current_user.id) if account else [],
+        # Not on the page that shows a new secret: the streets' figures are an audited read, whose
+        # audit row cannot be written beside this request's own writes (SQLite has one writer).
+        callbacks=queue.callbacks_by_street(g.tenant, current_user.id) if account and not secret else [],
         endpoint=url_for("hotline_api.receive_order", _external=True)), status
 
 
