@@ -31,9 +31,8 @@ def hotline():
     h.stop()
 
 
-@pytest.fixture
-def county(app, world, hotline):
-    """历下区 ready for orders: its account made (the stand-in keeps the secret)."""
+def streets_ready(app, world) -> None:
+    """燕山 and 狼山 on the small procedure, with their communities and grids."""
     with app.app_context():
         for slug, places in PLACES.items():
             street = db.get(Tenant, world.tenant(slug).id)
@@ -41,6 +40,13 @@ def county(app, world, hotline):
             with tenant_context(street.id):
                 save_places(street, None, places, "")
         db.commit()
+
+
+@pytest.fixture
+def county(app, world, hotline):
+    """历下区 ready for orders: its account made (the stand-in keeps the secret)."""
+    streets_ready(app, world)
+    with app.app_context():
         with tenant_context(world.lixia.id):
             _account, hotline.secret = accounts.create(db.get(Tenant, world.lixia.id), None,
                                                        {"name": "德州 12345 热线", "callback_url": hotline.url})

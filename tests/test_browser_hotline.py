@@ -10,8 +10,7 @@ import factories
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from shangliang.tenants.models import Tenant
-from shangliang.tenants.operations import save_places
-from hotline_world import PLACES, config, hotline  # noqa: F401  (fixtures)
+from hotline_world import config, hotline, streets_ready  # noqa: F401  (fixtures)
 from support.browser import SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.hotline import order
 
@@ -20,13 +19,7 @@ PAGE = "/t/lixia/manage/hotline/"
 
 def test_create_the_account_see_the_queue_and_assign_an_order(app, world, live_server, browser, hotline,  # noqa: F811
                                                               run_jobs):
-    with app.app_context():
-        for slug, places in PLACES.items():
-            street = db.get(Tenant, world.tenant(slug).id)
-            factories.procedure(street)
-            with tenant_context(street.id):
-                save_places(street, None, places, "")
-        db.commit()
+    streets_ready(app, world)
     page = sign_in(browser, live_server, "lixia-admin")
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"{live_server}{PAGE}")

@@ -1,59 +1,35 @@
-"""A stand-in for a 12345 hotline platform on loopback: a real HTTP server in a thread that receives
-the platform's status callbacks (checking each signature with the account's secret, answering the
-status it is told, or down: connection refused), and the signing of the orders it sends."""
+"""A stand-in for a 12345 hotline platform on loopback: the webhook tests' receiver (a real HTTP
+server in a thread; down: connection refused) that checks each status callback's signature with the
+account's secret and answers the status it is told, and the signing of the orders it sends."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from shangliang.integrations import signing
+from support.receiver import Receiver
 
 
-class StandIn:
+class StandIn(Receiver):
     def __init__(self):
+        super().__init__()
         self.secret: str | None = None
         self.answered: list[dict] = []  # every callback that reached it, in arrival order
-        self.status = 200
-        self.port = None
-        self._server = None
         self._last_ts = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/12345/callback"
 
-    def start(self) -> StandIn:
-        hotline = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                verified = hotline.secret is not None and signing.verify(
-                    hotline.secret, headers.get("x-shangliang-timestamp"), body, headers.get("x-shangliang-signature"))
-                status = hotline.status if verified else 401
-                hotline.answered.append({"delivery": headers.get("x-shangliang-delivery"), "status": status,
-                                         "event": headers.get("x-shangliang-event"), "body": json.loads(body)})
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port or 0), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Down: connections to its port are refused until `start` again."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def answer(self, headers: dict, body: bytes) -> int:
+        """Checks the signature with the account's secret (401 when it does not verify)."""
+        headers = {k.lower(): v for k, v in headers.items()}
+        verified = self.secret is not None and signing.verify(
+            self.secret, headers.get("x-shangliang-timestamp"), body, headers.get("x-shangliang-signature"))
+        status = self.status if verified else 401
+        self.answered.append({"delivery": headers.get("x-shangliang-delivery"), "status": status,
+                              "event": headers.get("x-shangliang-event"), "body": json.loads(body)})
+        return status
 
     def accepted(self) -> list[dict]:
         """The callbacks it took (2xx), each delivery once: what its own de-duplication keeps."""
