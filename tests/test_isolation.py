@@ -75,6 +75,23 @@ def victim_notice(street):
     return add_comment(street, topic, person_hash(street.id, topic.id, "13800000000"), "secret notice comment")
 
 
+def victim_hotline_order(county):
+    """A 12345 order of 城关区 waiting in its queue (its address names none of its streets)."""
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.integrations.hotline import accounts, orders
+    from shangliang.integrations.hotline.intake import receive
+
+    with tenant_context(county.id):
+        account, _secret = accounts.create(county, None, {"name": "secret notice hotline"})
+        db.commit()  # routing's audited read is written on its own: not beside uncommitted writes (SQLite)
+        row = receive(county, account, orders.parse({"number": "SN1", "called_at": "2026-12-07T09:00:00",
+                                                     "address": "secret notice 路", "content": "secret notice"},
+                                                    county.timezone)).row
+        db.commit()
+        return row.id
+
+
 @pytest.fixture
 def victim(app, world):
     """Objects of 广武门街道 (another county) that the attacker must never reach."""
@@ -141,13 +158,14 @@ def victim(app, world):
 
         program, _secret = register_client(world.guangwumen, None, "secret notice app", "https://1.1.1.1/cb", ["read"])
         db.commit()
+        order_id = victim_hotline_order(world.chengguan)
         return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
                 "notification_id": note.id, "role": "staff", "number": 3,
                 "invitation_id": invitation.id, "attachment_id": photo.id, "topic_number": 3, "item_id": item.id,
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
                 "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent,
                 "escalation_id": referred, "comment_id": comment.id, "subscription_id": hook.id,
-                "delivery_id": posted.id, "client_id": program.id, **roster}
+                "delivery_id": posted.id, "client_id": program.id, "order_id": order_id, **roster}
 
 
 @pytest.fixture

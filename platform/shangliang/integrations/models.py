@@ -24,6 +24,9 @@ class WebhookSubscription(TenantOwned, Base):
     events: Mapped[list] = mapped_column(JSON, default=list)  # keys of events.EVENT_TYPES
     secret_sealed: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Kept by something else than the street's page: "hotline" is the county's 12345 account's
+    # (hotline/callbacks.py), changed from the county's page, never paused or deleted here.
+    managed_by: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
