@@ -97,6 +97,9 @@ def _register(app: Flask, cfg) -> None:
     from .console.views import bp as console_bp
     from .integrations import delivery as webhook_delivery, sources as webhook_sources  # noqa: F401
     from .integrations.views import bp as webhooks_bp  # its tasks too
+    from .integrations.oauth_views import bp as oauth_bp, token_bp as oauth_token_bp
+    from .integrations.hotline.inbound import bp as hotline_api_bp  # the 12345 platform's signed endpoints
+    from .integrations.hotline.views import bp as hotline_bp
 
     changes.init_changes(app, cfg.listen_url)  # first: every later hook reads the kept rows
     webhook_delivery.configure(cfg)  # the worker's jobs read these outside any request
@@ -106,12 +109,15 @@ def _register(app: Flask, cfg) -> None:
     lifecycle.init_lifecycle(app)  # one commit point per request
     csrf.init_app(app)
     csrf.exempt(api_bp)  # token-authenticated, no cookies
+    csrf.exempt(hotline_api_bp)  # signed with the county's hotline secret, no cookies
     csrf.exempt(storage_bp)  # the upload carries its own signed policy, like S3's
+    csrf.exempt(oauth_token_bp)  # OAuth's token endpoint: a program's POST, proved by its PKCE verifier
     app.register_blueprint(files_bp)  # photos and attachments: uploads, checks, signed downloads
     for bp in (accounts_bp, members_bp, tokens_bp, tenants_bp, audit_bp, notifications_bp, procedure_bp, topics_bp,
                api_bp, health_bp, storage_bp, portal_bp, branding_bp, transfer_bp, meetings_bp,
                roster_bp, duty_bp, pairing_bp, ledger_bp, benchmarks_bp, console_bp, departments_bp, transfers_bp,
-               escalations_bp, publication_bp, notice_bp, webhooks_bp, posters_bp):
+               escalations_bp, publication_bp, notice_bp, webhooks_bp, posters_bp, oauth_bp, oauth_token_bp,
+               hotline_api_bp, hotline_bp):
         app.register_blueprint(bp)
     storage_origin = (cfg.s3 or {}).get("public_endpoint_url") or (cfg.s3 or {}).get("endpoint_url")
     web.init_security_headers(app, storage_origin)

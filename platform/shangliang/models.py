@@ -18,4 +18,5 @@ from .files.models import Attachment, StorageCheck  # noqa: F401,E402
 from .meetings.models import Meeting, MeetingMinutes, MeetingParticipant, MeetingTopic, WorkItem  # noqa: F401,E402
 from .roster.models import DutyShift, MemberGridPair, Person, RosterImport, Station  # noqa: F401,E402
 from .benchmarks.models import BenchmarkSettings, PublishedRanking, Rollup, RollupState  # noqa: F401,E402
-from .integrations.models import WebhookDelivery, WebhookSubscription  # noqa: F401,E402
+from .integrations.models import OAuthClient, OAuthCode, WebhookDelivery, WebhookSubscription  # noqa: F401,E402
+from .integrations.hotline.models import HotlineAccount, HotlineOrder, HotlineRequest  # noqa: F401,E402

@@ -24,8 +24,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
+                self.send_response(receiver.answer({k: v for k, v in self.headers.items()}, body))
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -37,6 +36,11 @@ class Receiver:
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def answer(self, headers: dict, body: bytes) -> int:
+        """What it does with a request: keeps it and answers the status it was told."""
+        self.received.append((headers, body))
+        return self.status
 
     def stop(self) -> None:
         """Down: connections to the port are refused until `start` again."""

@@ -14,7 +14,7 @@ from ..core.errors import Refused
 from ..core.lifecycle import Attempt
 from ..core.permissions import require
 from ..i18n import _, get_locale
-from . import channels, charts, exports, periods, reports
+from . import channels, charts, exports, hotline, periods, reports
 from .departments import department_lines
 from . import drilldown as drill
 from . import operations as ops
@@ -117,7 +117,7 @@ def _county_page(period, *, error=None, publish_errors=None, title="", status=20
     report = reports.county_report(g.tenant, period, current_user.id)
     replies = department_lines(g.tenant, period, current_user.id) if g.tenant.is_county else []
     return render_template("benchmarks/county.html", report=report, table=report.table, period=period, error=error,
-                           departments=replies,
+                           departments=replies, hotline=hotline.orders(g.tenant, period, current_user.id),
                            publish_errors=publish_errors or {}, title=title, phase_note=PHASE_NOTE,
                            **_nav(period)), 400 if error else status
 

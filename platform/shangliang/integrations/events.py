@@ -33,7 +33,8 @@ class EventType:
     # attribute of that name was just changed does.
     when: Callable[[Any], bool] = lambda _row: True
     changed: str | None = None
-    data: Callable[[Session, Any], dict] = lambda _s, _row: {}  # the body's `data`: ids, never personal data
+    # The body's `data`: ids, never personal data; None when the row turns out not to be news.
+    data: Callable[[Session, Any], dict | None] = lambda _s, _row: {}
     at: Callable[[Any], datetime | None] = lambda _row: None  # when it happened (None: now)
 
 

@@ -24,6 +24,9 @@ class WebhookSubscription(TenantOwned, Base):
     events: Mapped[list] = mapped_column(JSON, default=list)  # keys of events.EVENT_TYPES
     secret_sealed: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Kept by something else than the street's page: "hotline" is the county's 12345 account's
+    # (hotline/callbacks.py), changed from the county's page, never paused or deleted here.
+    managed_by: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -62,3 +65,44 @@ class WebhookDelivery(TenantOwned, Base):
     last_detail: Mapped[str | None] = mapped_column(String(300))  # the technical detail behind it
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OAuthClient(TenantOwned, Base):
+    """A program (a mini-program, an intranet portal) that a street's administrator registered to
+    ask its people for an API token through OAuth 2.0 (oauth.py). Public (a mini-program: no secret)
+    or confidential (a portal's server: a secret, only its SHA-256 kept); either proves with PKCE
+    (S256) that it asked for the code it exchanges. Its `id` is its client_id."""
+
+    __tablename__ = "oauth_clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(60))
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)  # matched exactly
+    scopes: Mapped[str] = mapped_column(String(64))  # the most it may ask for, in the order of SCOPES
+    secret_hash: Mapped[str | None] = mapped_column(String(64))  # confidential clients only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OAuthCode(TenantOwned, Base):
+    """An authorization code: only its SHA-256 is kept; it is used once, within minutes, by the
+    client it was issued to, with the redirect URI, person, scopes and PKCE challenge it names."""
+
+    __tablename__ = "oauth_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "client_id"], ["oauth_clients.tenant_id", "oauth_clients.id"],
+                             ondelete="CASCADE"),
+        Index("ix_oauth_codes_hash", "tenant_id", "code_hash", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scopes: Mapped[str] = mapped_column(String(64))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

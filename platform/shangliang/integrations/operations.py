@@ -74,7 +74,14 @@ def subscribe(tenant: Tenant, actor_id: int | None, form: dict) -> tuple[Webhook
     return row, secret
 
 
+def _not_managed(row: WebhookSubscription) -> None:
+    """A subscription another part keeps (the county's 12345 account) is changed there, not here."""
+    if row.managed_by is not None:
+        raise Refused("这个订阅由区县的 12345 热线账号管理，请在区县的“12345 热线”页面修改", "subscription", "forbidden")
+
+
 def set_active(tenant: Tenant, actor_id: int | None, row: WebhookSubscription, active: bool) -> None:
+    _not_managed(row)
     if row.active == active:
         return
     row.active, row.updated_at = active, utcnow()
@@ -85,6 +92,7 @@ def set_active(tenant: Tenant, actor_id: int | None, row: WebhookSubscription, a
 
 def remove(tenant: Tenant, actor_id: int | None, row: WebhookSubscription, confirmed: bool) -> None:
     """The subscription and its deliveries (pending ones are not sent); the audit log keeps the fact."""
+    _not_managed(row)
     if not confirmed:
         raise Refused("删除前请勾选“确认删除”", "confirm", "validation_error")
     db.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == row.id)

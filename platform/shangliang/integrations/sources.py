@@ -138,7 +138,9 @@ def _announce(session: Session, _ctx, _instances) -> None:
             for row in rows for kind in kinds if isinstance(row, kind.source) and _is_news(kind, row, new)]
     for kind, row in news:  # the body is made only when someone chose the event
         if any(kind.key in chosen for _id, chosen in subscribers(session, row.tenant_id)):
-            emit(session, row.tenant_id, kind.key, kind.data(session, row), kind.at(row))
+            data = kind.data(session, row)
+            if data is not None:  # None: on a closer look not news (a hotline event of another topic)
+                emit(session, row.tenant_id, kind.key, data, kind.at(row))
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -63,8 +63,11 @@ def _subscription(subscription_id):
 def set_active(subscription_id):
     row = _subscription(subscription_id)
     active = request.form.get("active") == "1"
-    ops.set_active(g.tenant, current_user.id, row, active)
-    flash(_("已恢复推送：{name}", name=row.name) if active else _("已暂停推送：{name}", name=row.name), "success")
+    with Attempt() as attempt:
+        ops.set_active(g.tenant, current_user.id, row, active)
+        flash(_("已恢复推送：{name}", name=row.name) if active else _("已暂停推送：{name}", name=row.name), "success")
+    if attempt.refusal:
+        flash(_(attempt.refusal.message), "error")
     return redirect(url_for(".index"))
 
 

@@ -224,8 +224,11 @@ def _public_event(e: TopicEvent, names: dict, steps: list[dict]) -> dict:
     return {"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
 
 
-def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
-    """The resident's 评单, at a step where the procedure lets residents rate."""
+def rate(tenant: Tenant, topic: Topic, form: dict, via: str = "portal", validity: dict | None = None) -> None:
+    """The resident's 评单, at a step where the procedure lets residents rate. `via`: the channel
+    the resident rated through (a system that called them back, such as the 12345 hotline's 回访,
+    says so); `validity`: that system's finding that the rating is invalid ({"valid": False,
+    "invalid_reason": …}), kept and left out of the figures as staff's finding is."""
     if tenant.status != "active":
         raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
     view = public_view(topic)
@@ -242,8 +245,8 @@ def rate(tenant: Tenant, topic: Topic, form: dict) -> None:
         raise Refused("意见最多 500 个字", "comment", "validation_error")
     topics.act(tenant, None, {"resident"}, topic, ratings.RATE, expected_version=topic.version, comment=comment,
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
-                     "via": "portal", **{f"score_{d['key']}": form.get(f"score_{d['key']}")
-                                         for d in evaluation.dimensions(topic.step)}})
+                     "via": via, **(validity or {}), **{f"score_{d['key']}": form.get(f"score_{d['key']}")
+                                                       for d in evaluation.dimensions(topic.step)}})
 
 
 def confirm(tenant: Tenant, topic: Topic) -> None:

@@ -38,6 +38,15 @@ EXCLUDED = {
     # the receivers again on the new installation (each gets a new secret).
     "webhook_subscriptions": "secrets of integrations, sealed with this installation's key",
     "webhook_deliveries": "what this installation posted to its subscribers",
+    # OAuth clients travel, client_id and all (a confidential one's secret only as its SHA-256, which
+    # cannot be turned back into it): the programs keep working after a move. A code lives minutes.
+    "oauth_codes": "single-use authorization codes of this installation, minutes long",
+    # The county's 12345 account is a secret sealed the same way; its orders name streets by this
+    # installation's tenant ids and wait for that account (each street's topic keeps its order's
+    # number, and is exported); the signatures seen guard this installation's endpoint only.
+    "hotline_accounts": "the 12345 hotline's secret, sealed with this installation's key",
+    "hotline_orders": "work orders of this installation's hotline account; their topics keep the numbers",
+    "hotline_requests": "signatures this installation has seen, kept minutes against replays",
     # Derived from the topics, meetings and rota, which are exported: the new installation's
     # rollup job computes them again on its first run (no state row: every month).
     "benchmark_rollups": "figures derived from the exported rows, recomputed on the new installation",
