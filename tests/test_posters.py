@@ -271,7 +271,7 @@ def test_a_refused_form_keeps_the_place_chosen(app, client, world, street):
 
 
 @pytest.mark.parametrize("query", [
-    "station=not-a-uuid", "station=", "station=%00%27%3B--", "station=" + "f" * 5000, "station=12345678",
+    "station=not-a-uuid", "station=", "station=%27%3B--%20OR%201=1", "station=" + "f" * 5000, "station=12345678",
     "station=00000000-0000-0000-0000-000000000000", "station={other}", "station={stopped}",
     "station={e}&station=x",  # the first one counts: still the station
     "community=立功社区&grid=3%20网格", "community=燕子山社区&grid=9%20网格", "grid=3%20网格", "community=燕子山社区",
@@ -295,6 +295,11 @@ def test_a_forged_or_stale_address_gives_the_plain_form_and_a_plain_topic(app, c
     else:
         assert (topic.channel, topic.station_id, topic.grid) == ("portal", None, None)
         assert "station" not in created.data
+
+
+def test_a_nul_in_a_qr_address_is_a_bad_request_not_a_server_error(client, world):
+    """No database keeps a NUL: the request checks refuse it before the street is looked up."""
+    assert client.get("/t/yanshan/raise?station=%00%27%3B--").status_code == 400
 
 
 def test_a_station_without_a_listed_community_and_a_street_without_lists(app, client, world, street):
