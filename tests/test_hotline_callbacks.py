@@ -203,3 +203,39 @@ def test_a_visit_is_recorded_only_where_residents_rate_and_by_their_rules(app, c
         assert (rating["level"], rating["valid"], rating["via"]) == ("unsatisfied", False, "hotline_12345")
         offered = {a.kind for a in topics.available_actions(topic, {"staff"}, staff)}
         assert "reopen" not in offered  # an invalid unsatisfied rating sends nothing back (ratings.sends_back)
+
+
+def test_the_real_actors_move_a_hotline_order_through_the_api_with_their_own_tokens(app, client, as_user, world,
+                                                                                   county, hotline, run_jobs):
+    """A signed order, then the member's claim and the staff's 转办 made through the API with each one's
+    personal token: the topic's log names each person, and the hotline hears of the transfer once."""
+    from test_personal_tokens import auth, make_token
+
+    staff, member = world.users["yanshan-staff"], world.users["yanshan-member"]
+    assert hotline.send(client, "lixia", "orders", order(NUMBER)).status_code == 201
+    step(app, world, lambda s, t: factories.advance(s, t, staff.id, roles={"staff"}))  # 点单 → 商单: 受理
+    with app.app_context():
+        street = db.get(Tenant, world.yanshan.id)
+        with tenant_context(street.id):
+            number = topic_of(street).number
+        departments = factories.transfer_to(street, "城管中心")
+        db.commit()
+    member_token = make_token(as_user("yanshan-member"), scopes=("read", "topics"))
+    staff_token = make_token(as_user("yanshan-staff"), scopes=("read", "topics"))
+
+    def act(secret, action, **more):
+        version = client.get(f"/api/v1/t/yanshan/topics/{number}", headers=auth(secret)).get_json()["version"]
+        resp = client.post(f"/api/v1/t/yanshan/topics/{number}/actions", headers=auth(secret),
+                           json={"action": action, "version": version, **more})
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()["events"][-1]
+
+    claimed = act(member_token, "claim")
+    assert (claimed["actor_id"], claimed["actor_role"]) == (member.id, "member")
+    sent = act(staff_token, "transfer", to="shang", data=departments)
+    assert (sent["action"], sent["actor_id"], sent["actor_role"]) == ("transfer", staff.id, "staff")
+    run_jobs()
+    assert Counter(a["event"] for a in hotline.accepted()) == Counter({"hotline.accepted": 1,
+                                                                        "hotline.transferred": 1})
+    transferred = next(a for a in hotline.accepted() if a["event"] == "hotline.transferred")
+    assert transferred["body"]["data"]["order"] == {"number": NUMBER, "county": "lixia"}
