@@ -4,16 +4,17 @@ from functools import lru_cache
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 
 from ..accounts.models import Membership, User
 from ..core import menu
-from ..core.changes import kept, watch
+from ..core.changes import kept, watch, watch_table
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
-from ..i18n import _
+from ..i18n import _, get_locale
 from ..procedures import evaluation
 from ..procedures.operations import current_version
 from . import operations as ops
@@ -122,15 +123,31 @@ def _members(limit: int = 300) -> tuple:
         part=lambda _: g.tenant.id)
 
 
+# The board's content, kept by the process until the street's topics, procedure, places, members or
+# anyone's name change: rendering 140 cards was most of what the page cost, and staff reload it all day.
+watch_table("topics", "tenant_id")
+BOARD = watch("board", "topics", "procedure_versions", "communities", "memberships", "tenants", whole=("users",))
+
+
 @bp.get("/")
 @require("topics.view")
 def board():
     """Topics by step of the current procedure: counts for every step, the first cards of each."""
+    roles = roles_in(current_user, g.tenant)
+    args = _filtered(select(Topic))[1]
+    content = lambda: Markup(_board_content(roles, args))  # noqa: E731
+    # Kept only where the cards depend on the topics' own rows: not a grid worker's (their grids are
+    # rows of the roster) nor the member filter (claims and invitations are rows of the log).
+    if grid_only(roles) or args["member"]:
+        return render_template("topics/board.html", content=content())
+    key = (g.tenant.id, request.script_root, get_locale(), tuple(sorted(roles)), tuple(args.items()))
+    return render_template("topics/board.html", content=kept(BOARD, key, content, part=lambda _: g.tenant.id))
+
+
+def _board_content(roles: set[str], args: dict) -> str:
     version = current_version(g.tenant)
     steps = version.steps if version else []
-    args = _filtered(select(Topic))[1]
-    narrower = grid_only(roles_in(current_user, g.tenant)) or any(args[name] for name in FILTERS) \
-        or args["member"].isdigit()
+    narrower = grid_only(roles) or any(args[name] for name in FILTERS) or args["member"].isdigit()
     if not steps:
         counts, by_step = {}, {}
     elif narrower:  # a narrower view counts its own and builds its own statement
@@ -147,7 +164,7 @@ def board():
                         .order_by(Topic.number).limit(BOARD_CARDS)).all() if set(counts) - known else []
     # A card's link is the topic page's path with its number: built once, not once per card.
     card_href = url_for(".show", number=0).removesuffix("0")
-    return render_template("topics/board.html", version=version, columns=columns, others=others, args=args,
+    return render_template("topics/_board.html", version=version, columns=columns, others=others, args=args,
                            channels=CHANNELS, total=sum(counts.values()), members=_members(), card_href=card_href)
 
 
