@@ -4,15 +4,18 @@ phone's last four digits."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
 
 from ..core import menu
+from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
 from ..core.storage import StorageError
 from ..files.content import sniff
-from ..i18n import _
+from ..i18n import _, get_locale
 from ..procedures.operations import current_version
 from ..tenants.operations import children, communities
 from ..topics.notice import live as live_notices
@@ -24,6 +27,9 @@ bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 menu.entry("portal.home", "公开页面", 230, "home")
 PREVIEW_TOPICS = 4
 PUBLIC_IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# The front page's content, the same for every resident: kept by the process until the street's
+# topics (what was published), procedure or brand (on the tenant's row) change.
+HOME = watch("portal_home", "topics", "procedure_versions", "tenants")
 
 
 @bp.before_request
@@ -56,8 +62,15 @@ def home():
         return render_template("tenants/portal.html", streets=streets)
     if g.tenant.status != "active":
         return _closed()
+    if g.get("brand_preview") is not None:  # a draft brand shown to its editor (branding/views.py) is not kept
+        return render_template("portal/home.html", content=_home_content())
+    key = (g.tenant.id, request.script_root, get_locale(), current_user.is_authenticated)
+    return render_template("portal/home.html", content=kept(HOME, key, _home_content, part=lambda _: g.tenant.id))
+
+
+def _home_content() -> Markup:
     recent = list(db.scalars(ops.concluded_query().limit(PREVIEW_TOPICS)))
-    return render_template("portal/home.html", version=current_version(g.tenant), recent=recent)
+    return Markup(render_template("portal/_home.html", version=current_version(g.tenant), recent=recent))
 
 
 @bp.route("/raise", methods=["GET", "POST"])

@@ -7,9 +7,15 @@ from sqlalchemy import (JSON, Boolean, ForeignKey, ForeignKeyConstraint, Index, 
                         UniqueConstraint, Uuid)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.changes import watch_table
 from ..core.db import Base, UTCDateTime, new_id, utcnow
 from ..core.tenancy import TenantOwned
 from ..procedures.operations import version_of
+
+
+# Pages kept by web processes (the board, the portal's front page) are dropped by a street's topic
+# changes: migration 0026's trigger names the street, and this process's own writes do at commit.
+watch_table("topics", "tenant_id")
 
 
 class Topic(TenantOwned, Base):

@@ -9,7 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 
 from ..accounts.models import Membership, User
 from ..core import menu
-from ..core.changes import kept, watch, watch_table
+from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
@@ -125,7 +125,6 @@ def _members(limit: int = 300) -> tuple:
 
 # The board's content, kept by the process until the street's topics, procedure, places, members or
 # anyone's name change: rendering 140 cards was most of what the page cost, and staff reload it all day.
-watch_table("topics", "tenant_id")
 BOARD = watch("board", "topics", "procedure_versions", "communities", "memberships", "tenants", whole=("users",))
 
 

@@ -1,6 +1,7 @@
-"""The board's content is rendered once per street and kept by the web process (topics/views.py
-board) until a topic of the street, its procedure, places or members change, here or elsewhere:
-never stale, never another street's, never one person's view shown to another."""
+"""Pages rendered once and kept by the web process: the board's content per street (topics/views.py
+board) until a topic of the street, its procedure, places or members change, and the portal's front
+page (portal/views.py home) until its topics, procedure or brand change, here or elsewhere: never
+stale, never another street's, never one person's view shown to another."""
 from __future__ import annotations
 
 import pytest
@@ -11,6 +12,7 @@ from shangliang.accounts.operations import add_membership
 from shangliang.core.db import db
 from shangliang.core.tenancy import tenant_context
 from test_changes import elsewhere
+from test_publication import concluded
 
 BOARD = "/t/yanshan/topics/"
 TOPIC_READS = ("FROM topics", "FROM topic_step_counts")
@@ -99,3 +101,30 @@ def test_a_grid_workers_board_is_their_own_and_never_kept(app, as_user, world, s
     for _ in range(2):
         reads, page = topic_reads(query_counter, worker)
         assert reads and "3 网格的路灯" in page and "楼道灯坏了" not in page
+
+
+def test_the_portal_front_page_reads_nothing_while_the_street_is_unchanged(app, client, world, query_counter):
+    client.get("/t/yanshan/")
+    changes_settled(app)
+    with query_counter() as stmts:
+        assert client.get("/t/yanshan/").status_code == 200
+    assert stmts == []
+
+
+def test_a_topic_published_elsewhere_is_on_the_portal_at_the_next_request(app, client, world):
+    number = concluded(app, world, title="立功小区路灯")
+    assert "立功小区路灯" not in client.get("/t/yanshan/").get_data(as_text=True)  # not yet reviewed
+    elsewhere(app, "UPDATE topics SET published_at = now(), publication = CAST(:p AS json) "
+                   "WHERE tenant_id = :t AND number = :n",
+              p='{"title": "立功小区路灯修好了", "text": "更换了 6 盏路灯", "photos": []}',
+              t=world.yanshan.id, n=number)
+    assert "立功小区路灯修好了" in client.get("/t/yanshan/").get_data(as_text=True)
+
+
+def test_the_portal_front_page_of_staff_is_not_the_residents(app, client, as_user, world):
+    """The resident's page invites staff to sign in; a signed-in person's, kept apart, does not."""
+    login = "/login?next="
+    assert login in client.get("/t/yanshan/").get_data(as_text=True)
+    staff = as_user("yanshan-staff")
+    assert login not in staff.get("/t/yanshan/").get_data(as_text=True)
+    assert login in client.get("/t/yanshan/").get_data(as_text=True)
