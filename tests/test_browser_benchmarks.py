@@ -11,7 +11,7 @@ import pytest
 
 # fixtures: the story, told once per module, and the app on its database (a copy for a test that writes)
 from support.benchmark_story import PERIOD, PHONE, RESIDENT, built, clock, story  # noqa: F401
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, go_to, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.databases import config, world, writes  # noqa: F401
 
 if not os.path.exists(CHROMIUM):
@@ -28,7 +28,7 @@ def test_a_county_ranks_its_streets_reweights_drills_down_and_exports(live_serve
     a, b, c, d = story["streets"]
     admin = sign_in(browser, base, story["admin"])
     admin.goto(f"{base}/t/{county.slug}/manage/")
-    admin.click("nav.tenantnav >> text=对标")
+    go_to(admin, "对标")
     admin.goto(f"{base}/t/{county.slug}/benchmarks/?period={PERIOD}")
     first = admin.locator("table.bench-table").first
     assert first.locator("tbody tr").first.locator("th").inner_text() == d.name

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401
+from support.browser import CHROMIUM, SHOTS, browser, go_to, live_server, shows, sign_in  # noqa: F401
 
 if not os.path.exists(CHROMIUM):
     pytestmark = pytest.mark.skipif(os.environ.get("CI") != "true", reason="no chromium: run `make browser`")
@@ -30,7 +30,7 @@ def test_a_member_and_an_admin_manage_tokens(live_server, browser, client):
     base = live_server
     member = sign_in(browser, base, "yanshan-member")
     member.goto(f"{base}/t/yanshan/manage/")
-    member.click("nav.tenantnav >> text=接口令牌")
+    go_to(member, "接口令牌")
     shows(member, "您在本单位还没有接口令牌")
     assert member.locator("nav.subnav").count() == 0  # the whole street's tokens are not theirs to see
     member.fill("#name", "议题小程序")

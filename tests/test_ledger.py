@@ -31,7 +31,7 @@ from shangliang.roster.models import Person, Station
 from shangliang.topics import operations as ops
 from shangliang.topics.models import Topic, TopicEvent
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
-from support.browser import CHROMIUM, SHOTS, browser, live_server, shows, sign_in  # noqa: F401  (fixtures)
+from support.browser import CHROMIUM, SHOTS, browser, go_to, live_server, shows, sign_in  # noqa: F401  (fixtures)
 from support.clock import Clock, stopped_at
 # fixtures: the history, told once for the module (a copy for a test that writes, none for a fresh one)
 from support.databases import build_once, config, fresh, world, writes  # noqa: F401
@@ -518,7 +518,7 @@ def test_the_ledger_in_a_browser(app, world, clock, live_server, browser, histor
     ids = history
     admin = sign_in(browser, live_server, "yanshan-admin")
     admin.goto(f"{live_server}/t/yanshan/")
-    admin.click("nav.tenantnav >> text=履职档案")
+    go_to(admin, "履职档案")
     shows(admin, "本期有履职的委员")  # this year: nothing yet, every member listed with zeros
     admin.click("nav.ledger-period >> text=‹")  # the year before: 2025
     admin.wait_for_url(re.compile(r"period=2025$"))

@@ -81,3 +81,35 @@ def test_kept_menu_follows_a_role_change_and_the_language(app, world, as_user):
     staff.set_cookie("lang", "en")
     english = texts(staff.get("/t/yanshan/manage/").get_data(as_text=True))
     assert "Overview" in english and "概览" not in english
+
+
+def groups(html: str) -> dict[str, tuple[list[str], bool]]:
+    """group label → (its entries, whether it holds the current page)."""
+    return {label: (re.findall(r">([^<]+)</a>", items), bool(cur)) for cur, label, items in re.findall(
+        r'<details class="navgroup"[^>]*><summary( class="current")?>([^<]+)</summary>'
+        r'<div class="navgroup-items">(.*?)</div></details>', html, re.S)}
+
+
+def test_the_menu_is_grouped_and_marks_the_group_of_the_current_page(world, as_user):
+    page = as_user("yanshan-admin").get("/t/yanshan/roster/").get_data(as_text=True)
+    got = groups(page)
+    assert list(got) == ["议题", "名册与轮值", "对标与档案", "设置"]  # 会议 has one entry: a link of its own
+    assert got["名册与轮值"] == (["名册", "轮值"], True) and not got["议题"][1]
+    assert got["议题"][0] == ["议题", "转办", "提请", "议题公示", "公示审核"]
+    assert {"品牌", "工作法", "操作日志", "接口令牌"} <= set(got["设置"][0])
+    nav = re.search(r'<nav class="tenantnav"[^>]*>(.*?)</nav>', page, re.S).group(1)
+    top = re.findall(r'^  (?:<a href="[^"]+"[^>]*>([^<]+)</a>|<details class="navgroup"[^>]*><summary[^>]*>([^<]+))',
+                     nav, re.M)
+    assert [a or b for a, b in top] == ["概览", "议题", "议事会", "名册与轮值", "对标与档案", "设置", "通知", "公开页面"]
+
+
+def test_a_group_of_one_entry_is_that_entry(world, as_user):
+    """A county administrator's 对标与档案 holds only 对标: one click, not a list of one."""
+    page = as_user("lixia-admin").get("/t/lixia/benchmarks/").get_data(as_text=True)
+    assert "对标与档案" not in groups(page) and ("/t/lixia/benchmarks/", "对标", True) in links(page)
+
+
+def test_an_entry_names_a_known_group():
+    with pytest.raises(KeyError):
+        menu.entry("topics.board", "议题", 30, "no_such_group", "topics.view")
+    assert {e.group for e in menu.ENTRIES} <= set(menu.GROUPS) | {"home"}

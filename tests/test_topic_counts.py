@@ -90,7 +90,7 @@ def test_the_board_shows_the_counts_of_its_status_filter(app, street, as_user, m
 
     def shown(query=""):
         html = board.get(f"/t/yanshan/topics/{query}").get_data(as_text=True)
-        return dict(re.findall(r'<span>(点单|商单|评单|收单)</span> <span class="count">(\d+)</span>', html))
+        return dict(re.findall(r'<span>(点单|商单|评单|收单)</span>\s*<span class="counts">(?:<span class="late"[^>]*>[^<]*</span>)?<span class="count">(\d+)</span>', html))
 
     assert shown() == {"点单": "3", "商单": "0", "评单": "0", "收单": "0"}
     assert shown("?status=overdue")["点单"] == "3"

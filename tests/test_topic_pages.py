@@ -243,7 +243,7 @@ def test_board_counts_topics_by_step(staff, world):
         raise_topic(staff, title=f"议题 {i}")
     act(staff, "advance", number=2, to="jiedan")
     html = staff.get("/t/yanshan/topics/").get_data(as_text=True)
-    counts = re.findall(r'<span>(点单|接单)</span> <span class="count">(\d+)</span>', html)
+    counts = re.findall(r'<span>(点单|接单)</span>\s*<span class="counts">(?:<span class="late"[^>]*>[^<]*</span>)?<span class="count">(\d+)</span>', html)
     assert dict(counts) == {"点单": "2", "接单": "1"}
     # each column's cards, in due order, each leading to its topic
     columns = {name: re.findall(r'href="/t/yanshan/topics/(\d+)"', col)

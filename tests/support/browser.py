@@ -53,6 +53,15 @@ def sign_in(browser, base, username):
     return page
 
 
+def go_to(page, label: str) -> None:
+    """Follow the tenant menu's entry `label` as a person does: opening its group first when the
+    entry sits in one (core/menu.py)."""
+    group = page.locator("nav.tenantnav details.navgroup").filter(has=page.locator(f"a:text-is('{label}')"))
+    if group.count():
+        group.locator("summary").click()
+    page.locator(f"nav.tenantnav a:text-is('{label}')").click()
+
+
 def choose_files(page, scope: str, files) -> None:
     """Give the upload widget inside `scope` its files, once static/files.js listens to it: a page
     just loaded may show the widget before its deferred script has run, and a file chosen then

@@ -3,7 +3,10 @@ and the rendered menu is kept by the process under everything it depends on: whe
 mounted, the tenant's slug and kind, the reader's roles, the language and which entry is current.
 Rendering it afresh (twenty url_for and permission checks in Jinja) cost more than a bare request.
 
-An entry's `group` is where it belongs in the grouped navigation (议题, 会议, 名册与轮值, 对标与档案, 设置)."""
+An entry's `group` is where it belongs in the grouped navigation: the `home` entries (概览, 通知,
+公开页面) stand alone; every other group (议题, 会议, 名册与轮值, 对标与档案, 设置) is one item that opens
+the list of its entries, or the entry itself when the reader sees only one of them. Fifteen to
+twenty-five tabs scrolled sideways on a phone; six groups fit on one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,6 +48,9 @@ class Entry:
 
 
 ENTRIES: list[Entry] = []
+# group → (its label, where it stands among the entries of `home`, which stand by their own order)
+GROUPS: dict[str, tuple[str, int]] = {"topics": ("议题", 30), "meetings": ("会议", 80), "roster": ("名册与轮值", 90),
+                                      "records": ("对标与档案", 110), "settings": ("设置", 120)}
 
 
 def entry(endpoint: str, label, order: int, group: str, permission: str | None = None, kinds=KINDS,
@@ -52,6 +58,8 @@ def entry(endpoint: str, label, order: int, group: str, permission: str | None =
     """Register a menu entry; areas call this next to their views."""
     if permission is not None and permission not in PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
+    if group != "home" and group not in GROUPS:
+        raise KeyError(f"unknown menu group {group!r}")
     made = Entry(endpoint, label, order, group, permission, frozenset(kinds), current, shows)
     ENTRIES[:] = sorted([e for e in ENTRIES if e.endpoint != endpoint] + [made], key=lambda e: e.order)
     return made
@@ -79,8 +87,26 @@ def tenant_menu() -> Markup:
 
 
 def _render(entries: tuple[Entry, ...], kind: str, current: int | None) -> Markup:
-    links = []
+    items: list[tuple[int, str]] = []  # (where it stands, its html)
+    groups: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
-        mark = ' aria-current="page"' if i == current else ""
-        links.append(f'<a href="{escape(url_for(e.endpoint))}"{mark}>{escape(e.text(kind))}</a>')
-    return Markup(f'<nav class="tenantnav" aria-label="{escape(_("管理"))}">\n  ' + "\n  ".join(links) + "\n</nav>")
+        if e.group == "home":
+            items.append((e.order, _link(e, kind, i == current)))
+        else:
+            groups.setdefault(e.group, []).append(i)
+    for group, members in groups.items():
+        label, order = GROUPS[group]
+        if len(members) == 1:
+            items.append((order, _link(entries[members[0]], kind, members[0] == current)))
+            continue
+        mark = ' class="current"' if current in members else ""
+        links = "".join(_link(entries[i], kind, i == current) for i in members)
+        items.append((order, f'<details class="navgroup" name="tenantnav"><summary{mark}>{escape(_(label))}</summary>'
+                             f'<div class="navgroup-items">{links}</div></details>'))
+    html = "\n  ".join(h for _o, h in sorted(items, key=lambda item: item[0]))
+    return Markup(f'<nav class="tenantnav" aria-label="{escape(_("管理"))}">\n  {html}\n</nav>')
+
+
+def _link(e: Entry, kind: str, current: bool) -> str:
+    mark = ' aria-current="page"' if current else ""
+    return f'<a href="{escape(url_for(e.endpoint))}"{mark}>{escape(e.text(kind))}</a>'

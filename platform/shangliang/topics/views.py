@@ -66,10 +66,12 @@ def _reach(stmt):
 
 def _filtered(stmt):
     stmt = _reach(stmt)
-    args = {k: request.args.get(k, "").strip() for k in FILTERS + ("status", "member")}
+    args = {k: request.args.get(k, "").strip() for k in FILTERS + ("step", "status", "member")}
     for name in FILTERS:
         if args[name]:
             stmt = stmt.where(getattr(Topic, name) == args[name])
+    if args["step"]:  # one column of the board, as a list (a phone's board links each step here)
+        stmt = stmt.where(Topic.step_key == args["step"])
     if args["member"].isdigit():  # topics the member claimed or was invited to
         uid = int(args["member"])
         took_part = or_(and_(TopicEvent.action == "claim", TopicEvent.actor_id == uid),
@@ -93,8 +95,8 @@ def _first_cards(steps: list[dict], stmt, params: dict) -> dict[str, list]:
     by_step: dict[str, list] = {s["key"]: [] for s in steps}
     for row in db.execute(stmt, params):
         by_step[row.step_key].append(row)
-    for cards in by_step.values():  # a union promises no order: each column's again, earliest due first
-        cards.sort(key=lambda t: (0, t.due_at, t.number) if t.due_at else (1, t.number))
+    for cards in by_step.values():  # a union promises no order: each column's again, overdue then earliest due first
+        cards.sort(key=lambda t: (not t.overdue, 0, t.due_at, t.number) if t.due_at else (not t.overdue, 1, t.number))
     return by_step
 
 
@@ -146,18 +148,22 @@ def board():
 def _board_content(roles: set[str], args: dict) -> str:
     version = current_version(g.tenant)
     steps = version.steps if version else []
-    narrower = grid_only(roles) or any(args[name] for name in FILTERS) or args["member"].isdigit()
+    narrower = grid_only(roles) or any(args[name] for name in FILTERS + ("step",)) or args["member"].isdigit()
     if not steps:
-        counts, by_step = {}, {}
+        counts, late, by_step = {}, {}, {}
     elif narrower:  # a narrower view counts its own and builds its own statement
         counts = dict(db.execute(_filtered(select(Topic.step_key, func.count()).group_by(Topic.step_key))[0]).all())
+        late = dict(db.execute(_filtered(select(Topic.step_key, func.count()).where(Topic.overdue.is_(True))
+                                         .group_by(Topic.step_key))[0]).all()) if args["status"] != "closed" else {}
         by_step = _first_cards(steps, union_all(*(_card_branch(_filtered(select(*CARD, Topic.step_key))[0], s["key"])
                                                   for s in steps)), {})
     else:  # the whole street: a few rows whatever its size, and a statement built once
         counts = counts_by_step(args["status"])
+        late = counts_by_step("overdue") if args["status"] != "closed" else {}
         by_step = _first_cards(steps, _street_cards(len(steps), args["status"]),
                                {f"step{i}": s["key"] for i, s in enumerate(steps)})
-    columns = [{"step": s, "count": counts.get(s["key"], 0), "cards": by_step[s["key"]]} for s in steps]
+    columns = [{"step": s, "count": counts.get(s["key"], 0), "overdue": late.get(s["key"], 0), "cards": by_step[s["key"]]}
+               for s in steps]
     known = {s["key"] for s in steps}
     others = db.execute(_filtered(select(*CARD).where(Topic.step_key.not_in(known)))[0]
                         .order_by(Topic.number).limit(BOARD_CARDS)).all() if set(counts) - known else []
@@ -172,7 +178,9 @@ def _board_content(roles: set[str], args: dict) -> str:
 def index():
     stmt, args = _filtered(select(Topic))
     page = paginate(stmt.order_by(Topic.number.desc()))
-    return render_template("topics/list.html", page=page, args=args, channels=CHANNELS, members=_members())
+    version = current_version(g.tenant) if args["step"] else None
+    step = next((s for s in version.steps if s["key"] == args["step"]), None) if version else None
+    return render_template("topics/list.html", page=page, args=args, channels=CHANNELS, members=_members(), step=step)
 
 
 @bp.route("/new", methods=["GET", "POST"])
