@@ -117,13 +117,31 @@ def test_openapi_document_is_valid_and_covers_every_api_rule(app, client):
     validate(doc)
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
-        # the token API's rules; the 12345 platform's signed endpoints (hotline_api) are the README's
-        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
+        # the token API's rules and the 12345 platform's signed endpoints (hotline_api)
+        if not rule.endpoint.startswith(("api.", "hotline_api.")) or rule.endpoint == "api.openapi":
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule[len("/api/v1"):])
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {rule.rule} is not in openapi.json"
     assert "MemberCreate" in doc["components"]["schemas"]
+
+
+def test_the_hotlines_signed_endpoints_are_in_the_document_with_their_own_security(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    paths = doc["paths"]
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["hotline_signature"] == {"type": "apiKey", "in": "header", "name": "X-Shangliang-Signature",
+                                            "description": schemes["hotline_signature"]["description"]}
+    order = paths["/t/{slug}/hotline/orders"]["post"]
+    assert order["security"] == [{"hotline_timestamp": [], "hotline_signature": []}] and "x-scope" not in order
+    assert set(order["responses"]) == {"200", "201", "400", "401", "404", "409", "413", "422"}
+    assert order["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HotlineOrderIn"}
+    read = paths["/t/{slug}/hotline/orders/{number}"]["get"]
+    assert set(read["responses"]) == {"200", "400", "401", "404"}
+    assert {p["name"]: p["schema"]["type"] for p in read["parameters"]} == {"slug": "string", "number": "string"}
+    assert set(paths["/t/{slug}/hotline/orders/{number}/visit"]["post"]["responses"]) == {
+        "200", "400", "401", "404", "409", "413", "422"}
 
 
 # ---------------------------------------------------------------- topics through the API

@@ -22,17 +22,22 @@ OPERATIONS: list[dict] = []
 
 def operation(path: str, method: str, summary: str, *, response=None, body=None, status: int = 200,
               paged: bool = False, query: list | None = None, subject: str = "form", scope: str | None = None,
-              answers: tuple = ()):
+              answers: tuple = (), signed: bool = False, also: tuple = (), params: dict | None = None,
+              description: str = ""):
     """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
     refusal that names none is reported under. `scope`: what a token needs for it (SCOPES); a read
     needs `read`, anything else names its own. `answers`: error statuses it may answer beyond those
-    of its kind (a read refusing a malformed query: 422; storage unavailable: 503)."""
-    scope = scope or ("read" if method.lower() == "get" else None)
-    if scope not in SCOPES:
+    of its kind (a read refusing a malformed query: 422; storage unavailable: 503).
+    `signed`: authenticated by the 12345 platform's HMAC signature, not a token (no scope);
+    `also`: (status, description) pairs of other successes with the same response; `params`: the
+    schema of a path parameter that is neither a number nor an id."""
+    scope = None if signed else scope or ("read" if method.lower() == "get" else None)
+    if not signed and scope not in SCOPES:
         raise ValueError(f"{method.upper()} {path}: declare the scope it needs, one of {SCOPES}")
     OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
                        "body": body, "status": status, "paged": paged, "query": query or [], "scope": scope,
-                       "answers": answers})
+                       "answers": answers, "signed": signed, "also": also, "params": params or {},
+                       "description": description})
 
     def declare(view):
         view.refusal_field = subject

@@ -24,9 +24,12 @@ ERRORS = [
     ("400", "A malformed request: a NUL character in the path or query; a body that is not a JSON object "
             "(or not the form it should be)", _always),
     ("401", "No or malformed API token; or the token was revoked, has expired, or its owner can no longer sign in or "
-            "no longer belongs to the tenant", _always),
+            "no longer belongs to the tenant", lambda op: not op["signed"]),
+    ("401", "Unsigned, badly signed, outside the timestamp window, signed with a secret not the county account's "
+            "(or its account is disabled), or the same signed request a second time: nothing was done",
+     lambda op: op["signed"]),
     ("403", "The token lacks the operation's scope (`insufficient_scope`, naming it), or the roles it acts with may "
-            "not do this (`forbidden`)", _always),
+            "not do this (`forbidden`)", lambda op: not op["signed"]),
     ("404", "No such tenant or object for this token", _always),
     ("409", "Someone acted first (stale version), or a duplicate", lambda op: op["method"] != "get"),
     ("413", "The body is too large", lambda op: bool(op["body"])),
@@ -44,11 +47,43 @@ DESCRIPTION = (
     "`owner_id` of their files, their `number` is what their paths take. Every error has the shape `Error`; where "
     "fields are wrong, `error.fields` maps each one's path (`title`, `topics[0]`, `participants[1].name`) to its "
     "messages. A method a path does not declare is answered 405 with `Allow` (before the token is looked at), and "
-    "OPTIONS lists the methods of a path.")
+    "OPTIONS lists the methods of a path. The county's 12345 platform calls `/t/{county}/hotline/…` with no token, "
+    "each request signed with its account's secret (the `hotline_signature` scheme).")
 SCOPE_TEXT = {"read": "read what its roles may see", "topics": "record topics and act on them (claim, advance, "
               "evidence, rate)", "upload": "upload photos and attachments, delete them",
               "manage": "change meetings, the roster, the duty rota, members and settings"}
 SCHEME = "Scopes: " + "; ".join(f"`{s}`: {SCOPE_TEXT[s]}" for s in SCOPES)
+SIGNED = ("The county's 12345 hotline platform signs each request with its account's secret, as webhooks are "
+          "signed: `X-Shangliang-Timestamp` (Unix seconds, within 5 minutes of now) and `X-Shangliang-Signature: "
+          "v1=<hex HMAC-SHA256 of \"timestamp.body\">` (an empty body for GET). No token: the path names the county.")
+# Both headers are one requirement: a signed request carries both.
+SIGNATURE_SCHEMES = {
+    "hotline_timestamp": {"type": "apiKey", "in": "header", "name": "X-Shangliang-Timestamp", "description": SIGNED},
+    "hotline_signature": {"type": "apiKey", "in": "header", "name": "X-Shangliang-Signature", "description": SIGNED}}
+
+
+def _security(op) -> list[dict]:
+    return [{name: [] for name in SIGNATURE_SCHEMES}] if op["signed"] else [{"token": []}]
+
+
+def _path_params(op) -> list[dict]:
+    params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
+    for name in re.findall(r"{(\w+)}", op["path"]):
+        if name in op["params"]:
+            params.append({"name": name, "in": "path", "required": True, "schema": op["params"][name]})
+        elif name != "slug":  # numbers are integers, ids UUIDs
+            kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else \
+                {"type": "integer", "minimum": 0, "maximum": ROW_NUMBER_MAX}  # core.web.RowNumber: beyond, 404
+            params.append({"name": name, "in": "path", "required": True, "schema": kind})
+    return params
+
+
+def _successes(op) -> dict:
+    content = {"application/json": {"schema": op["response"]}}
+    out = {str(op["status"]): {"description": "OK", "content": content}}
+    for status, text in op["also"]:
+        out[str(status)] = {"description": text, "content": content}
+    return out
 
 
 def build_spec() -> dict:
@@ -56,29 +91,24 @@ def build_spec() -> dict:
                    plugins=[MarshmallowPlugin()], servers=[{"url": "/api/v1"}],  # the paths below are under it
                    info={"description": DESCRIPTION})
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer", "description": SCHEME})
+    for name, scheme in SIGNATURE_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
     spec.components.schema("Error", schema=schemas.ErrorSchema)
     # named only inside other fields' metadata (an action's `data`, an event's `rating`)
     spec.components.schema("RatingInput", schema=schemas.RatingInputSchema)
     spec.components.schema("Rating", schema=schemas.RatingSchema)
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
-        params = [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}]
-        for name in re.findall(r"{(\w+)}", op["path"]):
-            if name != "slug":  # numbers are integers, ids UUIDs
-                kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else \
-                    {"type": "integer", "minimum": 0, "maximum": ROW_NUMBER_MAX}  # core.web.RowNumber: beyond, 404
-                params.append({"name": name, "in": "path", "required": True, "schema": kind})
+        params = _path_params(op)
         if op["paged"]:
             params.append({"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}})
         params += op.get("query", [])
-        item = {
-            "summary": op["summary"], "security": [{"token": []}], "parameters": params, "x-scope": op["scope"],
-            "description": f"Token scope: `{op['scope']}`.",
-            "responses": {str(op["status"]): {"description": "OK", "content": {"application/json": {
-                "schema": op["response"]}}}},
-        }
+        item = {"summary": op["summary"], "security": _security(op), "parameters": params,
+                "description": op["description"] or f"Token scope: `{op['scope']}`.", "responses": _successes(op)}
+        if not op["signed"]:
+            item["x-scope"] = op["scope"]
         for code, text, applies in ERRORS:
-            if applies(op):
+            if applies(op) and code not in item["responses"]:
                 item["responses"][code] = {"description": text, "content": {"application/json": {"schema": "Error"}}}
         if isinstance(op["body"], dict):  # spelled out in full, e.g. a multipart file upload
             item["requestBody"] = op["body"]

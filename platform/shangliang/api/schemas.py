@@ -8,6 +8,7 @@ from ..topics.actions import ACTIONS
 from ..topics.channels import CHANNELS
 from ..topics.people import mask_phone
 from .integers import Int32, Int64  # noqa: F401  (every area's schemas take them from here)
+from .transfer_schemas import TransferSchema
 
 
 class ErrorDetail(Schema):
@@ -227,6 +228,9 @@ class ActionSchema(Schema):
 class TopicDetailSchema(TopicSchema):
     events = fields.List(fields.Nested(EventSchema))
     actions = fields.List(fields.Nested(ActionSchema), metadata={"description": "what this token may do now"})
+    transfers = fields.List(fields.Nested(TransferSchema), metadata={
+        "description": "its transfers to departments (转办), first sent first: their ids are what /transfers/"
+                       "{transfer_id} takes"})
 
 
 class TopicActionSchema(Schema):

@@ -14,6 +14,7 @@ from ..topics.models import Topic
 from ..topics.people import reaches, within_reach
 from . import schemas
 from .base import body, bp, found, operation, page_json
+from .transfer_schemas import of_topic as transfers_of
 
 
 def find_topic(number: int) -> Topic | None:
@@ -33,6 +34,7 @@ def topic_json(topic, schema_cls=schemas.TopicSchema, *, detail: bool = False) -
         actions = topic_ops.available_actions(topic, g.api_roles, g.api_actor, log) \
             if "topics" in g.api_token.scope_set else []
         out["actions"] = schemas.ActionSchema(many=True).dump(actions)
+        out["transfers"] = transfers_of(topic)
     return out
 
 

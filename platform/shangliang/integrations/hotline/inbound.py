@@ -8,8 +8,8 @@ No token and no cookie: each request is signed as webhooks are (integrations/sig
 county account's secret: `X-Shangliang-Timestamp` (Unix seconds) and `X-Shangliang-Signature:
 v1=<hex HMAC-SHA256 of "timestamp.body">` (an empty body for GET). Unsigned, badly signed,
 outside the timestamp window, or the same signed request a second time: 401, and nothing is done.
-Errors answer the API's one JSON shape (core/errors.error_body). Not in the OpenAPI document, whose
-operations are all token-authenticated; README.md describes these."""
+Errors answer the API's one JSON shape (core/errors.error_body). The OpenAPI document describes them
+(api/hotline.py, under the `hotline_signature` security scheme); so does README.md."""
 from __future__ import annotations
 
 import hashlib
