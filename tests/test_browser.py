@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from support.browser import CHROMIUM, SHOTS, browser, choose_files, live_server, shows, sign_in  # noqa: F401
 
@@ -31,8 +32,13 @@ def do(page, action, shot=None, files=None, choose=None, **fields):
         form.locator("input[type=file]").set_input_files(files)
     with page.expect_navigation():  # the page that answers, not the one the form was on
         form.locator("button").click()
+    if page.locator("button[data-confirm]").count():  # 办结, 不予受理: asked first, what will change said
+        if shot:
+            page.screenshot(path=str(SHOTS / f"{shot}-confirm.png"), full_page=True)
+        with page.expect_navigation():
+            page.locator("button[data-confirm]").click()
     try:
-        shows(page, "已记录")
+        expect(page.locator(".flash-success")).to_be_visible(timeout=15_000)
     except AssertionError as refused:
         raise AssertionError(f"{action}: {page.locator('.flash-error').all_inner_texts()}") from refused
     if shot:

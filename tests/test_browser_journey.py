@@ -146,7 +146,7 @@ def test_roster_duty_meeting_photos_minutes_and_the_topic_moves_on(live_server, 
     staff.goto(f"{base}/t/yanshan/topics/1")
     assert staff.inner_text(".steps-bar li.current") == "商单"
     submitted(staff, "form.action-form:has(input[name=to][value=ping]) button")
-    shows(staff, "已记录")
+    shows(staff, "已推进到「评单」")
     assert staff.inner_text(".steps-bar li.current") == "评单"  # the topic moved on
     assert "3 号楼楼道灯议事会" in staff.inner_text("#meetings")
     shot(staff, "6-topic-moved-on")

@@ -79,7 +79,7 @@ def test_the_parking_order_goes_through_seven_steps_with_its_own_people(live_ser
     form = staff.locator("form.action-form:has(input[name=action][value=record])").first
     form.locator("select[name=grid]").select_option("3 网格")
     form.locator("button").click()
-    shows(staff, "已记录")
+    shows(staff, "已保存记录")
 
     worker = sign_in(browser, base, "ys-chenjing")
     shows(worker, "我的网格", "1 件议题办理中")  # her home: her grid and what is open there
@@ -96,7 +96,7 @@ def test_the_parking_order_goes_through_seven_steps_with_its_own_people(live_ser
     form.locator("select[name=category]").select_option("停车")
     form.locator("[name=urgency]").select_option("urgent")
     form.locator("button").click()
-    shows(staff, "已记录")
+    shows(staff, "已保存记录")
     attach(staff, str(photo))
     do(staff, "advance", "seed-yanshan-03-staff-take-the-order")  # 接单 → 参单
 

@@ -75,7 +75,7 @@ def move(page, to: str, comment: str = ""):
     form.locator("[name=comment]").fill(comment)
     with page.expect_navigation():
         form.locator("button").click()
-    assert page.locator(".flash-success", has_text="已记录").count() == 1, page.locator(".flash-error").all_inner_texts()
+    assert page.locator(".flash-success", has_text="已推进到「").count() == 1, page.locator(".flash-error").all_inner_texts()
 
 
 def notice_support(page, phone: str, comment: str | None = None):

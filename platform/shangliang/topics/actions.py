@@ -23,7 +23,7 @@ from ..core.errors import Refused
 from ..procedures.evidence import asked_of
 from ..procedures.transitions import Move, register_transition
 from ..tenants.models import Tenant
-from . import counts, escalations, handlers, notice, publication, ratings, signatures, supervision, transfers
+from . import counts, escalations, handlers, notice, outcomes, publication, ratings, signatures, supervision, transfers
 from .deadlines import add_time_limit
 from .evidence import describe_missing, missing_evidence
 from .log import claimants, clock, events, log_event, this_visit
@@ -78,6 +78,8 @@ class ActionKind:
     # What follows once the event is logged (tenant, topic, event, actor, the prepared input): rows
     # of its own, such as the transfers a 转交 creates.
     follow: Callable | None = None
+    # Irreversible: the topic's page asks first, saying what will change (the API acts at once).
+    confirm: str | None = None
 
 
 ACTIONS: dict[str, ActionKind] = {}
@@ -123,7 +125,8 @@ register(ActionKind("confirm", "居民确认方案", signatures.confirm, offered
 register(ActionKind(ratings.RATE, "评价", ratings.check, when_asked=True, prepare=ratings.prepare))
 register(ActionKind("claim", "认领", handlers.nothing, offered=_may_claim))
 register(ActionKind("invite", "邀请委员", handlers.invite, offered=_may_invite))
-register(ActionKind("close", "办结", handlers.nothing, offered=_at_closure, leaves=True, closes_as="done"))
+register(ActionKind("close", "办结", handlers.nothing, offered=_at_closure, leaves=True, closes_as="done",
+                    confirm="办结后议题关闭，不再推进或补充记录；办理结果经「公示审核」发布后才对居民公开。"))
 register(ActionKind("advance", "推进", handlers.nothing, Move(from_closure=False, main=True), leaves=True))
 register(ActionKind("reopen", "复盘", handlers.reopen, Move(rounds=True, needs="rating"), offered=_sent_back,
                     new_round=True))
@@ -134,7 +137,7 @@ register(ActionKind("transfer", "转交", transfers.check, Move(), prepare=trans
 register(ActionKind("cotransfer", "再转交其他部门", transfers.check, offered=_was_transferred,
                     prepare=transfers.prepare, follow=transfers.send))
 register(ActionKind("close_out_of_scope", "不予受理", handlers.close_out_of_scope, Move(into="closure"),
-                    closes_as="out_of_scope"))
+                    closes_as="out_of_scope", confirm="不予受理后议题关闭，不再办理；居民凭回执码可以看到不予受理的说明。"))
 
 MOVING = tuple(k for k, a in ACTIONS.items() if a.move is not None)  # the kinds a procedure declares
 OTHER_EVENTS = {"create": "登记", **transfers.EVENT_LABELS, **escalations.EVENT_LABELS, **supervision.EVENT_LABELS,
@@ -235,6 +238,7 @@ def _apply(tenant, topic, kind: ActionKind, action, role, actor_id, comment, dat
         topic.updated_at = now  # bumps the version even when only the log grew
     if kind.follow is not None:
         kind.follow(tenant, topic, event, actor_id, data)
+    outcomes.tell(tenant, topic, event, actor_id, log)
     return event
 
 

@@ -18,8 +18,8 @@ from ..i18n import _, get_locale
 from ..procedures import evaluation
 from ..procedures.operations import current_version
 from . import operations as ops
-from . import places, ratings, supervision
-from .actions import event_label
+from . import outcomes, places, ratings, supervision
+from .actions import ACTIONS, event_label
 from .channels import CHANNELS
 from .counts import by_step as counts_by_step
 from .intake import field_value
@@ -245,11 +245,16 @@ def act(number: int):
     # A field given several times (the departments of a transfer) stays a list.
     data = {k: vs if len(vs) > 1 else vs[0] for k, vs in request.form.lists()
             if k not in ("csrf_token", "action", "to", "version", "comment")}
+    if ACTIONS.get(kind) and ACTIONS[kind].confirm and request.form.get("confirmed") != "1":
+        # irreversible: say what will change and ask, with what was typed carried along
+        fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+        return render_template("topics/confirm.html", topic=topic, kind=ACTIONS[kind], fields=fields)
     with Attempt() as attempt:
-        ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
-                expected_version=request.form.get("version", type=int, default=-1),
-                to=request.form.get("to") or None, comment=request.form.get("comment", ""), data=data)
-        flash(_("已记录"), "success")
+        event = ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
+                        expected_version=request.form.get("version", type=int, default=-1),
+                        to=request.form.get("to") or None, comment=request.form.get("comment", ""), data=data)
+        told = outcomes.recipients(topic, event, ops.events(topic), current_user.id)
+        flash(outcomes.message(topic, event, told), "success")
         return redirect(url_for(".show", number=number))
     # the refused form shows again with what was typed
     return show(number, errors={**attempt.errors, "action": kind}, status=attempt.status, typed=request.form)
