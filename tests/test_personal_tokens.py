@@ -249,8 +249,10 @@ def test_a_systems_token_acts_as_no_person(app, client, world, shang):
 def test_the_openapi_document_states_each_operations_scope(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     scopes = {(path, method): op["x-scope"] for path, ops in doc["paths"].items() for method, op in ops.items()}
-    assert set(scopes.values()) == {"read", "topics", "upload", "manage"}
-    assert all(s == "read" for (_p, m), s in scopes.items() if m == "get")
+    assert set(scopes.values()) == {"read", "topics", "upload", "manage", "residents"}
+    assert all(s == "read" for (p, m), s in scopes.items() if m == "get" and "/resident/" not in p)
+    # a service account's operations for residents, and nothing else, take its own scope
+    assert {s for (p, _m), s in scopes.items() if "/resident/" in p} == {"residents"}
     assert scopes[("/t/{slug}/topics/{number}/actions", "post")] == "topics"
     assert scopes[("/t/{slug}/files/uploads", "post")] == "upload"
     assert scopes[("/t/{slug}/members", "post")] == "manage"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 # In the order the OpenAPI document has always listed them (apispec names schemas as it meets them).
 from . import tenant, topics, meetings, files, benchmarks, roster, ledger, procedures, openapi  # noqa: F401
+from . import residents  # noqa: F401  (a service account's operations for residents)
 from . import auth  # noqa: F401  (who a request acts as: the blueprint's before_request)
 from .base import bp
 
