@@ -157,6 +157,10 @@ def victim(app, world):
         from shangliang.integrations.oauth import register_client
 
         program, _secret = register_client(world.guangwumen, None, "secret notice app", "https://1.1.1.1/cb", ["read"])
+        from shangliang.topics.receipts import raise_for_resident
+
+        _raised, code = raise_for_resident(world.guangwumen, None, {  # a resident's receipt there
+            "title": "secret notice receipt", "channel": "wechat", "resident_phone": "13812345678"})
         db.commit()
         order_id = victim_hotline_order(world.chengguan)
         return {"export_id": export.id, "user_id": world.users["guangwumen-staff"].id, "token_id": token.id,
@@ -165,19 +169,27 @@ def victim(app, world):
                 # a benchmarking drill-down names the street: theirs, reached from our county or street
                 "street": world.guangwumen.slug, "department_id": dept.id, "transfer_id": sent,
                 "escalation_id": referred, "comment_id": comment.id, "subscription_id": hook.id,
-                "delivery_id": posted.id, "client_id": program.id, "order_id": order_id, **roster}
+                "delivery_id": posted.id, "client_id": program.id, "order_id": order_id, "code": code, **roster}
 
 
 @pytest.fixture
 def api_token(app, world):
+    """The attacker street's tokens: an administrator's system token, and its service account for the
+    operations only a service account may use (a resident's receipt code, with the right last4)."""
     from shangliang.accounts.operations import create_api_token
+    from shangliang.accounts.tokens import create_service_token
     from shangliang.core.db import db
     from shangliang.core.tenancy import tenant_context
 
     with app.app_context(), tenant_context(world.yanshan.id):
         _row, secret = create_api_token(world.yanshan, None, "attacker", "street_admin")
+        _row, service = create_service_token(world.yanshan, None, "attacker mini-program", "wechat_mini")
         db.commit()
-    return secret
+    return {"": secret, "/resident/": service}
+
+
+RESIDENT_BODIES = {"rating": {"last4": "5678", "level": "satisfied", "solved": True}, "confirm": {"last4": "5678"},
+                   "topics": {"title": "x", "description": "x", "resident_phone": "13812345678"}}
 
 
 def tenant_rules(app):
@@ -191,8 +203,13 @@ def build(app, rule, slug, objects):
         return url_for(rule.endpoint, slug=slug, **{k: objects[k] for k in rule.arguments - {"slug"}})
 
 
-def attempt(client, rule, url, token, api_secret):
-    headers = {"Authorization": f"Bearer {api_secret}"} if url.startswith("/api/") else {}
+def attempt(client, rule, url, token, api_secrets):
+    if "/resident/" in url:  # proved as a resident would prove it: the code is another street's
+        headers = {"Authorization": f"Bearer {api_secrets['/resident/']}"}
+        if "GET" in rule.methods:
+            return client.get(url + "?last4=5678", headers=headers)
+        return client.post(url, headers=headers, json=RESIDENT_BODIES[url.rsplit("/", 1)[1]])
+    headers = {"Authorization": f"Bearer {api_secrets['']}"} if url.startswith("/api/") else {}
     if "GET" in rule.methods:
         return client.get(url, headers=headers)
     if "DELETE" in rule.methods:

@@ -254,8 +254,10 @@ def test_the_openapi_document_states_each_operations_scope(client):
     assert all("x-scope" not in op for key, op in ops.items() if key not in scopes)
     assert {p for p, _m in ops if (p, _m) not in scopes} == {
         "/t/{slug}/hotline/orders", "/t/{slug}/hotline/orders/{number}", "/t/{slug}/hotline/orders/{number}/visit"}
-    assert set(scopes.values()) == {"read", "topics", "upload", "manage"}
-    assert all(s == "read" for (_p, m), s in scopes.items() if m == "get")
+    assert set(scopes.values()) == {"read", "topics", "upload", "manage", "residents"}
+    assert all(s == "read" for (p, m), s in scopes.items() if m == "get" and "/resident/" not in p)
+    # a service account's operations for residents, and nothing else, take its own scope
+    assert {s for (p, _m), s in scopes.items() if "/resident/" in p} == {"residents"}
     assert scopes[("/t/{slug}/topics/{number}/actions", "post")] == "topics"
     assert scopes[("/t/{slug}/files/uploads", "post")] == "upload"
     assert scopes[("/t/{slug}/members", "post")] == "manage"

@@ -28,7 +28,8 @@ def every_get_url(app, world):
                        "attachment_id": uuid.uuid4(), "person_id": uuid.uuid4(), "import_id": uuid.uuid4(),
                        "station_id": uuid.uuid4(), "shift_id": uuid.uuid4(), "street": "guangwumen",
                        "department_id": uuid.uuid4(), "transfer_id": uuid.uuid4(),
-                       "escalation_id": uuid.uuid4(), "ext": "png", "key": "0" * 16}  # export: none such, 404
+                       "escalation_id": uuid.uuid4(), "ext": "png", "key": "0" * 16,
+                       "code": "AAAAA-BBBBB"}  # a receipt code (the API's resident operations): none such  # export: none such, 404
             args = {k: samples[k] for k in rule.arguments if k in samples}
             if rule.endpoint == "static":
                 args = {"filename": "app.css"}

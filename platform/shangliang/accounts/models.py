@@ -14,9 +14,13 @@ ROLES = ("platform_admin", "county_admin", "street_admin", "staff", "member", "d
          "building_head")
 ROLE_LABELS = {"platform_admin": "平台管理员", "county_admin": "区县管理员", "street_admin": "街道管理员",
                "staff": "工作人员", "member": "政协委员", "department": "部门联络人", "grid_worker": "网格员",
-               "building_head": "楼院长"}
+               "building_head": "楼院长", "resident_service": "居民服务系统"}
 # Bound to the grids the street's roster gives them: they raise topics for residents and follow their grid's.
 GRID_ROLES = frozenset({"grid_worker", "building_head"})
+# A system that acts for residents (a WeChat mini-program's back end): no person holds it, only a
+# service account (a token with no owner, accounts/tokens.create_service_token), and it may use only
+# the residents' own operations (api/residents.py), with the scope no other token takes.
+SERVICE_ROLE = "resident_service"
 # Administrators of a street, its county or the platform: they may do what a street's staff may.
 ADMIN_ROLES = frozenset({"platform_admin", "county_admin", "street_admin"})
 # The roles each kind of tenant gives.
@@ -108,29 +112,42 @@ class LoginAttempt(Base):
 # What a token may be used for. Each API operation declares the one it needs (api/base.operation);
 # a token does what its scopes allow and its owner's roles permit, never more.
 SCOPES = ("read", "topics", "upload", "manage")
-SCOPE_LABELS = {"read": "读取", "topics": "办理议题", "upload": "上传", "manage": "管理"}
+# A service account's one scope, never a person's (nor an OAuth client's): what a resident does with
+# their receipt code (点单, 查单, 评单, 确认方案), done for them by a system.
+SERVICE_SCOPE = "residents"
+API_SCOPES = (*SCOPES, SERVICE_SCOPE)  # what an API operation may declare
+SCOPE_LABELS = {"read": "读取", "topics": "办理议题", "upload": "上传", "manage": "管理", "residents": "代居民办理"}
 SCOPE_HELP = {"read": "查看议题、议事会、名册、工作法等",
               "topics": "登记议题，认领、推进议题和记录证据",
               "upload": "上传照片和附件、删除自己上传的文件",
-              "manage": "修改议事会、名册、轮值、成员和对标设置"}
+              "manage": "修改议事会、名册、轮值、成员和对标设置",
+              "residents": "凭居民的回执码代居民点单、查单、评单和确认方案（仅居民服务系统账号）"}
+
+
+# A service account has a channel, and nothing else has one (migration 0027 creates the same check).
+SERVICE_CHANNEL_CHECK = "(channel IS NOT NULL) = (role IS NOT NULL AND role = 'resident_service')"
 
 
 class ApiToken(TenantOwned, Base):
     """A bearer token bound to one tenant. A personal token (`owner_id`) acts as its owner, with
     the roles the owner holds there at each request; a token with no owner acts for a system (the
-    12345 platform) with the `role` it was given, and what it does is logged as the system's."""
+    12345 platform) with the `role` it was given, and what it does is logged as the system's. A
+    service account for residents is such a token with the role `resident_service`, the scope
+    `residents` and the intake `channel` its topics come in by."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (ForeignKeyConstraint(["created_by"], ["users.id"]),
                       ForeignKeyConstraint(["owner_id"], ["users.id"]),
                       CheckConstraint("(owner_id IS NULL) <> (role IS NULL)", name="owner_or_role"),
+                      CheckConstraint(SERVICE_CHANNEL_CHECK, name="service_channel"),
                       Index("ix_api_tokens_owner", "owner_id"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100))
     owner_id: Mapped[int | None] = mapped_column(Integer)
     role: Mapped[str | None] = mapped_column(String(32))  # tokens with no owner only
-    scopes: Mapped[str] = mapped_column(String(64))  # space-separated, in the order of SCOPES
+    scopes: Mapped[str] = mapped_column(String(64))  # space-separated, in the order of API_SCOPES
+    channel: Mapped[str | None] = mapped_column(String(32))  # a service account's intake channel, only
     token_hash: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

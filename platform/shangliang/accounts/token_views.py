@@ -1,6 +1,7 @@
 """API token pages. 接口令牌: every signed-in person's own tokens in this tenant (make one with a
 name, scopes and an optional expiry; see them; revoke them). 本单位全部令牌: an administrator's view
-of every token of the tenant with its owner, where they revoke any and make tokens for systems."""
+of every token of the tenant with its owner, where they revoke any and make tokens for systems,
+a street's service accounts for residents among them (a WeChat mini-program's back end)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -29,6 +30,7 @@ def _form() -> dict:
 def _page(template: str, status: int, **context):
     """The page; one that shows a new secret is kept by no cache (nor the browser's back button)."""
     html = render_template(template, scopes=SCOPES, scope_labels=SCOPE_LABELS, scope_help=SCOPE_HELP, now=utcnow(),
+                           channels=ops.SERVICE_CHANNELS,
                            last_day=lambda t: t.expires_at - timedelta(seconds=1), **context)
     return html, status, {"Cache-Control": "no-store"} if context.get("created") else {}
 
@@ -74,8 +76,30 @@ def everyone():
                                                  form["scopes"], form["expires_on"])
             form = {"scopes": ["read"], "role": "staff"}
         errors, status = attempt.errors, attempt.status
-    return _page("accounts/tenant_tokens.html", status, form=form, errors=errors, created=created,
-                 tokens=ops.tenant_tokens(), roles=ops.TOKEN_ROLES[g.tenant.kind])
+    return _everyone_page(status, form=form, errors=errors, created=created)
+
+
+@bp.post("/manage/tokens/service")
+@require("tokens.manage")
+def create_service():
+    """A service account for a system that acts for residents: a name, the channel its topics come
+    in by, an optional expiry; its token is shown once."""
+    form = {"name": request.form.get("name", "").strip(), "channel": request.form.get("channel", "").strip(),
+            "expires_on": request.form.get("expires_on", "").strip()}
+    created = None
+    with Attempt() as attempt:
+        _row, created = ops.create_service_token(g.tenant, current_user.id, form["name"], form["channel"],
+                                                 form["expires_on"])
+        form = {}
+    return _everyone_page(attempt.status, created=created, service_form=form, service_errors=attempt.errors)
+
+
+def _everyone_page(status: int, **context):
+    context = {"form": {"scopes": ["read"], "role": "staff"}, "errors": {}, "service_form": {}, "service_errors": {},
+               **context}
+    service_channels = list(ops.SERVICE_CHANNELS.values()) if g.tenant.is_street else []
+    return _page("accounts/tenant_tokens.html", status, tokens=ops.tenant_tokens(), roles=ops.TOKEN_ROLES[g.tenant.kind],
+                 service_channels=service_channels, **context)
 
 
 @bp.post("/manage/tokens/<uuid:token_id>/revoke")

@@ -4,7 +4,9 @@ A personal token belongs to a person (`owner_id`) and acts as them: at each requ
 roles its owner holds in its tenant at that moment (core.permissions.roles_in), limited by its
 scopes, so a revoked token, a removed membership or a disabled account stops it at the next
 request. A token with no owner acts for a system (the 12345 platform) with a role of its own; what
-it does is logged as the token's (the audit log's `via`), never as the person who made it.
+it does is logged as the token's (the audit log's `via`), never as the person who made it. A service
+account is a system token that acts for residents only (a WeChat mini-program's back end): the
+role `resident_service`, the scope `residents`, and the intake channel its topics come in by.
 
 A token reads `slt_<id>_<secret>`: only the secret's SHA-256 is kept, and the whole token is shown
 once, when it is made. `api/auth.py` turns a request's header into what it may do."""
@@ -22,7 +24,7 @@ from ..audit.operations import record
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Invalid, Refused
 from ..core.permissions import roles_in
-from .models import ASSIGNABLE, GRID_ROLES, SCOPES, ApiToken, User
+from .models import ASSIGNABLE, GRID_ROLES, SCOPES, SERVICE_ROLE, SERVICE_SCOPE, ApiToken, User
 
 TOKEN_PREFIX = "slt_"
 # A token with no owner acts for a system, not a person: the roles bound to a person's own grids
@@ -33,6 +35,9 @@ USE_RESOLUTION = timedelta(minutes=1)  # last use is written at most once a minu
 REFUSALS = {"revoked": "this token was revoked", "expired": "this token has expired",
             "owner_inactive": "the token's owner can no longer sign in",
             "no_role": "the token's owner no longer belongs to this tenant"}
+# The intake channels a service account may raise topics by, those residents reach through a system
+# of their own: topics/channels.py fills it as it registers them (accounts sits below topics).
+SERVICE_CHANNELS: dict = {}
 
 
 def _hash(secret: str) -> str:
@@ -55,13 +60,24 @@ def create_api_token(tenant, actor_id: int | None, name: str, role: str, scopes=
     return _issue(tenant, actor_id, name, scopes, expires_on, role=role, problems=problems)
 
 
+def create_service_token(tenant, actor_id: int | None, name: str, channel: str,
+                         expires_on=None) -> tuple[ApiToken, str]:
+    """A service account of a street: a system that acts for residents with their receipt codes
+    (api/residents.py) and nothing else, raising topics by `channel`; `actor_id` only made it."""
+    if tenant.kind != "street":
+        raise Refused("居民服务系统账号只能在街道创建", None, "forbidden")
+    problems = {} if channel in SERVICE_CHANNELS else {"channel": "请从列表中选择渠道"}
+    return _issue(tenant, actor_id, name, (SERVICE_SCOPE,), expires_on, role=SERVICE_ROLE, channel=channel,
+                  problems=problems, allowed=(SERVICE_SCOPE,))
+
+
 def _issue(tenant, actor_id, name, scopes, expires_on, *, owner: User | None = None, role: str | None = None,
-           problems: dict | None = None) -> tuple[ApiToken, str]:
+           channel: str | None = None, problems: dict | None = None, allowed=SCOPES) -> tuple[ApiToken, str]:
     problems = dict(problems or {})
     name = (name or "").strip()
     if not name or len(name) > 100:
         problems["name"] = "请填写 1–100 个字符的名称"
-    chosen, wrong = _scopes(scopes)
+    chosen, wrong = _scopes(scopes, allowed)
     if wrong:
         problems["scopes"] = wrong
     expires_at, wrong = _expiry(tenant, expires_on)
@@ -71,22 +87,22 @@ def _issue(tenant, actor_id, name, scopes, expires_on, *, owner: User | None = N
         raise Invalid(problems, next(iter(problems.values())))
     secret = secrets.token_urlsafe(32)
     row = ApiToken(tenant_id=tenant.id, name=name, owner_id=owner.id if owner else None, role=role,
-                   scopes=" ".join(chosen), created_by=actor_id, expires_at=expires_at, token_hash=_hash(secret))
+                   channel=channel, scopes=" ".join(chosen), created_by=actor_id, expires_at=expires_at, token_hash=_hash(secret))
     db.add(row)
     db.flush()
     record(tenant.id, actor_id, "api_token.create", name, {
         "token_id": str(row.id), "scopes": chosen, "owner": owner.username if owner else None, "role": role,
-        "expires_at": expires_at.isoformat() if expires_at else None})
+        **({"channel": channel} if channel else {}), "expires_at": expires_at.isoformat() if expires_at else None})
     return row, f"{TOKEN_PREFIX}{row.id.hex}_{secret}"
 
 
-def _scopes(values) -> tuple[list[str], str | None]:
+def _scopes(values, allowed=SCOPES) -> tuple[list[str], str | None]:
     given = set(values or ())
-    if given - set(SCOPES):
+    if given - set(allowed):  # a person's token (or a staff system's) never takes `residents`
         return [], "没有这项权限范围"
     if not given:
         return [], "请至少选择一项权限范围"
-    return [s for s in SCOPES if s in given], None
+    return [s for s in allowed if s in given], None
 
 
 def _expiry(tenant, value) -> tuple[datetime | None, str | None]:

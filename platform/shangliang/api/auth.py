@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import current_app, g, make_response, request
 
 from ..accounts import tokens
+from ..accounts.models import SERVICE_ROLE, SERVICE_SCOPE
 from ..audit.operations import acting_through
 from ..core.tenancy import Scope, reset_scope, set_scope
 from .base import bp, fail
@@ -41,7 +42,7 @@ def authenticate_token():
     tokens.note_use(token)
     needed = needed_scope()
     if needed is not None and needed not in token.scope_set:
-        return _insufficient(needed)
+        return _insufficient(needed, token.role)
     g.api_roles, g.api_token, g.api_actor = roles, token, token.owner_id
     acting_through(f"api token {token.name}")
     return None
@@ -71,8 +72,12 @@ def _unauthorized(message: str, detail: str | None = None):
     return response
 
 
-def _insufficient(scope: str):
+def _insufficient(scope: str, role: str | None):
     message = f"this token lacks the scope '{scope}' that this operation needs"
+    if scope == SERVICE_SCOPE:  # no token a person makes can hold it
+        message += ": only a service account for residents (居民服务系统, made by the street's administrator) has it"
+    elif role == SERVICE_ROLE:
+        message += ": a service account for residents may only raise, follow, rate and confirm residents' topics"
     response = make_response(fail(403, "insufficient_scope", message, {"scope": [message]}))
     response.headers["WWW-Authenticate"] = f'{REALM}, error="insufficient_scope", scope="{scope}"'
     return response

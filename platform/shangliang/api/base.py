@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, make_response, request
 from marshmallow import ValidationError
 
-from ..accounts.models import SCOPES
+from ..accounts.models import API_SCOPES
 from ..core.db import db
 from ..core.errors import Invalid, Refused, error_body
 from ..core.forms import refuse_unholdable
@@ -25,15 +25,15 @@ def operation(path: str, method: str, summary: str, *, response=None, body=None,
               answers: tuple = (), signed: bool = False, also: tuple = (), params: dict | None = None,
               description: str = ""):
     """Declares an API operation (the OpenAPI document is built from these). `subject`: the field a
-    refusal that names none is reported under. `scope`: what a token needs for it (SCOPES); a read
-    needs `read`, anything else names its own. `answers`: error statuses it may answer beyond those
-    of its kind (a read refusing a malformed query: 422; storage unavailable: 503).
-    `signed`: authenticated by the 12345 platform's HMAC signature, not a token (no scope);
-    `also`: (status, description) pairs of other successes with the same response; `params`: the
-    schema of a path parameter that is neither a number nor an id."""
+    refusal that names none is reported under. `scope`: what a token needs for it (API_SCOPES); a
+    read needs `read`, anything else names its own (a service account's operations: `residents`).
+    `answers`: error statuses it may answer beyond those of its kind (a read refusing a malformed
+    query: 422; storage unavailable: 503). `signed`: authenticated by the 12345 platform's HMAC
+    signature, not a token (no scope); `also`: (status, description) pairs of other successes with
+    the same response; `params`: the schema of a path parameter that is neither a number nor an id."""
     scope = None if signed else scope or ("read" if method.lower() == "get" else None)
-    if not signed and scope not in SCOPES:
-        raise ValueError(f"{method.upper()} {path}: declare the scope it needs, one of {SCOPES}")
+    if not signed and scope not in API_SCOPES:
+        raise ValueError(f"{method.upper()} {path}: declare the scope it needs, one of {API_SCOPES}")
     OPERATIONS.append({"path": path, "method": method.lower(), "summary": summary, "response": response,
                        "body": body, "status": status, "paged": paged, "query": query or [], "scope": scope,
                        "answers": answers, "signed": signed, "also": also, "params": params or {},

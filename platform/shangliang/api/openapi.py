@@ -7,11 +7,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import jsonify
 
-from ..accounts.models import SCOPES
+from ..accounts.models import API_SCOPES
 from ..core.permissions import public
 from ..core.web import ROW_NUMBER_MAX
 from . import schemas
 from .base import OPERATIONS, bp
+from .resident_schemas import CODE_PARAM
 
 
 def _always(_op) -> bool:
@@ -35,6 +36,8 @@ ERRORS = [
     ("413", "The body is too large", lambda op: bool(op["body"])),
     ("422", "Invalid fields; `error.fields` names each by its path",
      lambda op: op["method"] != "get" or 422 in op["answers"]),
+    ("429", "Too many attempts (a flood of topics, or receipt codes guessed): the message says how long to wait",
+     lambda op: 429 in op["answers"]),
     ("503", "Storage is unavailable; try again", lambda op: 503 in op["answers"]),
 ]
 DESCRIPTION = (
@@ -42,7 +45,10 @@ DESCRIPTION = (
     "acts in that tenant only. A personal token, which anyone signed in makes for themselves on the 接口令牌 page, "
     "acts as its owner: with the roles the owner holds in the tenant at each request, and what it does is logged "
     "as theirs (`actor_id`). A token with no owner acts for a system with a role of its own, as no person. Every "
-    "operation names the scope it needs (`x-scope`); a token has the scopes it was given. `GET /t/{slug}/token` "
+    "operation names the scope it needs (`x-scope`); a token has the scopes it was given. A service account (a "
+    "system acting for residents, such as a WeChat mini-program's back end) has the scope `residents` only: it "
+    "raises, follows, rates and confirms a resident's topic with their receipt code and may do nothing else, "
+    "by no person. `GET /t/{slug}/token` "
     "says who a token acts as. Objects carry the ids other operations take: a topic's and a meeting's `id` is the "
     "`owner_id` of their files, their `number` is what their paths take. Every error has the shape `Error`; where "
     "fields are wrong, `error.fields` maps each one's path (`title`, `topics[0]`, `participants[1].name`) to its "
@@ -51,8 +57,10 @@ DESCRIPTION = (
     "each request signed with its account's secret (the `hotline_signature` scheme).")
 SCOPE_TEXT = {"read": "read what its roles may see", "topics": "record topics and act on them (claim, advance, "
               "evidence, rate)", "upload": "upload photos and attachments, delete them",
-              "manage": "change meetings, the roster, the duty rota, members and settings"}
-SCHEME = "Scopes: " + "; ".join(f"`{s}`: {SCOPE_TEXT[s]}" for s in SCOPES)
+              "manage": "change meetings, the roster, the duty rota, members and settings",
+              "residents": "a service account's only scope, never a person's: raise, follow, rate and confirm a "
+                           "resident's topic with their receipt code (`/t/{slug}/resident/…`)"}
+SCHEME = "Scopes: " + "; ".join(f"`{s}`: {SCOPE_TEXT[s]}" for s in API_SCOPES)
 SIGNED = ("The county's 12345 hotline platform signs each request with its account's secret, as webhooks are "
           "signed: `X-Shangliang-Timestamp` (Unix seconds, within 5 minutes of now) and `X-Shangliang-Signature: "
           "v1=<hex HMAC-SHA256 of \"timestamp.body\">` (an empty body for GET). No token: the path names the county.")
@@ -71,6 +79,8 @@ def _path_params(op) -> list[dict]:
     for name in re.findall(r"{(\w+)}", op["path"]):
         if name in op["params"]:
             params.append({"name": name, "in": "path", "required": True, "schema": op["params"][name]})
+        elif name == "code":  # a receipt code (a service account's operations for residents)
+            params.append({"name": name, "in": "path", "required": True, "schema": CODE_PARAM})
         elif name != "slug":  # numbers are integers, ids UUIDs
             kind = {"type": "string", "format": "uuid"} if name.endswith("_id") else \
                 {"type": "integer", "minimum": 0, "maximum": ROW_NUMBER_MAX}  # core.web.RowNumber: beyond, 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 from . import tenant, topics, meetings, files, benchmarks, roster, ledger, procedures, openapi  # noqa: F401
 from . import hotline  # noqa: F401  (the 12345 platform's signed endpoints, declared for the document)
 from . import transfers  # noqa: F401  (departments' transfers: a contact's inbox, accept, reply, return)
+from . import residents  # noqa: F401  (a service account's operations for residents)
 from . import auth  # noqa: F401  (who a request acts as: the blueprint's before_request)
 from .base import bp
 

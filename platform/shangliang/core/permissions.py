@@ -38,6 +38,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     # A department's contact sees the topics sent to their department (its inbox), not the street's others.
     "department": {"tenant.view", "notifications.view", "procedure.view", "meetings.view", "files.upload",
                    "transfers.view", "transfers.answer"},
+    # A service account (a WeChat mini-program's back end): a resident's own operations with their
+    # receipt code, and nothing else; no person holds this role (accounts/models.SERVICE_ROLE).
+    "resident_service": {"residents.act"},
 }
 PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
 

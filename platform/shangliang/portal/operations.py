@@ -40,6 +40,9 @@ PER_ADDRESS = Limit("raise.address", 5, timedelta(hours=1))  # one address, one 
 PER_ADDRESS_ALL = Limit("raise.address.all", 12, timedelta(hours=1))  # one address, every street
 PER_TENANT = Limit("raise.tenant", 120, timedelta(hours=1))  # everyone, one street
 LOOKUP_FAILURES = Limit("follow.failures", 10, timedelta(minutes=15))
+# A system following its residents' receipts (a service account, counted by account): more people,
+# so more typos; still far too few tries to guess a code.
+SERVICE_LOOKUP_FAILURES = Limit("follow.failures.service", 30, timedelta(minutes=15))
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
@@ -128,7 +131,7 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     if earlier is not None:  # the same form sent again (a double click, a reload): same receipt
         return earlier, code, False
     check_fill_time(shown_at)
-    fields = _validate(tenant, form)
+    fields = resident_fields(tenant, form)
     addr = address_key(ip)
     limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
     throttle(limits)
@@ -143,7 +146,8 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     return topic, code, True
 
 
-def _validate(tenant: Tenant, form: dict) -> dict:
+def resident_fields(tenant: Tenant, form: dict) -> dict:
+    """The 点单 form's fields, checked: the portal's, and a service account's (portal/services.py)."""
     def text(name, limit, required=False, label=""):
         value = (form.get(name) or "").strip()
         if required and not value:
@@ -168,11 +172,13 @@ def _validate(tenant: Tenant, form: dict) -> dict:
 
 # ---------------------------------------------------------------- following (查单) and rating (评单)
 
-def find(tenant: Tenant, code: str, last4: str, ip: str | None) -> Topic:
+def find(tenant: Tenant, code: str, last4: str, ip: str | None, *, service: str | None = None) -> Topic:
     """The topic behind a receipt, if the phone's last four digits match too. Failed look-ups
-    are counted per address, so codes cannot be guessed by trying."""
-    key = f"{tenant.id}:{address_key(ip)}"
-    if _count(LOOKUP_FAILURES, key) >= LOOKUP_FAILURES.count:
+    are counted per address (per `service` account, for a system looking up for its residents), so
+    codes cannot be guessed by trying."""
+    limit, key = (SERVICE_LOOKUP_FAILURES, f"{tenant.id}:{service}") if service else \
+        (LOOKUP_FAILURES, f"{tenant.id}:{address_key(ip)}")
+    if _count(limit, key) >= limit.count:
         raise Refused("查询失败次数过多，请 15 分钟后再试", None, "throttled")
     code, last4 = (code or "").strip(), (last4 or "").strip()
     if not code:
@@ -182,7 +188,7 @@ def find(tenant: Tenant, code: str, last4: str, ip: str | None) -> Topic:
     topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(code)))
     if topic is None or not (topic.resident_phone or "").endswith(last4):
         with own_transaction() as s:  # the failure counts even though the request ends in a refusal
-            _hit(LOOKUP_FAILURES, key, s)
+            _hit(limit, key, s)
         raise Refused("没有找到：请核对回执码和手机号码后四位", "code", "not_found")
     return topic
 
@@ -224,11 +230,13 @@ def _public_event(e: TopicEvent, names: dict, steps: list[dict]) -> dict:
     return {"at": e.at, "step": names.get(e.to_step or e.from_step or "", ""), "action": e.action}
 
 
-def rate(tenant: Tenant, topic: Topic, form: dict, via: str = "portal", validity: dict | None = None) -> None:
+def rate(tenant: Tenant, topic: Topic, form: dict, via: str = "portal", validity: dict | None = None,
+         service: str | None = None) -> None:
     """The resident's 评单, at a step where the procedure lets residents rate. `via`: the channel
     the resident rated through (a system that called them back, such as the 12345 hotline's 回访,
     says so); `validity`: that system's finding that the rating is invalid ({"valid": False,
-    "invalid_reason": …}), kept and left out of the figures as staff's finding is."""
+    "invalid_reason": …}), kept and left out of the figures as staff's finding is; `service`: the
+    service account that sent it for the resident, named in the topic's log."""
     if tenant.status != "active":
         raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
     view = public_view(topic)
@@ -245,12 +253,13 @@ def rate(tenant: Tenant, topic: Topic, form: dict, via: str = "portal", validity
         raise Refused("意见最多 500 个字", "comment", "validation_error")
     topics.act(tenant, None, {"resident"}, topic, ratings.RATE, expected_version=topic.version, comment=comment,
                data={"level": form.get("level"), "solved": form.get("solved"), "score": form.get("score"),
-                     "via": via, **(validity or {}), **{f"score_{d['key']}": form.get(f"score_{d['key']}")
+                     "via": via, **(validity or {}), **({"service": service} if service else {}), **{f"score_{d['key']}": form.get(f"score_{d['key']}")
                                                        for d in evaluation.dimensions(topic.step)}})
 
 
-def confirm(tenant: Tenant, topic: Topic) -> None:
-    """商定即办: the resident agrees to the plan themselves, with their receipt code."""
+def confirm(tenant: Tenant, topic: Topic, via: str = "portal", service: str | None = None) -> None:
+    """商定即办: the resident agrees to the plan themselves, with their receipt code (through a
+    service account's system: `via` its channel, `service` its name)."""
     if tenant.status != "active":
         raise Refused("本站点暂停服务，请通过热线等其他渠道反映", None, "suspended")
     view = public_view(topic)
@@ -258,7 +267,8 @@ def confirm(tenant: Tenant, topic: Topic) -> None:
         raise Refused("您已确认过这个方案", None, "conflict")
     if view.plan is None:
         raise Refused("当前没有需要您确认的方案", None, "forbidden")
-    topics.act(tenant, None, {"resident"}, topic, "confirm", expected_version=topic.version, data={"via": "portal"})
+    topics.act(tenant, None, {"resident"}, topic, "confirm", expected_version=topic.version,
+               data={"via": via, **({"service": service} if service else {})})
 
 
 # ---------------------------------------------------------------- 公示

@@ -79,9 +79,10 @@ def next_number(tenant: Tenant) -> int:
 
 
 def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: str | None = None,
-                 station=None) -> Topic:
+                 station=None, service: str | None = None) -> Topic:
     """A topic from any channel enters the tenant's current procedure at its first step. `station`
-    (with `id` and `name`): the station it was raised at, kept on the topic and named in its log."""
+    (with `id` and `name`): the station it was raised at, kept on the topic and named in its log;
+    `service`: the service account (a system acting for a resident) its log names."""
     version = current_version(tenant)
     if version is None:
         raise Refused("本单位还没有发布工作法，无法登记议题", "procedure", "no_procedure")
@@ -99,6 +100,8 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     db.flush()
     counts.entered(topic)
     origin = {"station": station.name} if station is not None else {}
+    if service:
+        origin["service"] = service
     log_event(topic, "create", actor_id, actor_role, at=now, to_step=first["key"],
               data={"channel": fields["channel"], **origin})
     for hook in _on_create:

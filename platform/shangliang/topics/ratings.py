@@ -24,13 +24,16 @@ TRUE, FALSE = (True, "true", "1", 1, "on"), (False, "false", "0", 0)
 
 
 # What a rating's input may hold besides each dimension's `score_<key>`; anything else is refused.
-INPUT = {"level", "satisfied", "solved", "score", "via", "valid", "invalid_reason", "party"}
+INPUT = {"level", "satisfied", "solved", "score", "via", "valid", "invalid_reason", "party", "service"}
 
 
 def prepare(tenant, topic, actor_id, roles: set[str], data: dict) -> dict:
     """Before the rating is checked: the party the person speaks for, where the step names parties
     (one they may speak for; asked for when they may speak for several)."""
     step, data = topic.step, dict(data)
+    if data.get("service") and (actor_id is not None or set(roles) != {"resident"}):
+        # only a resident's own rating names the system that sent it (portal/services.py)
+        raise Refused("评价中有本步骤不认识的项：service", "service", "validation_error")
     if not evaluation.parties(step):
         if data.get("party") not in (None, "", evaluation.RESIDENTS):
             raise Refused("本步骤的评价不分评价方", "party", "validation_error")
@@ -71,6 +74,8 @@ def check(topic, data: dict, _log) -> dict:
         raise Refused("请说明评价无效的原因", "invalid_reason", "validation_error")
     out = {"level": level, "satisfied": level != UNSATISFIED, "solved": solved in TRUE, "valid": valid,
            "score": _score(data.get("score")), "via": (data.get("via") or "")[:32]}
+    if data.get("service"):  # the service account that sent a resident's own rating (portal/services.py)
+        out["service"] = str(data["service"])[:100]
     if evaluation.parties(step):
         party = data.get("party")
         out |= {"party": party, "decides": party == evaluation.deciding(step),

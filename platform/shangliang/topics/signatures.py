@@ -17,6 +17,7 @@ import uuid
 from PIL import Image, UnidentifiedImageError
 
 from ..core.errors import Refused
+from .channels import CHANNELS
 from .evidence import EVIDENCE_FILES
 from .intake import field_value
 from .log import this_visit
@@ -41,7 +42,11 @@ def may_confirm(here, _transition) -> bool:
 
 
 def confirm(_topic: Topic, data: dict, _log) -> dict:
-    return {"via": data.get("via") if data.get("via") in ("portal", "callback") else "portal"}
+    """How the resident confirmed: on the portal, a staff's call back, or a service account's
+    system (its channel, and its name)."""
+    via = data.get("via")
+    out = {"via": via if via in ("portal", "callback") or via in CHANNELS else "portal"}
+    return {**out, "service": str(data["service"])[:100]} if data.get("service") else out
 
 
 def drawing(value) -> bytes | None:
