@@ -131,6 +131,7 @@ def _register(app: Flask, cfg) -> None:
                                  tenant_menu=tenant_menu)
     app.context_processor(_template_context)
     app.jinja_env.filters["local"] = _local_time
+    app.jinja_env.filters["zone"] = _zone_label
     app.teardown_appcontext(lambda _exc: Session.remove())
 
 
@@ -157,6 +158,22 @@ def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     tenant = g.get("tenant")
     return value.astimezone(ZoneInfo(tenant.timezone if tenant else "Asia/Shanghai")).strftime(fmt)
+
+
+ZONE_NAMES = {"Asia/Shanghai": "北京时间", "Asia/Urumqi": "乌鲁木齐时间", "Asia/Hong_Kong": "香港时间"}
+
+
+def _zone_label(name: str) -> str:
+    """A time zone as people name it (北京时间 UTC+8), not as the tz database does (Asia/Shanghai)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from .i18n import _
+
+    offset = datetime.now(ZoneInfo(name)).utcoffset()
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    utc = f"UTC{'+' if offset.total_seconds() >= 0 else '-'}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+    return f"{_(ZONE_NAMES[name])}（{utc}）" if name in ZONE_NAMES else utc
 
 
 class TenantHostMiddleware:

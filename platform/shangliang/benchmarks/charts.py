@@ -132,7 +132,7 @@ def _axes(unit, periods: list[Period], lo, hi, step, x, y, top) -> list[str]:
 def _period_label(p: Period) -> str:
     if p.kind == "year":
         return str(p.year)
-    return _("{n}月", n=p.n) if p.kind == "month" else f"Q{p.n}"
+    return _("{n}月", n=p.n) if p.kind == "month" else _("{n}季度", n=p.n)
 
 
 def _runs(points: list[tuple[int, float | None]]) -> list[list[tuple[int, float]]]:
