@@ -32,6 +32,12 @@ def _int(text: str, low: int, high: int) -> int | None:
     return int(text) if text.isdigit() and low <= int(text) <= high else None
 
 
+def _ordered(old: list[str], chosen: list[str], known) -> list[str]:
+    """The ticked values, those already there first in their order: ticking nothing new changes nothing."""
+    chosen = [v for v in chosen if v in known]
+    return [v for v in old if v in chosen] + [v for v in dict.fromkeys(chosen) if v not in old]
+
+
 def _names(step: dict, form, k: str, fail: Fail, steps: list[dict]) -> None:
     zh, en = form.get(f"{k}.zh", "").strip(), form.get(f"{k}.en", "").strip()
     if not zh:
@@ -59,7 +65,7 @@ def _phase(step: dict, form, k: str, fail: Fail, steps: list[dict]) -> None:
 
 
 def _roles(step: dict, form, k: str, fail: Fail, steps: list[dict]) -> None:
-    roles = [r for r in form.getlist(f"{k}.roles") if r in ACTOR_ROLES]
+    roles = _ordered(step["roles"], form.getlist(f"{k}.roles"), ACTOR_ROLES)
     if not roles:
         fail("roles", "请至少选择一个可办理的角色")
     else:
@@ -94,7 +100,7 @@ def _evidence(step: dict, form, k: str, fail: Fail, steps: list[dict]) -> None:
     for kind in EVIDENCE.values():
         name = f"{k}.evidence.{kind.key}"
         if kind.widget == "fields":
-            step["evidence"][kind.key] = [f for f in FIELDS if f in form.getlist(name)]
+            step["evidence"][kind.key] = _ordered(step["evidence"][kind.key], form.getlist(name), FIELDS)
         elif kind.widget == "count":
             number = _int(form.get(name, "0") or "0", 0, 50)
             if number is None:
@@ -143,7 +149,7 @@ def _evaluation(step: dict, form, k: str, fail: Fail, steps: list[dict]) -> None
             fail(f"ev.p{i}.zh", _("评价方 {n} 的名称请填写 1–20 个字", n=i + 1))
         else:
             party["name"] = {**party["name"], "zh": zh}
-        roles = [r for r in form.getlist(f"{k}.ev.p{i}.roles") if r in ACTOR_ROLES]
+        roles = _ordered(party["roles"], form.getlist(f"{k}.ev.p{i}.roles"), ACTOR_ROLES)
         if not roles:
             fail(f"ev.p{i}.roles", _("请为评价方「{name}」至少选择一个角色", name=zh or party["name"]["zh"]))
         else:
