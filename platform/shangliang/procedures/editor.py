@@ -190,6 +190,8 @@ def export():
         return _download(template["definition"], f"{request.args['template']}.yaml")
     number = request.args.get("v", type=int)
     row = ops.version(g.tenant, number) if number else ops.current_version(g.tenant)
-    if row is None:
+    if row is None and number:
         abort(404)
+    if row is None:  # nothing published yet: nothing to export, said as the 工作法 page says it
+        return render_template("procedures/empty.html")
     return _download(row.definition, f"procedure-v{row.number}.yaml")
