@@ -214,3 +214,23 @@ def test_other_tenants_and_staff_cannot_export_or_adopt(as_user, street):
     assert staff.get("/t/yanshan/manage/procedure/export").status_code == 200  # they see the procedure
     assert staff.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(staff),
                                                                  "template": "qibu_dingdan"}).status_code == 403
+
+
+def test_a_version_published_with_the_older_note_names_its_template_in_words(app, as_user, world):
+    from shangliang.procedures.operations import builtin_templates, publish
+
+    with app.app_context(), tenant_context(world.yanshan.id):  # as versions published before notes named it
+        publish(world.yanshan, None, builtin_templates()["qibu_dingdan"]["text"], note="采用模板 qibu_dingdan")
+        db.commit()
+    c = as_user("yanshan-admin")
+    for url in (INDEX, "/t/yanshan/manage/procedure/v/1"):
+        page = c.get(url).get_data(as_text=True)
+        assert "采用模板《七步订单》" in page and "qibu_dingdan" not in visible(page)
+
+
+def test_the_editor_speaks_english_too(as_user, street):
+    c = as_user("yanshan-admin")
+    c.get("/lang/en?next=/")
+    page = c.post(EDIT, data=form_of(c, **{"shang.roles": []})).get_data(as_text=True)
+    assert "Step 2 “商单”: Choose at least one role that acts at this step" in page
+    assert "Check and preview" in page

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user
 
@@ -32,6 +34,16 @@ def transition_label(kind: str) -> str:
 @bp.app_template_global()
 def phase_label(phase: str) -> str:
     return _(PHASE_LABELS.get(phase, phase))
+
+
+OLD_NOTE = re.compile(r"^采用模板 ([a-z][a-z0-9_]*)$")  # as versions published before notes named templates say
+
+
+@bp.app_template_global()
+def version_note(note: str) -> str:
+    """A version's note as a person reads it: an older 'adopted template <key>' names the template."""
+    found = OLD_NOTE.match(note or "")
+    return f"采用模板《{ops.template_name(found[1])}》" if found else note
 
 
 def _context(**kw):
