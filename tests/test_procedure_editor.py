@@ -234,3 +234,15 @@ def test_the_editor_speaks_english_too(as_user, street):
     page = c.post(EDIT, data=form_of(c, **{"shang.roles": []})).get_data(as_text=True)
     assert "Step 2 “商单”: Choose at least one role that acts at this step" in page
     assert "Check and preview" in page
+
+
+def test_each_problem_of_the_checks_is_shown_at_its_field(app, world):
+    from shangliang.procedures.form import worded
+
+    with app.app_context():
+        found = worded([("steps[shang].time_limit", "时限不对"), ("steps[ping].transitions[1].max_rounds", "须限定最多轮数"),
+                        ("steps[dian]", "从第一步无法到达此步骤"), ("steps", "没有办结（closure）阶段的步骤")], parse(SMALL))
+    assert found == {"shang.amount": "第 2 步「商单」：时限：时限不对",
+                     "ping.t1.kind": "第 3 步「评单」：第 2 条去向：须限定最多轮数",
+                     "dian.zh": "第 1 步「点单」：从第一步无法到达此步骤",
+                     "procedure": "整个工作法：没有办结阶段的步骤"}

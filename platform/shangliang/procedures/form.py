@@ -21,6 +21,7 @@ Fail = Callable[[str, str], None]  # (the field, under the step; the problem in 
 ASPECTS = {"name": "名称", "description": "说明", "phase": "阶段", "roles": "谁来办", "evidence": "完成条件",
            "time_limit": "时限", "transitions": "去向", "evaluation": "评价方", "notice": "议题公示"}
 UNITS = {"working_days": 365, "hours": 24 * 365}
+FIELD_OF = {"name": "zh", "time_limit": "amount", "": "zh"}  # where on the form a part's problem is shown
 
 
 def title(index: int, step: dict) -> str:
@@ -204,7 +205,7 @@ def worded(problems: list[tuple[str, str]], definition: dict) -> dict[str, str]:
                 part = _("第 {n} 条去向", n=int(found["i"]) + 1)
             said = _("{where}：{what}", where=title(i, step), what=f"{part}：{message}" if part else message)
             field = f"{step['key']}.t{found['i']}.kind" if aspect == "transitions" and found["i"] else \
-                f"{step['key']}.{aspect or 'zh'}"
+                f"{step['key']}.{FIELD_OF.get(aspect, aspect)}"
         else:
             said, field = _("{where}：{what}", where=_("整个工作法"), what=message), "procedure"
         out[field] = f"{out[field]}；{said}" if field in out else said
