@@ -315,7 +315,10 @@ def test_an_existing_street_adopts_its_countys_recommendation(app, as_user, worl
         db.commit()
     page = admin.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
     assert "历下区推荐的工作法" in page and "采用区县推荐" in page
-    admin.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(admin), "template": "county"})
+    asked = admin.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(admin), "template": "county"})
+    assert "采用「4+X 协商」？" in asked.get_data(as_text=True)  # what it replaces is said first
+    admin.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(admin), "template": "county",
+                                                          "confirm": "1"})
     with app.app_context(), tenant_context(world.yanshan.id):
         assert current_version(world.yanshan).source_text == text
         reads = db.scalars(select(AuditLog.target).where(AuditLog.action == "cross_tenant.read")).all()

@@ -66,9 +66,11 @@ def test_broken_yaml_names_the_line():
 
 # ---------------------------------------------------------------- versions through the pages
 
-def publish(client, text, base, note="", action="publish"):
+def publish(client, text, base, note="", action="publish", confirm="1"):
+    """Publishing asks for confirmation first (editor.py): `confirm` is the answer given."""
     return client.post("/t/yanshan/manage/procedure/edit", data={
-        "csrf_token": csrf_token(client), "text": text, "base": base, "note": note, "action": action})
+        "csrf_token": csrf_token(client), "text": text, "base": base, "note": note, "action": action,
+        "confirm": confirm})
 
 
 def test_publish_versions_and_compare(as_user, world):
@@ -190,7 +192,7 @@ def test_the_form_editor_renames_retimes_and_publishes(as_user, world):
     import re
     import html as htmllib
 
-    text = htmllib.unescape(re.search(r'<textarea id="text"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    text = htmllib.unescape(re.search(r'<textarea id="yaml"[^>]*>(.*?)</textarea>', html, re.S).group(1))
     assert publish(c, text, 1, "改名").status_code == 302
     diff = c.get("/t/yanshan/manage/procedure/compare?a=1&b=2").get_data(as_text=True)
     assert "商单 / Consult" in diff and "议事会 / Meeting" in diff
@@ -200,9 +202,9 @@ def test_the_form_editor_names_a_bad_entry(as_user, world):
     c = as_user("yanshan-admin")
     publish(c, SMALL, 0)
     resp = c.post("/t/yanshan/manage/procedure/edit", data={
-        "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:insert", "new.after": "ping",
-        "new.key": "shang", "new.zh": "重复", "new.en": "Dup", "new.phase": "evaluation", "new.roles": ["staff"]})
-    assert resp.status_code == 400 and "new.key" in resp.get_data(as_text=True)
+        "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "insert", "new.after": "ping",
+        "new.zh": "", "new.en": "Dup", "new.phase": "evaluation", "new.roles": ["staff"]})
+    assert resp.status_code == 400 and "插入步骤：请填写新步骤的中文名称" in resp.get_data(as_text=True)
     resp = c.post("/t/yanshan/manage/procedure/edit", data={
         "csrf_token": csrf_token(c), "base": 1, "text": SMALL, "action": "form:remove:dian"})
     assert resp.status_code == 400  # without its first step the procedure is refused, problems named
@@ -230,7 +232,8 @@ def test_a_default_limit_is_shown_as_one_until_the_street_sets_its_own(as_user, 
 
 def test_adopting_a_template_names_it_in_words(as_user, world):
     c = as_user("yanshan-admin")
-    resp = c.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(c), "template": "qibu_dingdan"})
+    resp = c.post("/t/yanshan/manage/procedure/adopt", data={"csrf_token": csrf_token(c), "template": "qibu_dingdan",
+                                                             "confirm": "1"})
     assert resp.status_code == 302
     page = c.get("/t/yanshan/manage/procedure/").get_data(as_text=True)
     assert "采用模板《七步订单》" in page and "采用模板 qibu_dingdan" not in page

@@ -28,6 +28,7 @@ class EvidenceKind:
     key: str  # under a step's `evidence`
     action: str  # the action that supplies it
     label: str
+    widget = "flag"  # how the form editor asks for it: a checkbox ("flag"), a number ("count"), fields
 
     # What a missing item is called in `missing` lists: 'photos:1', 'field:grid', 'rating'.
     @property
@@ -72,6 +73,7 @@ class Count(EvidenceKind):
 
     file_kind: str = ""  # the `kind` in an attach event's data
     words: str = ""  # '照片 {n} 张'
+    widget = "count"
 
     def schema_field(self) -> fields.Field:
         return fields.Integer(load_default=0, validate=validate.Range(min=0, max=50))
@@ -103,6 +105,8 @@ class Count(EvidenceKind):
 class FieldValues(EvidenceKind):
     """Every named field has a value on the topic (written by `record`)."""
 
+    widget = "fields"
+
     @property
     def item(self) -> str:
         return "field"
@@ -123,10 +127,10 @@ class FieldValues(EvidenceKind):
         return FIELD_LABELS.get(rest, rest)
 
     def shown(self, wanted) -> tuple[str, dict]:
-        return ", ".join(wanted), {}
+        return "、".join(FIELD_LABELS.get(f, f) for f in wanted), {}
 
     def requirement(self, wanted) -> str:
-        return f"{self.label} {', '.join(wanted)}"
+        return f"{self.label}：{'、'.join(FIELD_LABELS.get(f, f) for f in wanted)}"
 
     def supplies(self, wanted) -> list[tuple[str, str | None]]:
         return [(self.action, None)] if wanted else []

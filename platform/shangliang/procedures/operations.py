@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import yaml
 from flask import has_app_context
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
-from ..core.errors import Refused
+from ..accounts.models import ROLE_LABELS
 from ..audit.operations import record
+from ..core.errors import Refused
 from ..core.caches import cached
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db
@@ -20,7 +22,8 @@ from ..tenants.models import Tenant
 from .editing import to_yaml
 from .evidence import EVIDENCE
 from .models import ProcedureVersion
-from .schema import parse
+from .schema import PHASE_LABELS, parse
+from .transitions import TRANSITIONS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[3] / "tenants" / "procedures"
 
@@ -39,6 +42,25 @@ def builtin_templates() -> dict[str, dict]:
         definition = parse(path.read_text("utf-8"))
         out[definition["key"]] = {"definition": definition, "text": without_notes(path.read_text("utf-8"))}
     return out
+
+
+def template_name(key: str) -> str:
+    """A built-in's name in words (七步订单), for notes and messages; the key only if none is known."""
+    found = builtin_templates().get(key)
+    return found["definition"]["name"]["zh"] if found else key
+
+
+# How many topics are still being worked on a street's procedure (they finish on the version they
+# started on): filled by topics, above procedures, so that a publication can say so beforehand.
+_in_progress: list[Callable[[Tenant], int]] = []
+
+
+def register_in_progress(count: Callable[[Tenant], int]) -> None:
+    _in_progress.append(count)
+
+
+def in_progress(tenant: Tenant) -> int:
+    return sum(count(tenant) for count in _in_progress)
 
 
 watch_table("procedure_versions", "tenant_id")
@@ -133,7 +155,7 @@ def adopt(tenant: Tenant, actor_id: int | None, template_key: str) -> ProcedureV
     templates = builtin_templates()
     if template_key not in templates:
         raise Refused("没有这个工作法模板", "template")
-    name = templates[template_key]["definition"]["name"]["zh"]
+    name = template_name(template_key)
     return publish(tenant, actor_id, templates[template_key]["text"], note=f"采用模板《{name}》")
 
 
@@ -148,9 +170,14 @@ def _limit(step) -> str:
     return "不限"
 
 
-def _transitions(step) -> list[str]:
-    return sorted(f"{t['kind']}→{t.get('to') or '上级'}" + (f"×{t['max_rounds']}" if t.get("max_rounds") else "")
-                  for t in step["transitions"])
+def _transitions(step, names: dict[str, str]) -> list[str]:
+    return sorted(f"{TRANSITIONS[t['kind']].label if t['kind'] in TRANSITIONS else t['kind']}→"
+                  f"{names.get(t.get('to'), t.get('to')) if t.get('to') else '上级'}"
+                  + (f"（最多 {t['max_rounds']} 轮）" if t.get("max_rounds") else "") for t in step["transitions"])
+
+
+def _role(role: str) -> str:
+    return "居民" if role == "resident" else ROLE_LABELS.get(role, role)
 
 
 def _evidence(step) -> str:
@@ -159,14 +186,14 @@ def _evidence(step) -> str:
     return "；".join(asked) or "无"
 
 
-ASPECTS = (("name", "名称", lambda s: f"{s['name']['zh']} / {s['name']['en']}"),
-           ("phase", "阶段", lambda s: s["phase"]),
-           ("roles", "可操作角色", lambda s: ", ".join(s["roles"])),
-           ("time_limit", "时限", _limit),
-           ("evidence", "离开条件", _evidence),
-           ("transitions", "去向", lambda s: ", ".join(_transitions(s))),
-           ("notice", "议题公示", lambda s: "公示" if s.get("notice") else "不公示"),
-           ("description", "说明", lambda s: s["description"]))
+ASPECTS = (("name", "名称", lambda s, n: f"{s['name']['zh']} / {s['name']['en']}"),
+           ("phase", "阶段", lambda s, n: PHASE_LABELS.get(s["phase"], s["phase"])),
+           ("roles", "谁来办", lambda s, n: "、".join(_role(r) for r in s["roles"])),
+           ("time_limit", "时限", lambda s, n: _limit(s)),
+           ("evidence", "完成条件", lambda s, n: _evidence(s)),
+           ("transitions", "去向", lambda s, n: "，".join(_transitions(s, n))),
+           ("notice", "议题公示", lambda s, n: "公示" if s.get("notice") else "不公示"),
+           ("description", "说明", lambda s, n: s["description"]))
 
 
 def compare(old: dict, new: dict) -> list[dict]:
@@ -174,13 +201,14 @@ def compare(old: dict, new: dict) -> list[dict]:
     old_steps = {s["key"]: s for s in old["steps"]}
     new_steps = {s["key"]: s for s in new["steps"]}
     order = [s["key"] for s in new["steps"]] + [k for k in old_steps if k not in new_steps]
+    names = {s["key"]: s["name"]["zh"] for s in old["steps"] + new["steps"]}
     rows = []
     for key in order:
         a, b = old_steps.get(key), new_steps.get(key)
         status = "added" if a is None else "removed" if b is None else "same"
         changes = []
         for aspect, label, show in ASPECTS:
-            va, vb = (show(a) if a else ""), (show(b) if b else "")
+            va, vb = (show(a, names) if a else ""), (show(b, names) if b else "")
             if a and b and va != vb:
                 changes.append({"aspect": aspect, "label": label, "old": va, "new": vb})
         if status == "same" and changes:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..core.db import db
 from ..core.errors import Refused
-from ..procedures.operations import current_version
+from ..procedures.operations import current_version, register_in_progress
 from ..tenants.models import Tenant
 from . import counts, places
 from .channels import CHANNELS
@@ -107,3 +107,11 @@ def create_topic(tenant: Tenant, actor_id: int | None, data: dict, actor_role: s
     for hook in _on_create:
         hook(tenant, topic)
     return topic
+
+
+def open_topics(tenant: Tenant) -> int:
+    """Topics still being worked (each finishes on its own procedure version): a publication says how many."""
+    return db.scalar(select(func.count()).select_from(Topic).where(Topic.status == "open")) or 0
+
+
+register_in_progress(open_topics)
