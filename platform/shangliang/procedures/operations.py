@@ -7,6 +7,7 @@ from typing import Callable
 
 import yaml
 from flask import has_app_context
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
@@ -186,7 +187,7 @@ def _evidence(step) -> str:
     return "；".join(asked) or "无"
 
 
-ASPECTS = (("name", "名称", lambda s, n: f"{s['name']['zh']} / {s['name']['en']}"),
+ASPECTS = (("name", "名称", lambda s, n: Markup('{} / <span lang="en">{}</span>').format(s["name"]["zh"], s["name"]["en"])),
            ("phase", "阶段", lambda s, n: PHASE_LABELS.get(s["phase"], s["phase"])),
            ("roles", "谁来办", lambda s, n: "、".join(_role(r) for r in s["roles"])),
            ("time_limit", "时限", lambda s, n: _limit(s)),
