@@ -88,7 +88,7 @@ def test_publish_versions_and_compare(as_user, world):
     assert publish(c, changed, 1, "shorter").status_code == 302
 
     diff = c.get("/t/yanshan/manage/procedure/compare?a=1&b=2").get_data(as_text=True)
-    assert "商单 / Consult" in diff and "议事会 / Meeting" in diff and "时限" in diff
+    assert '商单 / <span lang="en">Consult</span>' in diff and '议事会 / <span lang="en">Meeting</span>' in diff and "时限" in diff
     assert c.get("/t/yanshan/manage/procedure/v/1").status_code == 200
     assert c.get("/t/yanshan/manage/procedure/v/3").status_code == 404
 
@@ -195,7 +195,7 @@ def test_the_form_editor_renames_retimes_and_publishes(as_user, world):
     text = htmllib.unescape(re.search(r'<textarea id="yaml"[^>]*>(.*?)</textarea>', html, re.S).group(1))
     assert publish(c, text, 1, "改名").status_code == 302
     diff = c.get("/t/yanshan/manage/procedure/compare?a=1&b=2").get_data(as_text=True)
-    assert "商单 / Consult" in diff and "议事会 / Meeting" in diff
+    assert '商单 / <span lang="en">Consult</span>' in diff and '议事会 / <span lang="en">Meeting</span>' in diff
 
 
 def test_the_form_editor_names_a_bad_entry(as_user, world):
