@@ -1,0 +1,27 @@
+"""A county's minimum sample per measure (对标): a rate or mean score whose denominator is below it
+is shown with its counts but not compared, and the street's composite score uses only the measures
+that reach it. Existing counties get the default, 5.
+
+Numbered 0028: another branch adds 0027. Until that merges this revises 0026; on merge, point
+`down_revision` at '0027'.
+
+Revision ID: 0028
+Revises: 0026
+Create Date: 2026-12-08 00:00:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0028'
+down_revision = '0026'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("benchmark_settings", sa.Column("min_denominator", sa.Integer(), nullable=False,
+                                                  server_default="5"))
+
+
+def downgrade() -> None:
+    op.drop_column("benchmark_settings", "min_denominator")
