@@ -16,6 +16,7 @@ from sqlalchemy.orm import defer
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant

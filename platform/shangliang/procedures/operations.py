@@ -12,6 +12,7 @@ from sqlalchemy.orm import undefer
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.caches import cached
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db
