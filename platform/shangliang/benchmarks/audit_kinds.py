@@ -32,7 +32,7 @@ def _published(_target, detail):
     return ("benchmarks.published_ranking", {"number": detail["number"]}) if detail.get("number") else None
 
 
-register("benchmark.settings", "修改对标设置", "Benchmark settings changed", name=lambda t, d: None, link=_settings)
+register("benchmark.settings", "修改对标设置", "Benchmark settings changed", name=lambda t, d: "对标设置", link=_settings)
 register("benchmark.publish", "发布对标排名", "Ranking published", name=_published_name, link=_published)
 for prefix, zh, en in (("benchmark settings", "查看区县的对标设置", "The county's benchmark settings"),
                        ("benchmarking", "查看对标排名", "The benchmark ranking"),
