@@ -43,17 +43,39 @@ def test_score_is_the_weighted_mean_of_the_weighted_measures():
     lower_better, _ = bops.score({**fig(), "closed": 10, "closed_reopened": 2}, {**settings,
                                                                                 "weights": {"reopen_rate": 100}})
     assert lower_better == 80.0  # a reopen rate of 20% scores 1 − 0.2
-    none, why = bops.score(fig(rated=0, solved=0, very=0, satisfied=0, basic=0), settings)
+    unlimited = {**settings, "min_denominator": 0}  # no minimum sample: no data at all is missing data
+    none, why = bops.score(fig(rated=0, solved=0, very=0, satisfied=0, basic=0), unlimited)
     assert none is None and why == "缺少解决率数据"
 
 
 def test_equal_scores_share_a_rank_and_too_few_topics_are_shown_unranked():
     table = lines(fig(), fig(), fig(responded=10), fig(collected=3), fig(rated=0, solved=0, very=0, satisfied=0,
                                                                          basic=0))
-    bops.rank(table, dict(DEFAULT_SETTINGS))
+    bops.rank(table, {**DEFAULT_SETTINGS, "min_denominator": 0})
     assert [ln.rank for ln in table] == [1, 1, 3, None, None]  # ties, then the next rank is skipped
     unranked = {ln.name: ln.reason for ln in table if ln.rank is None}
     assert unranked == {"街道3": "议题少于 10 件，不参与排名", "街道4": "缺少解决率数据"}
+
+
+def test_a_measure_short_of_its_sample_is_not_compared_nor_scored():
+    """解放路 ranked first on 1 valid rating out of 1: with a minimum of 5 per measure, its
+    resolution and satisfaction rates are shown, marked, and left out of its score."""
+    settings = {**DEFAULT_SETTINGS, "min_denominator": 5}
+    full, jiefang, none = fig(), fig(rated=1, solved=1, very=1, satisfied=0, basic=0), \
+        fig(due=3, responded=3, rated=1, solved=0, very=0, satisfied=0, basic=0)
+    table = lines(full, jiefang, none)
+    bops.rank(table, settings)
+    by = {ln.name: ln for ln in table}  # ranked in place: first the ranked, by score
+    assert by["街道0"].thin == {} and by["街道1"].thin == {"resolution_rate": 1, "satisfaction_rate": 1}
+    # its score is its response rate alone (18/20), weighed among the measures it qualifies for
+    assert by["街道1"].score == 90.0 and by["街道1"].values["satisfaction_rate"] == 1.0
+    assert [ln.name for ln in table if ln.rank] == ["街道1", "街道0"]
+    assert by["街道2"].rank is None and by["街道2"].reason == "各计入指标样本均不足，不参与排名"
+    assert set(by["街道2"].thin) == {"response_rate", "resolution_rate", "satisfaction_rate"}
+    assert bops._frozen(by["街道1"])["thin"] == {"resolution_rate": 1, "satisfaction_rate": 1}
+    # at a minimum of 1 every measure counts, as before
+    bops.rank(table, {**settings, "min_denominator": 1})
+    assert by["街道1"].thin == {} and by["街道1"].score == 97.0 and by["街道2"].rank is not None
 
 
 def test_settings_are_checked_field_by_field_and_kept(app, world):
@@ -73,12 +95,17 @@ def test_settings_are_checked_field_by_field_and_kept(app, world):
         with pytest.raises(Refused) as err:
             bops.save_settings(world.lixia, None, {**form, "weight_satisfaction_rate": "20", "points_claim": "1000"})
         assert err.value.field == "points_claim"
+        for wrong, said in (("1001", "每项指标的最少样本数须在 0–1000 之间"), ("-1", "每项指标的最少样本数须在 0–1000 之间"),
+                            ("2.5", "每项指标的最少样本数须为整数"), ("", "每项指标的最少样本数须为整数")):
+            with pytest.raises(Refused) as err:
+                bops.save_settings(world.lixia, None, {**form, "weight_satisfaction_rate": "20", "min_denominator": wrong})
+            assert err.value.field == "min_denominator" and err.value.message == said
         saved = bops.save_settings(world.lixia, None, {**form, "weight_satisfaction_rate": "20", "show_names": "on",
-                                                       "points_claim": "5"})
+                                                       "points_claim": "5", "min_denominator": "8"})
         db.commit()
         assert saved["weights"] == {"response_rate": 40, "resolution_rate": 40, "satisfaction_rate": 20}
         assert saved["show_names"] and not saved["basic_counts"] and saved["points"]["claim"] == 5
-        assert bops.settings_of(world.lixia)["min_topics"] == 5
+        assert bops.settings_of(world.lixia)["min_topics"] == 5 and saved["min_denominator"] == 8
     with app.app_context(), tenant_context(world.yanshan.id):  # the county's streets read them, audited
         assert bops.settings_for_street(world.yanshan, None)["weights"]["resolution_rate"] == 40
         assert db.scalar(select(AuditLog).where(AuditLog.action == "cross_tenant.read",

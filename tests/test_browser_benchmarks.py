@@ -108,3 +108,53 @@ def test_a_street_sees_its_standing_on_a_desk_and_on_a_phone(live_server, browse
     county_admin.goto(f"{base}/t/{story['county'].slug}/benchmarks/?period={PERIOD}")
     assert county_admin.evaluate("document.documentElement.scrollWidth") <= 390
     shot(county_admin, "county-phone")
+
+
+def test_a_street_below_the_minimum_sample_is_not_ranked_and_the_change_is_in_the_log(live_server, browser, story,
+                                                                                      writes):
+    """The county raises its minimum sample per measure to 3: D (2 topics, all 100%, first until
+    now) is shown with its counts and 样本不足, not ranked; the audit log, showing changes only,
+    says so in words."""
+    base, county = live_server, story["county"]
+    a, b, c, d = story["streets"]
+    admin = sign_in(browser, base, story["admin"])
+    admin.set_viewport_size({"width": 1366, "height": 900})
+    admin.goto(f"{base}/t/{county.slug}/benchmarks/settings")
+    admin.fill("#min_denominator", "1001")
+    admin.click("button:has-text('保存设置')")
+    shows(admin, "每项指标的最少样本数须在 0–1000 之间")
+    admin.fill("#min_denominator", "3")
+    admin.click("button:has-text('保存设置')")
+    shows(admin, "已保存对标设置")
+    admin.goto(f"{base}/t/{county.slug}/benchmarks/?period={PERIOD}&street={a.slug}")
+    ranking = admin.locator("table.bench-table").first
+    row = ranking.locator(f"tr:has-text('{d.name}')")
+    assert "各计入指标样本均不足，不参与排名" in row.inner_text() and "样本不足（n=2）" in row.inner_text()
+    assert ranking.locator("tbody tr").first.locator("th").inner_text() in (a.name, b.name)
+    assert "少于 3 的，标“样本不足”" in admin.locator("#definitions").inner_text()
+    assert admin.locator("figure.chart-card svg .street-line").count() > 0
+    assert admin.locator("figcaption a").count() == 0  # no stray SVG label
+    shot(admin, "samples")
+    admin.locator("#trends").scroll_into_view_if_needed()
+    admin.locator("#trends").screenshot(path=str(SHOTS / "benchmarks-samples-charts.png"))
+    phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    phone.context.add_cookies(admin.context.cookies())
+    phone.goto(f"{base}/t/{county.slug}/benchmarks/?period={PERIOD}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(phone, "samples-phone")
+
+    # the audit log: changes by default, in words, no identifiers; reads on request
+    admin.goto(f"{base}/t/{county.slug}/manage/")
+    go_to(admin, "操作日志")
+    shows(admin, "修改对标设置")
+    text = admin.locator("main").inner_text()
+    assert "cross_tenant" not in text and "benchmark." not in text and "查看对标排名" not in text
+    admin.select_option("select[name=kind]", "change")
+    admin.click("form.audit-filters button")
+    shows(admin, "修改对标设置")
+    admin.screenshot(path=str(SHOTS / "audit-changes.png"), full_page=True)
+    admin.click("text=显示查看记录")
+    shows(admin, "查看对标排名")
+    phone.goto(f"{base}/t/{county.slug}/manage/audit")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=str(SHOTS / "audit-changes-phone.png"), full_page=True)

@@ -16,7 +16,7 @@ def grow(app, world, n):
             db.add(u)
             db.flush()
             db.add(Membership(user_id=u.id, role="member"))
-            record(world.yanshan.id, None, "bulk.add", u.username)
+            record(world.yanshan.id, None, "membership.add", u.username, {"role": "member"})
         db.commit()
 
 

@@ -79,7 +79,7 @@ def tell(world, clock) -> dict:
     topics(d, clock, [SAT, VERY])
     with tenant_context(county.id):
         form = {**{f"weight_{k}": str(v) for k, v in bops.DEFAULT_SETTINGS["weights"].items()},
-                "min_topics": "2", "measures": bops.DEFAULT_SETTINGS["measures"],
+                "min_topics": "2", "min_denominator": "1", "measures": bops.DEFAULT_SETTINGS["measures"],
                 **{f"points_{k}": str(v) for k, v in bops.DEFAULT_POINTS.items()}}
         bops.save_settings(county, None, form)
         db.commit()

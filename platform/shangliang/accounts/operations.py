@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import case, delete, func, or_, select, update
 
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, own_transaction, utcnow

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Invalid, Refused
 from ..core.permissions import roles_in

@@ -45,6 +45,9 @@ class BenchmarkSettingsSchema(Schema):
                                                                          "satisfaction_rate": 35}})
     min_topics = Int64(validate=validate.Range(0, 100_000),
                                 metadata={"description": "fewer topics in the period: shown, not ranked"})
+    min_denominator = Int64(validate=validate.Range(0, 1000),
+                            metadata={"description": "a rate or mean score with a smaller denominator is shown, "
+                                                     "marked, and neither compared nor counted in the score"})
     measures = fields.List(fields.String(validate=validate.OneOf([m.key for m in MEASURES])),
                            metadata={"description": "the measures shown (every weighted one among them)"})
     basic_counts = fields.Boolean(metadata={"description": "基本满意 counts as satisfied"})

@@ -4,6 +4,7 @@ from flask import g, has_request_context, request
 
 from ..core.db import db, own_transaction
 from ..core.tenancy import record_escapes_with, tenant_context
+from .kinds import register
 from .models import AuditLog
 
 
@@ -48,3 +49,4 @@ def record_escape(acting_tenant_id, actor_id, reason, tenant_ids, ip=None) -> No
 
 
 record_escapes_with(record_escape)
+register("cross_tenant.read", "查看其他单位的数据", "Read of other units' data", "read")

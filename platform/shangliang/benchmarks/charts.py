@@ -1,7 +1,8 @@
 """Trend charts as SVG, drawn by the server: no script, no outside asset, and only presentation
 attributes (the CSP refuses inline styles). Readable printed in black and white: the median is a
-solid line with dots, a street's own values a dashed line with squares, the quartile band a grey
-area with dotted edges; axes carry their units, and <title>/<desc> say the same in words."""
+solid line with dots, a street's own (or the selected street's) values a dashed line with squares,
+every other street a thin faint line, the quartile band a grey area with dotted edges; axes carry
+their units, and <title>/<desc> say the same in words."""
 from __future__ import annotations
 
 import math
@@ -16,17 +17,22 @@ WIDTH, HEIGHT = 400, 250
 LEFT, RIGHT, BOTTOM = 50, 14, 42
 LEGEND_ROW = 17
 FONT = 'system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif'
-INK, MUTED, GRID, BAND, OWN = "#1f2328", "#5f6670", "#e3e5e8", "#d0d7de", "#b3261e"
+INK, MUTED, GRID, BAND, OWN, FAINT = "#1f2328", "#5f6670", "#e3e5e8", "#d0d7de", "#b3261e", "#8c959f"
 UNIT_AXIS = {"rate": "%", "hours": "小时", "count": "件", "per_10k": "件/万户", "score": "分"}
 
 
-def trend_svg(defn: dict, band: list[tuple], own: list[tuple] | None = None, *, heading: bool = False) -> Markup:
+def trend_svg(defn: dict, band: list[tuple], own: list[tuple] | None = None, *, heading: bool = False,
+              lines: list[tuple] | None = None, own_name: str | None = None, lines_name: str = "") -> Markup:
     """`band`: [(period, q1, median, q3)] of the compared tenants; `own`: [(period, value)] of one
-    of them, over the same periods. `heading`: draw the measure's name (a file shown on its own)."""
+    of them (named `own_name`, else 本街道), over the same periods; `lines`: [(slug, name, [(period,
+    value)])] of the others, drawn faint and named `lines_name` in the legend. `heading`: draw the
+    measure's name (a file shown on its own)."""
     unit, name = defn["unit"], defn["name"]
     periods = [p for p, *_rest in band]
-    values = [v for _p, *qs in band for v in qs if v is not None] + [v for _p, v in own or [] if v is not None]
-    legend = _legend_rows(_legend_items(unit, band, own))
+    lines = lines or []
+    values = [v for _p, *qs in band for v in qs if v is not None] + [v for _p, v in own or [] if v is not None] \
+        + [v for _s, _n, series in lines for _p, v in series if v is not None]
+    legend = _legend_rows(_legend_items(unit, band, own, own_name, lines_name if lines else ""))
     top = (20 if heading else 4) + LEGEND_ROW * len(legend) + 22  # the legend, then room for the unit
     lo, hi, step = _scale(unit, values)
     x = _xs(len(periods))
@@ -49,6 +55,7 @@ def trend_svg(defn: dict, band: list[tuple], own: list[tuple] | None = None, *, 
                      f'fill="{MUTED}" font-size="14">{escape(_("暂无数据"))}</text>')
     else:
         parts += _band(band, x, y)
+        parts += _faint(lines, x, y)
         parts += _line([(i, med) for i, (_p, _q1, med, _q3) in enumerate(band)], x, y, INK, dashed=False)
         if own is not None:
             parts += _line([(i, v) for i, (_p, v) in enumerate(own)], x, y, OWN, dashed=True)
@@ -183,11 +190,26 @@ def _line(points, x, y, colour: str, *, dashed: bool) -> list[str]:
     return out
 
 
+def _faint(lines, x, y) -> list[str]:
+    """The other streets, one thin light line each, named in its <title> (a tooltip)."""
+    out = []
+    for _slug, name, series in lines:
+        for run in _runs([(i, v) for i, (_p, v) in enumerate(series)]):
+            pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
+            if len(run) == 1:
+                out.append(f'<circle class="street-line" cx="{x(run[0][0]):.1f}" cy="{y(run[0][1]):.1f}" r="1.5" '
+                           f'fill="{FAINT}" fill-opacity="0.6"><title>{escape(name)}</title></circle>')
+                continue
+            out.append(f'<polyline class="street-line" points="{pts}" fill="none" stroke="{FAINT}" stroke-width="1" '
+                       f'stroke-opacity="0.6"><title>{escape(name)}</title></polyline>')
+    return out
+
+
 def _last(points):
     return next((v for v in reversed(points) if v is not None), None)
 
 
-def _legend_items(unit, band, own) -> list[tuple[str, str]]:
+def _legend_items(unit, band, own, own_name=None, lines_name="") -> list[tuple[str, str]]:
     """What each mark is, with the latest value of each."""
     med = _last([m for _p, _q1, m, _q3 in band])
     last_q = next(((q1, q3) for _p, q1, _m, q3 in reversed(band) if q1 is not None), (None, None))
@@ -198,7 +220,9 @@ def _legend_items(unit, band, own) -> list[tuple[str, str]]:
     if own is not None:
         items.append((f'<line x1="0" x2="18" y1="0" y2="0" stroke="{OWN}" stroke-width="2" stroke-dasharray="6 4"/>'
                       f'<rect x="5.5" y="-3.5" width="7" height="7" fill="#ffffff" stroke="{OWN}" stroke-width="1.5"/>',
-                      _("本街道 {v}", v=shown(unit, _last([v for _p, v in own])))))
+                      _("{name} {v}", name=own_name or _("本街道"), v=shown(unit, _last([v for _p, v in own])))))
+    if lines_name:
+        items.append((f'<line x1="0" x2="18" y1="0" y2="0" stroke="{FAINT}" stroke-width="1"/>', lines_name))
     return items
 
 

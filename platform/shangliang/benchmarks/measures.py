@@ -43,6 +43,13 @@ class Measure:
             return num, fig.get("rated", 0)
         return fig.get(self.numerator, 0), fig.get(self.denominator, 0)
 
+    def sample(self, fig: dict, settings: dict | None = None) -> int | None:
+        """How many topics (or members, evaluations) the value rests on: a rate's or a mean
+        score's denominator; None for counts, hours and per-household figures."""
+        if self.unit not in ("rate", "score"):
+            return None
+        return self.parts(fig, settings)[1]
+
     def describe(self, settings: dict | None = None) -> dict:
         out = asdict(self)
         if self.key == "satisfaction_rate":
@@ -110,6 +117,7 @@ POINT_LABELS = {"claim": "认领或受邀参与议题", "close": "牵头的议�
 DEFAULT_SETTINGS = {
     "weights": {"response_rate": 30, "resolution_rate": 35, "satisfaction_rate": 35},
     "min_topics": 10,
+    "min_denominator": 5,
     "measures": [m.key for m in MEASURES],
     "basic_counts": False,
     "show_names": False,
@@ -120,3 +128,11 @@ DEFAULT_SETTINGS = {
 def definitions(settings: dict) -> list[dict]:
     """The words of every measure shown, as a ranking made with `settings` reads them."""
     return [BY_KEY[k].describe(settings) for k in settings["measures"] if k in BY_KEY]
+
+
+def short_sample(m: Measure, fig: dict, settings: dict) -> int | None:
+    """The measure's sample when it is below the county's minimum (`min_denominator`), else None.
+    A measure short of its sample is shown with its counts but not compared: it is left out of
+    the county's median and quartiles and out of the street's composite score (operations.score)."""
+    n = m.sample(fig, settings)
+    return n if n is not None and n < settings.get("min_denominator", 0) else None

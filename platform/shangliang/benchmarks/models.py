@@ -82,6 +82,8 @@ class BenchmarkSettings(TenantOwned, Base):
 
     weights: Mapped[dict] = mapped_column(JSON)  # measure key → percent
     min_topics: Mapped[int] = mapped_column(Integer)
+    # A rate (or mean score) resting on fewer topics than this is shown but not compared.
+    min_denominator: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     measures: Mapped[list] = mapped_column(JSON)  # the measures shown, in order
     basic_counts: Mapped[bool] = mapped_column(default=False)  # 基本满意 counts as satisfied
     show_names: Mapped[bool] = mapped_column(default=False)  # streets see each other's names

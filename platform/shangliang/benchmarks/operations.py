@@ -16,11 +16,12 @@ from sqlalchemy.orm import defer
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.tenancy import cross_tenant
 from ..tenants.models import Tenant
 from . import rollups
-from .measures import BY_KEY, DEFAULT_POINTS, DEFAULT_SETTINGS, MEASURES, definitions
+from .measures import BY_KEY, DEFAULT_POINTS, DEFAULT_SETTINGS, MEASURES, definitions, short_sample
 from .models import BenchmarkSettings, PublishedRanking, Rollup
 from .periods import Period, recent
 
@@ -34,7 +35,8 @@ def settings_of(tenant: Tenant) -> dict:
     row = db.get(BenchmarkSettings, tenant.id)
     if row is None:
         return {**DEFAULT_SETTINGS, "points": dict(DEFAULT_POINTS)}
-    return {"weights": row.weights, "min_topics": row.min_topics, "measures": row.measures,
+    return {"weights": row.weights, "min_topics": row.min_topics, "min_denominator": row.min_denominator,
+            "measures": row.measures,
             "basic_counts": row.basic_counts, "show_names": row.show_names,
             "points": {**DEFAULT_POINTS, **row.points}, "updated_at": row.updated_at}
 
@@ -93,10 +95,13 @@ def save_settings(tenant: Tenant, actor_id: int | None, form: dict) -> dict:
     elif missing:
         errors["measures"] = "计入综合得分的指标须显示：" + "、".join(missing)
     min_topics = _checked(errors, lambda: _int(form, "min_topics", 0, 100_000, "参与排名的最少议题数"))
+    if "min_denominator" not in form:  # a form from before the field: it keeps its value
+        form = {**form, "min_denominator": settings_of(tenant)["min_denominator"]}
+    min_denominator = _checked(errors, lambda: _int(form, "min_denominator", 0, 1000, "每项指标的最少样本数"))
     points = {k: _checked(errors, lambda k=k: _int(form, f"points_{k}", -100, 100, "分值")) for k in DEFAULT_POINTS}
     if errors:
         raise SettingsInvalid(errors)
-    values = {"weights": weights, "min_topics": min_topics,
+    values = {"weights": weights, "min_topics": min_topics, "min_denominator": min_denominator,
               "measures": [m.key for m in MEASURES if m.key in shown],
               "basic_counts": str(form.get("basic_counts", "")).lower() in ("1", "true", "on", "yes"),
               "show_names": str(form.get("show_names", "")).lower() in ("1", "true", "on", "yes"),
@@ -129,6 +134,7 @@ class Line:
     score: float | None = None
     rank: int | None = None
     reason: str | None = None  # why not ranked
+    thin: dict = field(default_factory=dict)  # measure key → its sample, below the county's minimum
     previous_rank: int | None = None
     previous_score: float | None = None
 
@@ -154,16 +160,24 @@ class Ranking:
 
 def score(fig: dict, settings: dict, households=None) -> tuple[float | None, str | None]:
     """The composite score (0–100): the weighted mean of the weighted measures, a lower-is-better
-    one counting as 1 − its value. None, with the reason, when a weighted measure has no value."""
-    total = 0.0
-    for key, weight in settings["weights"].items():
+    one counting as 1 − its value. A measure short of its sample (`short_sample`) is left out and
+    the others are weighed among themselves. None, with the reason, when a counted measure has no
+    value or none has its sample."""
+    total = weight = 0.0
+    for key, w in settings["weights"].items():
         m = BY_KEY[key]
+        if short_sample(m, fig, settings) is not None:
+            continue
         v = m.value(fig, settings, households)
         if v is None:
             return None, f"缺少{m.name}数据"
-        total += weight * (v if m.higher_is_better else 1 - v)
-    weight = sum(settings["weights"].values())
-    return (round(100 * total / weight, 1), None) if weight else (None, "未设置权重")
+        total += w * (v if m.higher_is_better else 1 - v)
+        weight += w
+    if not settings["weights"]:
+        return None, "未设置权重"
+    if not weight:
+        return None, "各计入指标样本均不足，不参与排名"
+    return round(100 * total / weight, 1), None
 
 
 def rank(lines: list[Line], settings: dict) -> None:
@@ -171,6 +185,8 @@ def rank(lines: list[Line], settings: dict) -> None:
     a rank and the next rank is skipped (1, 1, 3)."""
     for line in lines:
         line.values = {m.key: m.value(line.figures, settings, line.households) for m in MEASURES}
+        # marked where there is a sample, if too small; no sample at all reads — (no value) already
+        line.thin = {m.key: n for m in MEASURES if (n := short_sample(m, line.figures, settings))}
         line.score, line.reason = score(line.figures, settings, line.households)
         if line.figures.get("collected", 0) < settings["min_topics"]:
             line.reason = f"议题少于 {settings['min_topics']} 件，不参与排名"
@@ -243,21 +259,33 @@ def trend(parent: Tenant, period: Period, actor_id: int | None, count: int = 12,
     tenants' values, for the trend charts. {measure: [(period, q1, median, q3), ...]}
     A street reading its county's distribution passes itself as `acting` (the read is audited
     there) and its county's settings (which it cannot read from its own scope)."""
+    return trend_lines(parent, period, actor_id, count, settings, acting)[0]
+
+
+def trend_lines(parent: Tenant, period: Period, actor_id: int | None, count: int = 12,
+                settings: dict | None = None, acting: Tenant | None = None) -> tuple[dict, dict]:
+    """`trend`, and each compared tenant's own values from the same read:
+    {measure: [(slug, name, [(period, value), ...]), ...]}. A value short of its sample is
+    neither in the quartiles nor on its tenant's line."""
     settings = settings or settings_of(parent)
     periods = recent(period, count)
     tenants = compared(parent)
     rows = _rows_of(tenants, [p.key for p in periods], reason=f"benchmark trend {period.key}",
                     actor_id=actor_id, acting=acting or parent)
     households = households_of(tenants)
-    out = {}
+
+    def value(m, t, p):
+        fig = rows.get((t.id, p.key))
+        if fig is None or short_sample(m, fig, settings) is not None:
+            return None
+        return m.value(fig, settings, households.get(t.id))
+
+    bands, lines = {}, {}
     for m in MEASURES:
-        series = []
-        for p in periods:
-            values = [m.value(rows[(t.id, p.key)], settings, households.get(t.id)) for t in tenants
-                      if (t.id, p.key) in rows]
-            series.append((p, *quartiles([v for v in values if v is not None])))
-        out[m.key] = series
-    return out
+        lines[m.key] = [(t.slug, t.name, [(p, value(m, t, p)) for p in periods]) for t in tenants]
+        bands[m.key] = [(p, *quartiles([s[i][1] for _slug, _name, s in lines[m.key] if s[i][1] is not None]))
+                        for i, p in enumerate(periods)]
+    return bands, lines
 
 
 def own_trend(tenant: Tenant, period: Period, settings: dict, count: int = 12) -> dict:
@@ -305,7 +333,8 @@ def standing(street: Tenant, period: Period, actor_id: int | None) -> Standing:
              for t in tenants]
     rank(lines, settings)
     own = next(ln for ln in lines if ln.tenant_id == street.id)
-    dist = {m.key: quartiles([ln.values[m.key] for ln in lines if ln.values[m.key] is not None]) for m in MEASURES}
+    dist = {m.key: quartiles([ln.values[m.key] for ln in lines if ln.values[m.key] is not None
+                              and m.key not in ln.thin]) for m in MEASURES}
     return Standing(period, own, settings, dist, lines if settings["show_names"] else None, len(lines),
                     sum(1 for ln in lines if ln.rank is not None))
 
@@ -342,7 +371,7 @@ def _frozen(line: Line) -> dict:
     fig = {k: v for k, v in line.figures.items() if k not in ("durations", "active_members", "as_of")}
     return {"tenant_id": line.tenant_id, "slug": line.slug, "name": line.name, "households": line.households,
             "figures": fig, "values": line.values, "score": line.score, "rank": line.rank, "reason": line.reason,
-            "previous_rank": line.previous_rank, "change": line.change}
+            "thin": line.thin, "previous_rank": line.previous_rank, "change": line.change}
 
 
 def published_rankings(parent: Tenant) -> list[PublishedRanking]:

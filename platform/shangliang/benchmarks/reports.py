@@ -142,6 +142,7 @@ class CountyReport:
     trends: dict  # measure → [(period, q1, median, q3)]
     published: list[PublishedRanking]  # newest first
     compared: int  # how many streets (or counties) there are to compare
+    lines: dict = field(default_factory=dict)  # measure → [(slug, name, [(period, value)])]
 
     @property
     def charted(self) -> bool:
@@ -151,8 +152,9 @@ class CountyReport:
 
 def county_report(parent: Tenant, period: Period, actor_id: int | None) -> CountyReport:
     ranking = ops.ranking(parent, period, actor_id)
-    trends = ops.trend(parent, period, actor_id, CHART_PERIODS, settings=ranking.settings) if ranking.lines else {}
-    return CountyReport(live_table(parent, ranking), trends, ops.published_rankings(parent), len(ranking.lines))
+    trends, lines = ops.trend_lines(parent, period, actor_id, CHART_PERIODS, ranking.settings) if ranking.lines \
+        else ({}, {})
+    return CountyReport(live_table(parent, ranking), trends, ops.published_rankings(parent), len(ranking.lines), lines)
 
 
 @dataclass
@@ -166,6 +168,7 @@ class StreetReport:
     others: Table | None  # the county's ranking with names, if the county shows them
     as_of: datetime | None = None
     positions: dict = field(default_factory=dict)  # measure → where the street stands (words)
+    lines: dict = field(default_factory=dict)  # the other streets' values, if the county shows them
 
     @property
     def empty(self) -> bool:
@@ -183,16 +186,17 @@ def charted(trends: dict) -> bool:
 def street_report(street: Tenant, period: Period, actor_id: int | None) -> StreetReport:
     standing = ops.standing(street, period, actor_id)
     settings = {k: v for k, v in standing.settings.items() if k != "updated_at"}
-    trends = ops.trend(street.parent, period, actor_id, CHART_PERIODS, settings=standing.settings, acting=street)
+    trends, lines = ops.trend_lines(street.parent, period, actor_id, CHART_PERIODS, standing.settings, street)
     own = ops.own_trend(street, period, standing.settings, CHART_PERIODS)
     others = None
     if standing.others is not None:
         others = Table(street.parent.name, "street", period, f"{street.parent.name}{period.label}对标排名", settings,
                        definitions(settings), [ops._frozen(ln) for ln in standing.others], None)
     report = StreetReport(standing, definitions(settings), trends, own, others,
-                          standing.own.figures.get("as_of"))
+                          standing.own.figures.get("as_of"), lines=lines if others is not None else {})
+    # A measure short of its sample is not compared: it has no position (the page says why).
     report.positions = {m.key: position(m.key, standing.own.values.get(m.key), standing.distribution[m.key])
-                        for m in MEASURES}
+                        for m in MEASURES if m.key not in standing.own.thin}
     return report
 
 
@@ -217,13 +221,21 @@ def position(key: str, value: float | None, dist: tuple) -> str | None:
     return "bottom" if v < lo else "worse"
 
 
-def chart_series(tenant: Tenant, period: Period, key: str, actor_id: int | None) -> tuple[dict, list, list | None]:
-    """One measure's chart as the page draws it: (definition, the quartiles, a street's own line)."""
+def chart_series(tenant: Tenant, period: Period, key: str, actor_id: int | None,
+                 selected: str | None = None) -> tuple[dict, list, list | None, list, str | None]:
+    """One measure's chart as the page draws it: (definition, the quartiles, the highlighted
+    line, the other lines [(slug, name, series)], the highlighted one's name). A street's own line
+    is highlighted on its page; a county highlights the street `selected` (a slug), if any."""
     if tenant.is_street:
         report = street_report(tenant, period, actor_id)
-        return BY_KEY[key].describe(report.standing.settings), report.trends[key], report.own[key]
+        others = [ln for ln in report.lines.get(key, []) if ln[0] != tenant.slug]
+        return BY_KEY[key].describe(report.standing.settings), report.trends[key], report.own[key], others, None
     settings = ops.settings_of(tenant)
-    return BY_KEY[key].describe(settings), ops.trend(tenant, period, actor_id, CHART_PERIODS, settings)[key], None
+    bands, lines = ops.trend_lines(tenant, period, actor_id, CHART_PERIODS, settings)
+    chosen = next((ln for ln in lines[key] if ln[0] == selected), None)
+    others = [ln for ln in lines[key] if ln[0] != selected]
+    return (BY_KEY[key].describe(settings), bands[key], chosen[2] if chosen else None, others,
+            chosen[1] if chosen else None)
 
 
 def compared_street(parent: Tenant, slug: str) -> Tenant | None:
@@ -285,7 +297,8 @@ def change_text(change: int | None) -> str:
 def settings_form(settings: dict) -> dict:
     """The settings as the form holds them (what a refused form sends back has the same shape)."""
     form = {f"weight_{k}": str(v) for k, v in settings["weights"].items()}
-    form.update(min_topics=str(settings["min_topics"]), measures=list(settings["measures"]),
+    form.update(min_topics=str(settings["min_topics"]),
+                min_denominator=str(settings.get("min_denominator", 0)), measures=list(settings["measures"]),
                 basic_counts="on" if settings["basic_counts"] else "",
                 show_names="on" if settings["show_names"] else "")
     form.update({f"points_{k}": str(v) for k, v in settings["points"].items()})

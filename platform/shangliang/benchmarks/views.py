@@ -54,8 +54,15 @@ def bm_drillable(key: str) -> bool:
 
 
 @bp.app_template_global()
-def bm_chart(defn: dict, band: list, own: list | None = None):
-    return charts.trend_svg(defn, band, own)
+def bm_chart(defn: dict, band: list, own: list | None = None, lines: list | None = None, selected: str | None = None,
+             lines_name: str = ""):
+    """A trend chart; with `lines` (every compared tenant's), the one whose slug is `selected`
+    is highlighted and the others drawn faint."""
+    if lines and own is None:
+        own = next((series for slug, _name, series in lines if slug == selected), None)
+    own_name = next((name for slug, name, _s in lines or [] if slug == selected), None)
+    others = [ln for ln in lines or [] if ln[0] != selected]
+    return charts.trend_svg(defn, band, own, lines=others, own_name=own_name, lines_name=lines_name)
 
 
 @bp.app_template_global()
@@ -116,7 +123,9 @@ def index():
 def _county_page(period, *, error=None, publish_errors=None, title="", status=200):
     report = reports.county_report(g.tenant, period, current_user.id)
     replies = department_lines(g.tenant, period, current_user.id) if g.tenant.is_county else []
+    selected = request.args.get("street") or None
     return render_template("benchmarks/county.html", report=report, table=report.table, period=period, error=error,
+                           selected=selected,
                            departments=replies, hotline=hotline.orders(g.tenant, period, current_user.id),
                            publish_errors=publish_errors or {}, title=title, phase_note=PHASE_NOTE,
                            **_nav(period)), 400 if error else status
@@ -130,8 +139,11 @@ def chart():
     key = request.args.get("measure") or "response_rate"
     if key not in BY_KEY:
         abort(404)
-    defn, band, own = reports.chart_series(g.tenant, period, key, current_user.id)
-    return Response(str(charts.trend_svg(defn, band, own, heading=True)), mimetype="image/svg+xml")
+    selected = request.args.get("street") or None
+    defn, band, own, others, own_name = reports.chart_series(g.tenant, period, key, current_user.id, selected)
+    svg = charts.trend_svg(defn, band, own, heading=True, lines=others, own_name=own_name,
+                           lines_name=_("其他街道") if own is not None else _("各街道"))
+    return Response(str(svg), mimetype="image/svg+xml")
 
 
 # ---------------------------------------------------------------- settings

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..core.storage import tenant_key

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..accounts.models import Membership, User
 from ..accounts.operations import add_membership, normalise_username
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from ..accounts.models import SCOPES, User
 from ..accounts.tokens import create_personal_token
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Invalid, Refused
 from ..core.tenancy import Scope, reset_scope, set_scope

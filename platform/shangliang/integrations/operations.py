@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, func, or_, select, update
 
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import forms
 from ..core.db import db, new_id, utcnow
 from ..core.errors import Invalid, Refused

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..audit.operations import record as audit
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..files import operations as files_ops

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from ..accounts.models import SERVICE_ROLE, ApiToken
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.errors import Refused
 from ..procedures import evaluation
 from ..tenants.models import Tenant

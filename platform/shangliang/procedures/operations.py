@@ -15,6 +15,7 @@ from sqlalchemy.orm import undefer
 from ..accounts.models import ROLE_LABELS
 from ..audit.operations import record
 from ..core.errors import Refused
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.caches import cached
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db

@@ -14,6 +14,7 @@ from sqlalchemy import and_, select
 
 from ..core.errors import Refused
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..notifications.operations import notify
 from ..tenants.models import Tenant

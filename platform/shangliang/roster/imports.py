@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from ..accounts.models import Membership, User
 from ..accounts.operations import normalise_username
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused

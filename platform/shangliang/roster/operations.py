@@ -15,6 +15,7 @@ from ..accounts.models import Membership, User
 from ..accounts.operations import normalise_username
 from ..core.errors import Invalid as FieldsInvalid, Refused
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..tenants.models import Community, Tenant
 from ..topics.operations import PHONE_RE

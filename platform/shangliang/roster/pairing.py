@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, func, select
 
 from ..accounts.models import Membership
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..i18n import _

@@ -15,6 +15,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from ..accounts.models import Membership, User
 from ..accounts.operations import ASSIGNABLE, add_membership
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, utcnow

@@ -26,6 +26,7 @@ from typing import Callable
 from sqlalchemy import and_, exists, func, literal_column, not_, or_, select, union_all
 
 from ..audit.operations import record as audit
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import forms
 from ..core.db import db
 from ..core.errors import Refused

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused

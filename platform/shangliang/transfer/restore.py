@@ -19,6 +19,7 @@ from sqlalchemy import Table, insert, select
 from ..accounts.models import User
 from ..accounts.operations import USERNAME_RE
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Refused
 from ..core.storage import StorageError, check_key, current_storage, tenant_prefix

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from flask_login import current_user
 
 from ..audit.operations import record
+from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import require

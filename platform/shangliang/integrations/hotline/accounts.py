@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ...audit.operations import record
+from .. import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ...core import forms
 from ...core.db import db, new_id, utcnow
 from ...core.errors import Invalid, Refused

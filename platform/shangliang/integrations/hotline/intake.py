@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...audit.operations import record
+from .. import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ...core.db import db, utcnow
 from ...core.errors import Refused
 from ...core.tenancy import tenant_context

@@ -10,6 +10,7 @@ when valid is false)."""
 from __future__ import annotations
 
 from ...audit.operations import record
+from .. import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ...core.db import db
 from ...core.errors import Invalid, Refused
 from ...core.tenancy import tenant_context
