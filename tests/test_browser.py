@@ -47,7 +47,18 @@ def do(page, action, shot=None, files=None, choose=None, **fields):
 
 def attach(page, path, shot=None):
     """Upload a photo with the gallery's widget (straight to storage, then checked in the
-    background), wait for the page to reload with it ready, and record it as evidence."""
+    background), wait for the page to reload with it ready, and see it recorded as evidence: by
+    itself where the step asks for a photo (the box is ticked), else with 记为证据."""
+    box = page.locator("#files [data-as-evidence]")
+    recorded = page.locator(".timeline > li", has_text="记为证据")
+    before = recorded.count()
+    if box.count() and box.is_checked():
+        choose_files(page, "#files", path)
+        expect(recorded).to_have_count(before + 1, timeout=30_000)  # the reload after the check shows it
+        assert page.locator("#files .gallery-ready img").count() >= 1
+        if shot:
+            page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+        return
     choose_files(page, "#files", path)
     form = page.locator("form.action-form:has(input[name=action][value=attach])").first
     form.locator("select[name=attachment_id]").wait_for(timeout=30_000)

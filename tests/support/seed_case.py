@@ -57,7 +57,11 @@ def pick(page, action: str, **options):
 
 def upload(page, path: str, kind: str = "attachment"):
     """Upload a file with the gallery's widget (straight to storage, checked in the background) and
-    record it as the step's evidence, as a photo or an attachment."""
+    record it as the step's evidence, as a photo or an attachment: by hand (the box that records
+    it by itself unticked, to say which kind it is)."""
+    box = page.locator("#files [data-as-evidence]")
+    if box.count():
+        box.uncheck()
     choose_files(page, "#files", path)
     form = action_form(page, "attach")
     form.locator("select[name=attachment_id]").wait_for(timeout=30_000)  # files.js reloads once it passed

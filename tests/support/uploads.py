@@ -8,10 +8,11 @@ import io
 from conftest import csrf_token
 
 
-def request_form(client, slug: str, owner_kind: str, owner_id, name: str, size: int, token: str | None = None):
+def request_form(client, slug: str, owner_kind: str, owner_id, name: str, size: int, token: str | None = None,
+                 as_evidence: bool = False):
     return client.post(f"/t/{slug}/files/uploads", headers={"X-CSRFToken": token or csrf_token(client)},
                        json={"owner_kind": owner_kind, "owner_id": str(owner_id), "filename": name, "size": size,
-                             "content_type": "application/octet-stream"})
+                             "content_type": "application/octet-stream", "as_evidence": as_evidence})
 
 
 def post_to_storage(client, form: dict, data: bytes, name: str = "file") -> int:
@@ -26,10 +27,12 @@ def post_to_storage(client, form: dict, data: bytes, name: str = "file") -> int:
 
 
 def upload(client, slug: str, owner_kind: str, owner_id, data: bytes, name: str = "现场.jpg", *,
-           size: int | None = None) -> str:
-    """Request, post and complete one upload; returns the attachment id (its check job is queued)."""
+           size: int | None = None, as_evidence: bool = False) -> str:
+    """Request, post and complete one upload; returns the attachment id (its check job is queued).
+    `as_evidence`: the topic page's box ticked (recorded at the step once checked)."""
     token = csrf_token(client)
-    resp = request_form(client, slug, owner_kind, owner_id, name, len(data) if size is None else size, token)
+    resp = request_form(client, slug, owner_kind, owner_id, name, len(data) if size is None else size, token,
+                        as_evidence)
     assert resp.status_code == 201, resp.get_data(as_text=True)
     body = resp.get_json()
     stored = post_to_storage(client, body["form"], data, name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, g, has_app_context, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import Forbidden
 
@@ -59,7 +59,9 @@ def memberships_of(user) -> list[tuple[int, str]]:
     """(tenant_id, role) pairs of the user, loaded once per request, and kept by the process under
     the user's roles version: a trigger moves it with any change of their memberships, and the
     user row (read on every request with the session) brings the current one, so a role revoked
-    is gone at the next request while an unchanged one costs no statement."""
+    is gone at the next request while an unchanged one costs no statement. A job (no app) reads them."""
+    if not has_app_context():
+        return list(_membership_loader(user.id))
     cache = g.setdefault("_memberships", {})
     if user.id not in cache:
         version = getattr(user, "roles_version", None)

@@ -13,14 +13,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from ..core.db import db, own_transaction, utcnow
+from ..core.errors import Refused
 from ..core.storage import StorageError, current_storage
 from ..tenants.models import Tenant
 from . import content, photos
-from .access import get
+from .access import find_owner, get
 from .keys import derived_keys, file_key, thumb_key, web_key
 from .later import remove_later
 from .limits import Refusal, human_size
 from .models import Attachment
+from .owners import OWNERS
 from .uploads import MAX_FILE
 
 
@@ -147,3 +149,17 @@ def _finish(att: Attachment, result: dict, upload_key: str) -> None:
     # their type); it goes once this is committed, by a job, so a crash before the commit keeps it.
     leftovers = [upload_key] if result["status"] == "ready" else [upload_key, *derived_keys(att)]
     remove_later(att.tenant_id, leftovers)
+    if result["status"] == "ready" and att.as_evidence:
+        _as_evidence(att)
+
+
+def _as_evidence(att: Attachment) -> None:
+    """The owner records the file it was given as evidence (a topic, at its step), with the file."""
+    kind = OWNERS.get(att.owner_kind)
+    if kind is None or kind.evidence is None:
+        return
+    try:
+        owner = find_owner(att.owner_kind, att.owner_id)
+    except Refused:  # the owner is gone: the file stays what it is
+        return
+    kind.evidence(db.get(Tenant, att.tenant_id), owner, att)

@@ -31,6 +31,12 @@ class OwnerKind:
     # Files kept as they are once the owner is done with them (the evidence an answered transfer's
     # reply rests on): nobody deletes them any more. (row) -> bool.
     sealed: Callable[[Any], bool] | None = None
+    # What the owner does with a file uploaded to it as evidence once the check has passed (a topic
+    # records it at its step), in the check's transaction: (tenant, owner row, attachment) -> None.
+    evidence: Callable[[Any, Any, Any], None] | None = None
+    # Whether a person uploading now may ask for that, and whether the owner asks for it (the
+    # box is shown, and ticked): (row, roles, user_id) -> (offered, suggested).
+    offers_evidence: Callable[[Any, set, int | None], tuple[bool, bool]] | None = None
 
 
 OWNERS: dict[str, OwnerKind] = {}

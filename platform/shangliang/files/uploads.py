@@ -21,6 +21,7 @@ from .access import find_owner, get, may_reach, may_upload
 from .later import CHECK, later
 from .limits import human_size
 from .models import Attachment
+from .owners import owner_kind as owner_kind_of
 
 MAX_FILE = 20 * 1024 * 1024  # a photo or a document
 DEFAULT_QUOTA_MB = 2048
@@ -78,19 +79,24 @@ def _declared_size(tenant: Tenant, size) -> int:
 
 
 def request_upload(tenant: Tenant, actor_id: int | None, owner_kind: str, owner_id, filename: str | None,
-                   size, content_type: str | None = None, *, roles=None) -> tuple[Attachment, dict]:
+                   size, content_type: str | None = None, *, roles=None, as_evidence: bool = False
+                   ) -> tuple[Attachment, dict]:
     """A row (uploading) and the signed form the browser posts the file to. The form lets storage
     take exactly this key and at most `size` bytes. With `roles`, the person must be allowed to
-    add files to the owner. `content_type` is what the browser claims: the check decides."""
+    add files to the owner. `content_type` is what the browser claims: the check decides.
+    `as_evidence`: the person asks for it to count as evidence of the owner's step once checked,
+    where the owner offers that to them (files/owners.py); elsewhere it is only a file."""
     owner = find_owner(owner_kind, owner_id)
     if roles is not None and not may_reach(owner_kind, owner, roles, actor_id):
         raise Refused("找不到要上传到的对象", "owner_id", "not_found")
     if roles is not None and not may_upload(owner_kind, owner, roles, actor_id):
         raise Refused("您不能向此处上传文件", "owner_id", "forbidden")
     size = _declared_size(tenant, size)
+    offers = owner_kind_of(owner_kind).offers_evidence
+    as_evidence = bool(as_evidence) and roles is not None and offers is not None and offers(owner, roles, actor_id)[0]
     row = Attachment(tenant_id=tenant.id, owner_kind=owner_kind, owner_id=owner.id,
                      key=tenant_key(tenant.id, "files"), filename=clean_filename(filename), declared_size=size,
-                     status="uploading", created_by=actor_id)
+                     status="uploading", created_by=actor_id, as_evidence=as_evidence)
     db.add(row)
     db.flush()
     return row, current_storage().upload_form(row.key, max_bytes=size, expires=UPLOAD_EXPIRY)

@@ -103,7 +103,8 @@ def request_upload():
     try:
         att, form = uploads.request_upload(g.tenant, current_user.id, str(data.get("owner_kind") or ""),
                                            data.get("owner_id"), data.get("filename"), data.get("size"),
-                                           data.get("content_type"), roles=_roles())
+                                           data.get("content_type"), roles=_roles(),
+                                           as_evidence=data.get("as_evidence") is True)
     except Refused as exc:  # the browser's script reads this shape (static/files.js)
         return refused_json(exc)
     return jsonify({**attachment_json(att), "form": form, "expires_in": UPLOAD_EXPIRY,

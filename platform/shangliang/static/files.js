@@ -89,9 +89,10 @@
     var line = addLine(box, file.name);
     inFlight += 1;
     var csrf = box.getAttribute("data-csrf");
+    var evidence = box.querySelector("[data-as-evidence]");  // a topic's step: count it as evidence once checked
     postJSON(box.getAttribute("data-upload-url"), {
       owner_kind: box.getAttribute("data-owner-kind"), owner_id: box.getAttribute("data-owner-id"),
-      filename: file.name, size: file.size, content_type: file.type
+      filename: file.name, size: file.size, content_type: file.type, as_evidence: !!(evidence && evidence.checked)
     }, csrf)
       .then(function (att) {
         return send(att.form, file, line, box)
