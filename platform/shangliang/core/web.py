@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
@@ -13,6 +14,7 @@ from .errors import error_body
 from .forms import unholdable
 from .tenancy import Scope, reset_scope, set_scope
 
+RETRY_AFTER = 5  # seconds a client waits before trying again after a 503 of an outage
 ERROR_TEXT = {
     400: "请求有误", 401: "请先登录", 403: "您没有权限执行此操作", 404: "页面不存在，或您无权查看",
     405: "不支持此请求方式", 413: "提交的内容过大", 429: "请求过于频繁，请稍后再试", 500: "服务器出错了，请稍后再试",
@@ -121,8 +123,12 @@ def init_security_headers(app: Flask, storage_origin: str | None) -> None:
         h["X-Frame-Options"] = "DENY"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
-        if current_user and getattr(current_user, "is_authenticated", False):
-            h.setdefault("Cache-Control", "no-store")  # pages with personal data stay out of shared caches
+        # Pages with personal data stay out of shared caches. The person as the request already
+        # loaded them (flask-login keeps them on g): asking here would read the database again,
+        # after the request is done with it (or while it is away: an outage's 503).
+        user = g.get("_login_user")
+        if user is not None and getattr(user, "is_authenticated", False):
+            h.setdefault("Cache-Control", "no-store")
         return resp
 
 
@@ -151,6 +157,25 @@ def init_errors(app: Flask) -> None:
         if wants_json():
             return jsonify(error_body(e.name.lower().replace(" ", "_"), message)), e.code, headers
         return render_template("error.html", code=e.code, message=message), e.code, headers
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def unavailable(e):
+        """The database is away (stopped, restarting, unreachable, the pool exhausted): a moment's
+        outage, said as one: 503 with Retry-After, on a page that needs nothing from the database."""
+        app.logger.warning("database unavailable: %s", str(e).splitlines()[0][:300])
+        try:
+            Session.rollback()
+        except sa_exc.SQLAlchemyError:  # the connection is gone with the server: nothing to undo there
+            Session.remove()
+        message = _("服务暂时不可用，请稍等片刻再试")
+        headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+        if wants_json():
+            return jsonify(error_body("service_unavailable", message)), 503, headers
+        # no context processors: they would ask the database who is signed in
+        page = app.jinja_env.get_template("unavailable.html").render(message=message, retry=RETRY_AFTER)
+        return page, 503, headers
 
     @app.errorhandler(Exception)
     def server_error(e):
