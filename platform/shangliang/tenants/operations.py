@@ -25,9 +25,9 @@ from ..core.permissions import memberships_of
 from ..core.tenancy import cross_tenant, tenant_context
 from ..core.web import find_tenants_with
 from .models import Community, Invitation, Tenant
+from .slugs import RESERVED
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-RESERVED = {"admin", "api", "static", "storage", "login", "logout", "platform-api", "healthz", "t", "www"}
 
 
 @cache

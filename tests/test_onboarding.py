@@ -1,0 +1,94 @@
+"""Onboarding a street without friction: its 标识 suggested from the name in pinyin."""
+from __future__ import annotations
+
+import re
+import pytest
+from hypothesis import given, settings, strategies as st
+from sqlalchemy import func, select
+
+from test_console import create_street, street
+
+from shangliang.tenants.operations import SLUG_RE
+from shangliang.tenants.slugs import base_slug, suggest_slug
+
+
+# ---------------------------------------------------------------- the 标识 from the name
+
+@pytest.mark.parametrize("name, kind, slug", [
+    ("燕山街道", "street", "yanshan"),
+    ("狼山镇街道", "street", "langshan"),  # 镇 and 街道 both say what kind of place it is
+    ("广川街道办事处", "street", "guangchuan"),
+    ("兴文社区", "street", "xingwen"),
+    ("历下区", "county", "lixia"),
+    ("阳谷县", "county", "yanggu"),
+    ("重庆路街道", "street", "chongqinglu"),  # 重 read as in 重庆, by the phrase
+    ("社区", "street", "shequ"),  # nothing would be left: the ending stays
+    ("镇", "street", "zhen"),
+    (" 燕山 街道 ", "street", "yanshan"),
+    ("CBD 街道", "street", "cbd"),
+    ("高新区 2 号街道", "street", "gaoxinqu2hao"),
+    ("2号街道", "street", "hao"),  # a 标识 starts with a letter
+    ("乙街道", "street", "yijiedao"),  # too short without its ending
+    ("乙", "street", "yi-jiedao"),  # too short on its own
+    ("123", "street", "jiedao"),
+    ("！？", "county", "quxian"),
+])
+def test_a_name_becomes_a_slug_in_pinyin(name, kind, slug):
+    assert base_slug(name, kind) == slug
+    assert SLUG_RE.fullmatch(slug)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=120))
+def test_any_name_gives_a_slug_within_the_rules(name):
+    slug = base_slug(name)
+    assert SLUG_RE.fullmatch(slug) and len(slug) <= 36  # room for -2 … -999 within 40
+
+
+def test_a_suggestion_is_unique_among_tenants_and_avoids_reserved_words(app, world):
+    from shangliang.core.db import db
+    from shangliang.tenants.operations import create_tenant
+
+    with app.app_context():
+        assert suggest_slug("兴文街道") == "xingwen"
+        assert suggest_slug("燕山街道") == "yanshan-2"  # 燕山街道 is the World's yanshan
+        create_tenant(None, kind="street", slug="yanshan-2", name="燕山街道", parent=world.lixia)
+        create_tenant(None, kind="street", slug="yanshan-3", name="燕山街道", parent=world.chengguan)
+        db.flush()
+        assert suggest_slug("燕山街道") == "yanshan-4"
+        assert suggest_slug("历下区", "county") == "lixia-2"
+        assert suggest_slug("Admin") == "admin-2"  # reserved for the service's own paths
+        db.rollback()
+
+
+def test_an_empty_slug_comes_back_filled_with_the_suggestion_and_nothing_is_made(app, as_user, world):
+    from shangliang.core.db import db
+    from shangliang.tenants.models import Tenant
+
+    admin = as_user("lixia-admin")
+    form = admin.get("/t/lixia/manage/tenants/new").get_data(as_text=True)
+    assert 'id="slug"' in form and "slug.js" in form and "留空则按名称的拼音建议" in form
+    resp = create_street(admin, slug="")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "已按名称建议为“xingwen”" in html
+    assert re.search(r'id="slug" name="slug" type="text" value="xingwen"', html)
+    assert 'value="兴文街道"' in html and "王主任" in html and "红星社区: 三网格" in html  # nothing typed is lost
+    with app.app_context():
+        assert db.scalar(select(func.count()).select_from(Tenant)) == 6  # not made yet
+    # Sent again as it came back (or with the 标识 changed), the street is made.
+    assert create_street(admin, slug="xingwen").status_code == 201
+    assert street(app, "xingwen").name == "兴文街道"
+    again = create_street(admin, slug="", name="兴文街道").get_data(as_text=True)
+    assert "已按名称建议为“xingwen-2”" in again
+
+
+def test_the_suggestion_is_served_to_the_form_as_json(app, as_user, world):
+    admin = as_user("lixia-admin")
+    resp = admin.get("/t/lixia/manage/tenants/slug", query_string={"name": "燕山街道"})
+    assert resp.status_code == 200 and resp.get_json() == {"slug": "yanshan-2"}
+    assert admin.get("/t/lixia/manage/tenants/slug").get_json() == {"slug": ""}
+    op = as_user("operator")
+    assert op.get("/t/platform/manage/tenants/slug", query_string={"name": "阳谷县"}).get_json() == {"slug": "yanggu"}
+    # Only those who create tenants there: not a street's administrator, not another county's.
+    assert as_user("yanshan-admin").get("/t/yanshan/manage/tenants/slug?name=x").status_code in (403, 404)
+    assert as_user("chengguan-admin").get("/t/lixia/manage/tenants/slug?name=x").status_code == 404
