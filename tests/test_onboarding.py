@@ -1,4 +1,5 @@
-"""Onboarding a street without friction: its 标识 suggested from the name in pinyin."""
+"""Onboarding a street without friction: its 标识 suggested from the name in pinyin, and an
+invitation form that names every problem at once, its one-time link with a copy button."""
 from __future__ import annotations
 
 import re
@@ -6,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
+from conftest import csrf_token
 from test_console import create_street, street
 
 from shangliang.tenants.operations import SLUG_RE
@@ -92,3 +94,56 @@ def test_the_suggestion_is_served_to_the_form_as_json(app, as_user, world):
     # Only those who create tenants there: not a street's administrator, not another county's.
     assert as_user("yanshan-admin").get("/t/yanshan/manage/tenants/slug?name=x").status_code in (403, 404)
     assert as_user("chengguan-admin").get("/t/lixia/manage/tenants/slug?name=x").status_code == 404
+
+
+# ---------------------------------------------------------------- the invitation form
+
+def test_an_invitation_form_names_every_problem_at_once_and_keeps_what_was_typed(app, as_user, world):
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.tenants.models import Invitation
+
+    admin = as_user("yanshan-admin")
+    page = admin.get("/t/yanshan/manage/invitations").get_data(as_text=True)
+    assert '<option value="">请选择角色</option>' in page  # no role is given by default
+    note = "发给燕子山社区的李书记，" * 10
+    resp = admin.post("/t/yanshan/manage/invitations", data={"csrf_token": csrf_token(admin), "role": "",
+                                                              "note": note})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    summary = re.search(r'<div class="flash flash-error error-summary".*?</div>', html, re.S).group(0)
+    assert "请修改以下 2 处" in summary
+    assert '<a href="#role">请选择角色</a>' in summary and '<a href="#note">备注最多 100 个字符</a>' in summary
+    assert 'id="role-error">请选择角色<' in html and 'id="note-error">备注最多 100 个字符<' in html
+    assert f'value="{note.strip()}"' in html
+    wrong = admin.post("/t/yanshan/manage/invitations", data={"csrf_token": csrf_token(admin),
+                                                               "role": "platform_admin", "note": "李\x1b书记"})
+    text = wrong.get_data(as_text=True)
+    assert "此处不能分配该角色" in text and "备注不能包含控制字符" in text
+    with app.app_context(), tenant_context(world.yanshan.id):
+        assert db.scalar(select(func.count()).select_from(Invitation)) == 0
+    made = admin.post("/t/yanshan/manage/invitations", data={"csrf_token": csrf_token(admin), "role": "member",
+                                                             "note": "李书记"})
+    assert made.status_code == 201 and "error-summary" not in made.get_data(as_text=True)
+
+
+def test_the_one_time_link_has_a_copy_button_that_scripts_reveal(app, as_user, world):
+    admin = as_user("yanshan-admin")
+    html = admin.post("/t/yanshan/manage/invitations", data={"csrf_token": csrf_token(admin), "role": "staff"}) \
+        .get_data(as_text=True)
+    assert re.search(r'<button type="button" class="button" data-copy="invite-link"[^>]*hidden>复制链接</button>', html,
+                     re.S)
+    assert 'data-done="已复制"' in html and "copy.js" in html
+    created = create_street(as_user("lixia-admin")).get_data(as_text=True)
+    assert 'data-copy="invite-link"' in created and invite_link_in(created)
+
+
+def invite_link_in(html: str) -> bool:
+    return bool(re.search(r'id="invite-link">https?://[^<]+/invite/[^<]+<', html))
+
+
+def test_a_too_long_note_for_the_first_administrator_is_refused_on_its_field(app, as_user, world):
+    resp = create_street(as_user("lixia-admin"), invite_note="王" * 101)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and 'id="invite_note-error">备注最多 100 个字符<' in html
+    assert street(app, "xingwen") is None

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
-from ..core.errors import Refused
+from ..core.errors import Invalid, Refused
 from ..core.tenancy import cross_tenant, tenant_context
 from ..procedures.operations import adopt, builtin_templates, current_version, publish, version
 from ..tenants.models import Community, Tenant
@@ -78,7 +78,10 @@ def provision(parent: Tenant, actor_id: int, form: dict) -> tuple[Tenant, str | 
             adopt(tenant, actor_id, choice)
         token = None
         if form.get("invite", "1") not in ("", "0", None):
-            _inv, token = create_invitation(tenant, actor_id, f"{kind}_admin", form.get("invite_note", ""))
+            try:
+                _inv, token = create_invitation(tenant, actor_id, f"{kind}_admin", form.get("invite_note", ""))
+            except Invalid as exc:  # only the note can be wrong here: it is this form's 首位管理员（备注）
+                raise Refused(exc.message, "invite_note") from None
         db.flush()
     record(parent.id, actor_id, f"{kind}.create", tenant.slug, {"name": tenant.name, "procedure": choice or None,
                                                                 "communities": len(parsed)})
@@ -121,3 +124,4 @@ def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
                                                     .where(Topic.status == "open"), roles, user_id)) or 0
         out["paired"] = paired_members_of_worker(user_id)
     return out
+
