@@ -1,14 +1,16 @@
-"""Onboarding a street without friction: its 标识 suggested from the name in pinyin, and an
-invitation form that names every problem at once, its one-time link with a copy button."""
+"""Onboarding a street without friction: its 标识 suggested from the name in pinyin, an invitation
+form that names every problem at once, and a first-steps checklist on the new street's overview
+that ticks itself as the street sets up its brand, procedure, roster, stations and rota, and first topic."""
 from __future__ import annotations
 
 import re
+
 import pytest
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import func, select
 
-from conftest import csrf_token
-from test_console import create_street, street
+from conftest import PASSWORD, csrf_token
+from test_console import create_street, invite_link, street
 
 from shangliang.tenants.operations import SLUG_RE
 from shangliang.tenants.slugs import base_slug, suggest_slug
@@ -147,3 +149,108 @@ def test_a_too_long_note_for_the_first_administrator_is_refused_on_its_field(app
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400 and 'id="invite_note-error">备注最多 100 个字符<' in html
     assert street(app, "xingwen") is None
+
+
+# ---------------------------------------------------------------- the first steps
+
+def steps_of(html: str) -> dict[str, str]:
+    return dict((key, state) for state, key in
+                re.findall(r'class="task-list-item task-(done|todo)" id="first-step-(\w+)"', html))
+
+
+def link_of(html: str, key: str) -> str:
+    return re.search(rf'id="first-step-{key}">\s*<div class="task-name">\s*<a href="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def new_street(app, client, as_user, world):
+    """A street the county just created, its administrator signed in through the invitation."""
+    link = invite_link(create_street(as_user("lixia-admin"), procedure="tiyi_banping"))
+    client.post(link, data={"csrf_token": csrf_token(client), "display_name": "王主任", "username": "wang",
+                            "password": PASSWORD, "password2": PASSWORD})
+    return street(app, "xingwen"), client
+
+
+def test_the_first_steps_tick_themselves_as_the_street_sets_up(app, as_user, world, new_street):
+    from shangliang.branding import operations as brand_ops
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.roster import duty as duty_ops
+    from shangliang.roster import operations as roster_ops
+    from shangliang.roster.models import Station
+    from shangliang.tenants.models import Tenant
+    from shangliang.topics.operations import create_topic
+    from test_brand import brand_form
+
+    s, admin = new_street
+
+    def page():
+        return admin.get("/t/xingwen/manage/").get_data(as_text=True)
+
+    def change(do):
+        with app.app_context(), tenant_context(s.id):
+            do(db.get(Tenant, s.id))
+            db.commit()
+
+    html = page()
+    assert "入门步骤" in html and "已完成 1 项，共 5 项" in html
+    # The county chose the procedure it starts with: that one is done from the start.
+    assert steps_of(html) == {"brand": "todo", "procedure": "done", "roster": "todo", "duty": "todo",
+                              "topic": "todo"}
+    assert link_of(html, "brand") == "/t/xingwen/manage/brand/"
+    assert link_of(html, "roster") == "/t/xingwen/roster/"
+    assert link_of(html, "duty") == "/t/xingwen/roster/stations"
+    assert link_of(html, "topic") == "/t/xingwen/topics/new"
+
+    change(lambda t: roster_ops.create_person(t, None, {"name": "李明华", "kind": "member"}))
+    assert steps_of(page())["roster"] == "done"
+    change(lambda t: roster_ops.save_station(t, None, {"name": "兴文社区议事厅", "kind": "meeting_room"}))
+    html = page()
+    assert steps_of(html)["duty"] == "todo" and link_of(html, "duty") == "/t/xingwen/duty/"  # next: the rota
+
+    def on_duty(t):
+        station = db.scalar(select(Station))
+        person = roster_ops.people_for_choice(("member",))[0]
+        duty_ops.assign(t, None, station.id, [person.id], [duty_ops.local_today(t).isoformat()])
+
+    change(on_duty)
+    assert steps_of(page())["duty"] == "done"
+    change(lambda t: create_topic(t, None, {"title": "3 号楼楼道灯坏了", "channel": "wechat"}))
+    assert steps_of(page())["topic"] == "done"
+
+    def brand(t):
+        row = brand_ops.save_version(t, None, brand_form(), {})
+        brand_ops.publish(t, None, row.number)
+
+    change(brand)
+    html = page()
+    assert "入门步骤已全部完成" in html and "未完成" not in html
+    assert set(steps_of(html).values()) == {"done"}  # folded away, still there to open
+
+
+def test_the_first_steps_are_for_those_who_set_up_the_street(app, as_user, world, new_street):
+    from shangliang.accounts.operations import add_membership, create_user
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+    from shangliang.tenants.models import Tenant
+
+    s, admin = new_street
+    with app.app_context(), tenant_context(s.id):
+        t = db.get(Tenant, s.id)
+        add_membership(t, None, create_user("xw-member", "刘委员", PASSWORD), "member")
+        add_membership(t, None, create_user("xw-staff", "赵干事", PASSWORD), "staff")
+        db.commit()
+    for username in ("xw-member", "xw-staff"):
+        html = as_user(username).get("/t/xingwen/manage/").get_data(as_text=True)
+        assert "入门步骤" not in html and "first-step" not in html
+    assert "入门步骤" in as_user("lixia-admin").get("/t/xingwen/manage/").get_data(as_text=True)  # its county
+    assert "入门步骤" not in as_user("lixia-admin").get("/t/lixia/manage/").get_data(as_text=True)  # a county has none
+
+
+def test_the_first_steps_cost_one_statement(app, world, new_street, query_counter):
+    _s, admin = new_street
+    admin.get("/t/xingwen/manage/")
+    with query_counter() as stmts:
+        assert admin.get("/t/xingwen/manage/").status_code == 200
+    exists = [s for s in stmts if s.count("EXISTS") >= 3]
+    assert len(exists) == 1, stmts

@@ -3,6 +3,7 @@ first administrator's invitation, in one transaction) and the overview of its st
 procedures and topics, which it adopts and counts; tenants themselves know neither."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
 from ..core.errors import Invalid, Refused
+from ..core.first_steps import STEPS, FirstStep
 from ..core.tenancy import cross_tenant, tenant_context
 from ..procedures.operations import adopt, builtin_templates, current_version, publish, version
 from ..tenants.models import Community, Tenant
@@ -125,3 +127,24 @@ def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
         out["paired"] = paired_members_of_worker(user_id)
     return out
 
+
+@dataclass(frozen=True)
+class StepState:
+    step: FirstStep
+    done: bool
+    endpoint: str  # where to go next: the first check not yet done (the first one when all are)
+
+
+def first_steps(tenant: Tenant, may) -> list[StepState]:
+    """The first steps this person may do (`may(permission)`), each ticked from the data: the
+    answers from the tenant row, and every EXISTS the areas registered in one statement."""
+    steps = [s for s in STEPS if may(s.permission)]
+    answers = [[check.done(tenant) for check in s.checks] for s in steps]
+    asked = [a for row in answers for a in row if not isinstance(a, bool)]
+    values = iter(db.execute(select(*asked)).one() if asked else ())
+    out = []
+    for step, row in zip(steps, answers):
+        done = [a if isinstance(a, bool) else bool(next(values)) for a in row]
+        pending = next((c for c, ok in zip(step.checks, done) if not ok), step.checks[0])
+        out.append(StepState(step, all(done), pending.endpoint))
+    return out

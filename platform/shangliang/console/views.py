@@ -27,7 +27,9 @@ STATUS_DONE = {"suspend": "已暂停 {name}", "reactivate": "已恢复 {name}", 
 @require("tenant.view")
 def dashboard():
     roles = roles_in(current_user, g.tenant)
+    steps = ops.first_steps(g.tenant, can) if g.tenant.is_street and can("tenant.manage") else []
     return render_template("console/dashboard.html", roles=sorted(roles), unread=unread_count(current_user.id),
+                           first_steps=steps,
                            communities=tenant_ops.communities(g.tenant), work=ops.my_work(g.tenant, current_user.id, roles),
                            children=tenant_ops.children(g.tenant, limit=20)
                            if g.tenant.kind != "street" and can("tenants.view") else [])
