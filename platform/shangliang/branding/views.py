@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, make_respon
 from flask_login import current_user
 
 from ..core import menu
+from ..core.first_steps import Check, first_step
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
 from ..core.storage import StorageError
@@ -14,6 +15,8 @@ from . import brand, fields, images, operations as ops
 
 bp = Blueprint("branding", __name__, url_prefix="/t/<slug>")
 menu.entry("branding.index", "品牌", 120, "settings", "brand.manage", kinds={"street"}, current="branding.")
+first_step("brand", "品牌", "设置名称、颜色和标志，预览后发布", 10, "brand.manage",
+           Check("branding.index", lambda tenant: tenant.brand_number is not None))
 
 FORM_FIELDS = ("display_name", "brand_name", "slogan", "intro", "primary_colour", "accent_colour", "text_colour",
                "hotlines", "mailbox", "stations", "footer", "note", "base")

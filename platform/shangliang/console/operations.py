@@ -3,6 +3,7 @@ first administrator's invitation, in one transaction) and the overview of its st
 procedures and topics, which it adopts and counts; tenants themselves know neither."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
-from ..core.errors import Refused
+from ..core.errors import Invalid, Refused
+from ..core.first_steps import STEPS, FirstStep
 from ..core.tenancy import cross_tenant, tenant_context
 from ..procedures.operations import adopt, builtin_templates, current_version, publish, version
 from ..tenants.models import Community, Tenant
@@ -78,7 +80,10 @@ def provision(parent: Tenant, actor_id: int, form: dict) -> tuple[Tenant, str | 
             adopt(tenant, actor_id, choice)
         token = None
         if form.get("invite", "1") not in ("", "0", None):
-            _inv, token = create_invitation(tenant, actor_id, f"{kind}_admin", form.get("invite_note", ""))
+            try:
+                _inv, token = create_invitation(tenant, actor_id, f"{kind}_admin", form.get("invite_note", ""))
+            except Invalid as exc:  # only the note can be wrong here: it is this form's 首位管理员（备注）
+                raise Refused(exc.message, "invite_note") from None
         db.flush()
     record(parent.id, actor_id, f"{kind}.create", tenant.slug, {"name": tenant.name, "procedure": choice or None,
                                                                 "communities": len(parsed)})
@@ -120,4 +125,26 @@ def my_work(tenant: Tenant, user_id: int, roles: set[str]) -> dict:
         out["grid_topics"] = db.scalar(within_reach(select(func.count()).select_from(Topic)
                                                     .where(Topic.status == "open"), roles, user_id)) or 0
         out["paired"] = paired_members_of_worker(user_id)
+    return out
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: FirstStep
+    done: bool
+    endpoint: str  # where to go next: the first check not yet done (the first one when all are)
+
+
+def first_steps(tenant: Tenant, may) -> list[StepState]:
+    """The first steps this person may do (`may(permission)`), each ticked from the data: the
+    answers from the tenant row, and every EXISTS the areas registered in one statement."""
+    steps = [s for s in STEPS if may(s.permission)]
+    answers = [[check.done(tenant) for check in s.checks] for s in steps]
+    asked = [a for row in answers for a in row if not isinstance(a, bool)]
+    values = iter(db.execute(select(*asked)).one() if asked else ())
+    out = []
+    for step, row in zip(steps, answers):
+        done = [a if isinstance(a, bool) else bool(next(values)) for a in row]
+        pending = next((c for c, ok in zip(step.checks, done) if not ok), step.checks[0])
+        out.append(StepState(step, all(done), pending.endpoint))
     return out

@@ -2,7 +2,7 @@
 below it, with onboarding and suspension."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..core import menu
@@ -13,6 +13,7 @@ from ..core.permissions import can, permissions_for, require, roles_in
 from ..i18n import _
 from ..notifications.operations import unread_count
 from ..tenants import operations as tenant_ops
+from ..tenants.slugs import suggest_slug
 from . import operations as ops
 
 bp = Blueprint("console", __name__, url_prefix="/t/<slug>/manage")
@@ -26,7 +27,9 @@ STATUS_DONE = {"suspend": "已暂停 {name}", "reactivate": "已恢复 {name}", 
 @require("tenant.view")
 def dashboard():
     roles = roles_in(current_user, g.tenant)
+    steps = ops.first_steps(g.tenant, can) if g.tenant.is_street and can("tenant.manage") else []
     return render_template("console/dashboard.html", roles=sorted(roles), unread=unread_count(current_user.id),
+                           first_steps=steps,
                            communities=tenant_ops.communities(g.tenant), work=ops.my_work(g.tenant, current_user.id, roles),
                            children=tenant_ops.children(g.tenant, limit=20)
                            if g.tenant.kind != "street" and can("tenants.view") else [])
@@ -47,17 +50,35 @@ def new_tenant():
     """The county's console creates a street; the platform's creates a county."""
     if g.tenant.is_street:
         abort(403)
-    errors = {}
-    if request.method == "POST":
+    form, errors, suggested = dict(request.form), {}, None
+    if request.method == "POST" and not form.get("slug", "").strip() and form.get("name", "").strip():
+        # No 标识 typed (or no script to suggest one while the name was typed): the form comes back
+        # with the suggestion filled in, to keep or change, and nothing is created yet.
+        form["slug"] = suggested = suggest_slug(form["name"], _child_kind())
+    elif request.method == "POST":
         with Attempt() as attempt:
             tenant, token = ops.provision(g.tenant, current_user.id, request.form)
             return render_template("console/created.html", created=tenant,
                                    link=url_for("tenants.accept_invitation", slug=tenant.slug, token=token,
                                                 _external=True) if token else None), 201
         errors = attempt.errors
-    return render_template("console/new.html", form=dict(request.form), errors=errors,
+    return render_template("console/new.html", form=form, errors=errors, suggested=suggested,
                            choices=ops.procedure_choices(g.tenant) if g.tenant.is_county else []), \
         400 if errors else 200
+
+
+@bp.get("/tenants/slug")
+@require("streets.manage")
+def slug_suggestion():
+    """The 标识 suggested for a name, for the new-street form's script (static/slug.js)."""
+    if g.tenant.is_street:
+        abort(403)
+    name = request.args.get("name", "").strip()[:100]
+    return jsonify({"slug": suggest_slug(name, _child_kind()) if name else ""})
+
+
+def _child_kind() -> str:
+    return "street" if g.tenant.is_county else "county"
 
 
 @bp.post("/status")

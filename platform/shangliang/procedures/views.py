@@ -4,18 +4,23 @@ import re
 
 from flask import Blueprint, abort, g, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..core import menu
+from ..core.first_steps import Check, first_step
 from ..core.permissions import can, require
 from ..i18n import _
 from . import editor
 from . import operations as ops
 from .evidence import EVIDENCE, FieldValues
+from .models import ProcedureVersion
 from .schema import PHASE_LABELS, PHASES
 from .transitions import TRANSITIONS
 
 bp = Blueprint("procedure", __name__, url_prefix="/t/<slug>/manage/procedure")
 menu.entry("procedure.index", "工作法", 140, "settings", "procedure.view", kinds={"county", "street"}, current="procedure.")
+first_step("procedure", "工作法", "选用或修改本街道的协商工作法并发布", 20, "procedure.manage",
+           Check("procedure.index", lambda tenant: select(ProcedureVersion.id).exists()))
 
 
 @bp.app_template_global()

@@ -8,8 +8,10 @@ from functools import wraps
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..core import menu
+from ..core.first_steps import Check, first_step
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import can, require
@@ -20,13 +22,18 @@ from . import imports, pairing, readers
 from . import operations as ops
 from . import tasks  # noqa: F401  (declares the import and reminder jobs)
 from .export import export_xlsx, template_xlsx
-from .models import PERSON_KINDS
+from .models import PERSON_KINDS, DutyShift, Person, Station
 from .suggestions import suggest_members
 
 bp = Blueprint("roster", __name__, url_prefix="/t/<slug>/roster")
 duty_bp = Blueprint("duty", __name__, url_prefix="/t/<slug>/duty")
 menu.entry("roster.index", "名册", 90, "roster", "roster.view", kinds={"street"}, current="roster.")
 menu.entry("duty.calendar", "轮值", 100, "roster", "roster.view", kinds={"street"}, current="duty.")
+first_step("roster", "名册", "登记或导入政协委员等人员", 30, "roster.manage",
+           Check("roster.index", lambda tenant: select(Person.id).exists()))
+first_step("duty", "站点与轮值", "添加站点，再安排委员轮值", 40, "duty.manage",
+           Check("roster.stations", lambda tenant: select(Station.id).where(Station.active.is_(True)).exists()),
+           Check("duty.calendar", lambda tenant: select(DutyShift.id).exists()))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

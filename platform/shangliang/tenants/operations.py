@@ -19,15 +19,15 @@ from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, utcnow
-from ..core.errors import Refused
+from ..core.errors import Invalid, Refused
 from ..core.forms import has_control
 from ..core.permissions import memberships_of
 from ..core.tenancy import cross_tenant, tenant_context
 from ..core.web import find_tenants_with
 from .models import Community, Invitation, Tenant
+from .slugs import RESERVED
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
-RESERVED = {"admin", "api", "static", "storage", "login", "logout", "platform-api", "healthz", "t", "www"}
 
 
 @cache
@@ -204,18 +204,35 @@ def save_places(tenant: Tenant, actor_id: int | None, communities_text: str, cat
 # ---------------------------------------------------------------- invitations
 
 INVITATION_LIFETIME = timedelta(days=7)
+NOTE_LENGTH = 100  # the column's length
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def invitation_problems(tenant: Tenant, role: str, note: str) -> dict[str, str]:
+    """Every problem of an invitation's fields at once, by field (the form lists them all)."""
+    problems = {}
+    if not (role or "").strip():
+        problems["role"] = "请选择角色"
+    elif role not in ASSIGNABLE[tenant.kind]:
+        problems["role"] = "此处不能分配该角色"
+    if len(note) > NOTE_LENGTH:
+        problems["note"] = "备注最多 100 个字符"
+    elif has_control(note):
+        problems["note"] = "备注不能包含控制字符"
+    return problems
+
+
 def create_invitation(tenant: Tenant, actor_id: int | None, role: str, note: str = ""):
     """A one-time link; only its hash is stored. Returns (row, token)."""
-    if role not in ASSIGNABLE[tenant.kind]:
-        raise Refused("此处不能分配该角色", "role")
+    note = (note or "").strip()
+    problems = invitation_problems(tenant, role, note)
+    if problems:
+        raise Invalid(problems, next(iter(problems.values())))
     token = secrets.token_urlsafe(32)
-    row = Invitation(tenant_id=tenant.id, token_hash=_token_hash(token), role=role, note=(note or "").strip()[:100],
+    row = Invitation(tenant_id=tenant.id, token_hash=_token_hash(token), role=role, note=note,
                      created_by=actor_id, expires_at=utcnow() + INVITATION_LIFETIME)
     db.add(row)
     record(tenant.id, actor_id, "invitation.create", role, {"note": row.note})

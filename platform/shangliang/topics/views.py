@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
 
 from ..accounts.models import Membership, User
 from ..core import menu
+from ..core.first_steps import Check, first_step
 from ..core.changes import kept, watch
 from ..core.db import db
 from ..core.lifecycle import Attempt
@@ -30,6 +31,8 @@ from .receipts import raise_for_resident
 
 bp = Blueprint("topics", __name__, url_prefix="/t/<slug>/topics")
 menu.entry("topics.board", "议题", 30, "topics", "topics.view", kinds={"street"}, current="topics.")
+first_step("topic", "第一个议题", "登记第一个议题，按工作法走一遍", 50, "topics.create",
+           Check("topics.new", lambda tenant: select(Topic.id).exists()))
 FILTERS = ("category", "community", "channel")
 BOARD_CARDS = 20  # per step column; the list view pages through the rest
 # What a card shows (topics/_card.html), read as plain rows: a board of 140 cards loaded whole
