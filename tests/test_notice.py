@@ -395,6 +395,32 @@ def test_public_forms_are_signed_trapped_and_throttled(app, world, street, monke
     assert support(client, number, "13800000003", ip="198.51.100.9").status_code == 302  # a neighbour is not
 
 
+def test_a_quick_resident_confirms_once_and_each_form_says_what_the_number_is_for(app, world, street, monkeypatch):
+    from html import unescape
+
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
+    number = topic_at(app, street)
+    publish(app, street, number)
+    client = app.test_client()
+    page = client.get(f"/t/yanshan/yiti/{number}").get_data(as_text=True)
+    assert page.count("个人信息：手机号码只用于确认每人支持、留言各一次") == 2  # by each form's button
+    resp = comment(client, number, text="建议晚上十点后限行", phone="13800002222")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "请确认提交" in html and "建议晚上十点后限行" in html
+    confirm = html[html.index('id="confirm"'):]
+    fields = {k: unescape(v) for k, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', confirm)}
+    back = client.post(f"/t/yanshan/yiti/{number}/comment", data={**fields, "edit": "1"}).get_data(as_text=True)
+    assert "建议晚上十点后限行" in back and 'value="13800002222"' in back  # 返回修改 keeps it
+    done = client.post(f"/t/yanshan/yiti/{number}/comment", data=fields, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert done.status_code == 302
+    with app.app_context(), tenant_context(street.id):
+        from shangliang.topics.models import NoticeComment
+
+        assert [c.text for c in db.scalars(select(NoticeComment))] == ["建议晚上十点后限行"]
+
+
 # ---------------------------------------------------------------- staff planning the meeting
 
 def test_the_meeting_form_and_page_show_supports_and_comments_of_each_topic(app, as_user, world, street):
