@@ -393,7 +393,7 @@ def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, cl
     review = staff.get("/t/yanshan/publication/").get_data(as_text=True)
     text = re.search(r'<textarea id="text-1" name="text"[^>]*>([^<]*)</textarea>', review).group(1)
     assert staff.post("/t/yanshan/publication/1", data={
-        "csrf_token": csrf_token(staff), "do": "publish", "title": "3 号楼楼道灯坏了", "text": text,
+        "csrf_token": csrf_token(staff), "do": "publish", "confirm": "1", "title": "3 号楼楼道灯坏了", "text": text,
         "photos": re.findall(r'name="photos" value="(\d+)"', review)}).status_code == 302
     html = client.get("/t/yanshan/gongshi").get_data(as_text=True)
     assert "3 号楼楼道灯坏了" in html and "已更换 3 号楼全部楼道灯" in html
