@@ -217,7 +217,7 @@ def test_save_preview_publish_and_serve_the_images(app, as_user, client, world):
     assert "预览：第 1 版，尚未发布" in staff.get_data(as_text=True)
     assert 'style="' not in preview  # style-src 'self': no inline styles anywhere
 
-    resp = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)})
+    resp = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c), "confirm": "1"})
     assert resp.status_code == 302
     portal = client.get("/t/yanshan/").get_data(as_text=True)
     assert "有事莫心急 下楼来商量" in portal and 'href="/t/yanshan/brand/1.css"' in portal
@@ -246,7 +246,7 @@ def test_versions_carry_images_over_publish_and_restore_with_audit(app, as_user,
 
     c = as_user("yanshan-admin")
     post(c, brand_form(), {"logo": (image("PNG"), "logo.png"), "banner": (image("PNG", (600, 200)), "b.png")})
-    c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)})
+    c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c), "confirm": "1"})
     # The form now starts from version 1; version 2 changes the slogan, keeps the logo, drops the banner.
     page = c.get(BRAND).get_data(as_text=True)
     assert 'name="base" value="1"' in page and 'value="有事莫心急 下楼来商量"' in page
@@ -260,12 +260,12 @@ def test_versions_carry_images_over_publish_and_restore_with_audit(app, as_user,
         assert v2.hotlines == [{"label": "委员商量热线", "number": "0531-86920315"},
                                {"label": "市民服务热线", "number": "12345"}]
         assert v2.stations[1] == {"name": "商量工作站", "address": "燕子山路 1 号", "hours": ""}
-    c.post("/t/yanshan/manage/brand/publish/2", data={"csrf_token": csrf_token(c)})
+    c.post("/t/yanshan/manage/brand/publish/2", data={"csrf_token": csrf_token(c), "confirm": "1"})
     assert "众人的事情由众人商量" in client.get("/t/yanshan/").get_data(as_text=True)
     page = c.get(BRAND).get_data(as_text=True)
     assert "使用中" in page and "曾发布" in page and ">恢复</button>" in page
     # Restore version 1: the tenant points back at it; both versions remain, unchanged.
-    resp = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)}, follow_redirects=True)
+    resp = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c), "confirm": "1"}, follow_redirects=True)
     assert "已恢复第 1 版品牌" in resp.get_data(as_text=True)
     assert "有事莫心急 下楼来商量" in client.get("/t/yanshan/").get_data(as_text=True)
     with app.app_context():
@@ -275,6 +275,41 @@ def test_versions_carry_images_over_publish_and_restore_with_audit(app, as_user,
                                                  "brand.restore"]
     # Both published versions stay fetchable (cached for good by browsers that saw them).
     assert client.get("/t/yanshan/brand/2.css").status_code == 200
+
+
+def test_publishing_says_what_will_change_and_publishes_only_once_confirmed(app, as_user, client, world):
+    from shangliang.core.db import db
+    from shangliang.tenants.models import Tenant
+
+    c = as_user("yanshan-admin")
+    post(c, brand_form(), {"logo": (image("PNG"), "logo.png")})
+    asked = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)})
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "发布第 1 版品牌？" in page and "data-confirm" in page
+    assert "发布后，公开页面和工作人员页面立即使用第 1 版品牌：燕山街道政协“商量”工作站「有事好商量」。" in page
+    assert "此前这些页面使用默认的名称和颜色。" in page and 'href="/t/yanshan/manage/brand/preview/1"' in page
+    with app.app_context():
+        assert db.get(Tenant, world.yanshan.id).brand_number is None  # nothing published yet
+    assert audit_actions(app, world.yanshan) == ["brand.save"]
+    assert "有事莫心急" not in client.get("/t/yanshan/").get_data(as_text=True)
+
+    done = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c), "confirm": "1"},
+                  follow_redirects=True)
+    assert "已发布第 1 版品牌，公开页面和工作页面已使用此版本。" in done.get_data(as_text=True)
+    assert "有事莫心急 下楼来商量" in client.get("/t/yanshan/").get_data(as_text=True)
+    # A second version says what it changes from the one in use; restoring the first says so too.
+    post(c, brand_form(slogan="有事好商量", primary_colour="#0b5d3b", base="1"))
+    page = c.post("/t/yanshan/manage/brand/publish/2", data={"csrf_token": csrf_token(c)}).get_data(as_text=True)
+    assert "与正在使用的第 1 版相比，改变的是：口号、主色。" in page  # the logo carried over is no change
+    c.post("/t/yanshan/manage/brand/publish/2", data={"csrf_token": csrf_token(c), "confirm": "1"})
+    page = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)}).get_data(as_text=True)
+    assert "恢复第 1 版品牌？" in page and "恢复后，公开页面和工作人员页面立即使用第 1 版品牌" in page
+    assert "改变的是：口号、主色。" in page and "确认恢复" in page
+    with app.app_context():
+        assert db.get(Tenant, world.yanshan.id).brand_number == 2
+    c.set_cookie("lang", "en")
+    english = c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)}).get_data(as_text=True)
+    assert "Restore brand version 1?" in english and "this changes: Slogan" in english
 
 
 # ---------------------------------------------------------------- who may see what
@@ -291,7 +326,7 @@ def test_drafts_and_previews_are_for_brand_managers_only(app, as_user, client, w
         c = as_user(who)
         assert c.get("/t/yanshan/manage/brand/preview/1").status_code == status, who
         assert c.get(BRAND).status_code == status, who
-        assert c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c)}).status_code == status
+        assert c.post("/t/yanshan/manage/brand/publish/1", data={"csrf_token": csrf_token(c), "confirm": "1"}).status_code == status
         assert post(c).status_code == status
     admin = as_user("yanshan-admin")
     css = admin.get("/t/yanshan/brand/1.css")

@@ -104,6 +104,8 @@ def test_onboard_a_street_brand_it_and_serve_its_residents(app, live_server, bro
     admin.click(".preview-tabs >> text=工作页面")
     shot(admin, "25-brand-preview-staff")
     admin.click("text=发布此版本")
+    shows(admin, "发布第 1 版品牌？", "发布后，公开页面和工作人员页面立即使用第 1 版品牌：兴文街道政协委员工作室「月月说事」。")
+    admin.click("button[data-confirm]")
     shows(admin, "已发布第 1 版品牌")
 
     # The public portal in its brand; a resident raises a topic and gets a receipt code.

@@ -204,6 +204,8 @@ def test_a_shared_tool_room_from_a_members_proposal_to_both_scores(live_server, 
     # The reviewed 公示: no resident's name or phone on the portal.
     staff.goto(f"{base}/t/guangchuan/publication/")
     staff.locator("form#t1 button[value=publish]").click()
+    shows(staff, "公示 #1？", "不会公开：居民的称呼和电话")
+    staff.click("button[data-confirm]")
     shows(staff, "#1 已公示")
     resident.goto(f"{base}/t/guangchuan/gongshi")
     shows(resident, TOPIC, "共享工具屋已开放")

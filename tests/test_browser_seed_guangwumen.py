@@ -210,6 +210,8 @@ def test_gas_for_ligong_from_the_portal_to_the_public_outcome(live_server, brows
     assert review.locator("input[name=photos]").count() == 1 and review.locator("input[name=photos]").is_checked()
     shot(staff, "13-publication-review")
     review.locator("button[value=publish]").click()
+    shows(staff, "公示 #1？", "1 张", "不会公开：居民的称呼和电话")
+    staff.click("button[data-confirm]")
     shows(staff, "#1 已公示：居民在门户的“办理公示”中能看到")
 
     resident.goto(f"{base}/t/guangwumen/gongshi")

@@ -156,6 +156,8 @@ def test_the_parking_order_goes_through_seven_steps_with_its_own_people(live_ser
     review = staff.locator("form.publication").first
     review.locator("textarea[name=text]").fill("夜间开放机关院内 30 个车位，错峰停车，消防通道已畅通。")
     review.locator("button[value=publish]").click()
+    shows(staff, "公示后，居民在门户的“办理公示”中立即能看到", "错峰停车")
+    staff.click("button[data-confirm]")
     shows(staff, "已公示")
     resident.goto(f"{base}/t/yanshan/gongshi")
     shows(resident, "燕子山小区晚上停车难", "错峰停车")

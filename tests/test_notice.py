@@ -177,8 +177,11 @@ def test_only_the_people_of_a_notice_step_publish_and_what_they_write_is_checked
     client = app.test_client()
     assert NOTICE["title"] not in client.get("/t/yanshan/yiti").get_data(as_text=True)
 
-    assert post(staff, url, do="publish", **NOTICE).status_code == 302
-    assert post(staff, url, do="publish", **NOTICE).status_code == 302  # a double click: no second entry
+    asked = post(staff, url, do="publish", **NOTICE)  # first: what becomes public, and nothing yet
+    assert asked.status_code == 200 and f"公示议题 #{number}？" in asked.get_data(as_text=True)
+    assert NOTICE["title"] not in client.get("/t/yanshan/yiti").get_data(as_text=True)
+    assert post(staff, url, do="publish", confirm="1", **NOTICE).status_code == 302
+    assert post(staff, url, do="publish", confirm="1", **NOTICE).status_code == 302  # a double click: no second entry
     assert NOTICE["title"] in client.get("/t/yanshan/yiti").get_data(as_text=True)
     page = staff.get(f"/t/yanshan/topics/{number}").get_data(as_text=True)
     assert "公示中" in page and "撤回公示" in page
@@ -188,7 +191,7 @@ def test_only_the_people_of_a_notice_step_publish_and_what_they_write_is_checked
     with app.app_context(), tenant_context(street.id):
         factories.advance(street, topic_of(number))
         db.commit()
-    assert post(staff, url, do="publish", title="停车难，大家来商量", text=NOTICE["text"]).status_code == 302
+    assert post(staff, url, do="publish", title="停车难，大家来商量", text=NOTICE["text"], confirm="1").status_code == 302
     assert "停车难，大家来商量" in client.get(f"/t/yanshan/yiti/{number}").get_data(as_text=True)
     assert post(member, url, do="withdraw", reason="x").status_code == 403
     resp = post(staff, url, do="withdraw", reason="")
@@ -202,6 +205,43 @@ def test_only_the_people_of_a_notice_step_publish_and_what_they_write_is_checked
     # withdrawn, and no longer at a notice step: it cannot be put back from here
     resp = post(staff, url, do="publish", **NOTICE)
     assert resp.status_code == 409
+
+
+def test_publishing_a_notice_says_what_becomes_public_and_until_when_and_waits_for_confirmation(app, as_user, world,
+                                                                                               street):
+    from html import unescape
+
+    number = topic_at(app, street)
+    staff = as_user("yanshan-staff")
+    url = f"/t/yanshan/topics/{number}/notice"
+    asked = post(staff, url, do="publish", **NOTICE)
+    page = unescape(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and f"公示议题 #{number}？" in page and "data-confirm" in page
+    for words in ("公示后，门户的“议题公示”立即公开", NOTICE["title"], NOTICE["text"], "停车管理", "燕子山社区",
+                  "直到议事会召开（会期待定）、议题办结或撤回公示为止", "不会公开：居民的称呼、电话和地点"):
+        assert words in page, words
+    assert "王秀英" not in page and "13912345678" not in page and PLACE not in page
+    with app.app_context(), tenant_context(street.id):
+        from shangliang.topics.models import TopicNotice
+
+        assert db.scalar(select(TopicNotice)) is None  # nothing published
+    assert audited(app, street, "notice.publish") == []
+    # 返回修改: the topic's form again, as typed
+    back = post(staff, url, do="edit", title="停车难怎么办（草稿）", text=NOTICE["text"])
+    assert back.status_code == 200 and 'value="停车难怎么办（草稿）"' in back.get_data(as_text=True)
+    # a planned meeting: the page says until when
+    start = (utcnow() + timedelta(days=5)).astimezone(ZoneInfo(street.timezone))
+    with app.app_context():
+        factories.meeting(street, "停车议事会", start.strftime("%Y-%m-%d 19:00"), topics=[number])
+        db.commit()
+    page = post(staff, url, do="publish", **NOTICE).get_data(as_text=True)
+    assert f"（已安排在 {start.strftime('%Y-%m-%d')} 19:00）" in page
+    done = staff.post(url, data={"csrf_token": csrf_token(staff), "do": "publish", "confirm": "1", **NOTICE},
+                      follow_redirects=True)
+    assert "已公示：居民在门户的“议题公示”中能看到、支持和留言" in done.get_data(as_text=True)
+    assert NOTICE["title"] in app.test_client().get("/t/yanshan/yiti").get_data(as_text=True)
+    fixed = staff.post(url, data={"csrf_token": csrf_token(staff), "do": "publish", **NOTICE, "title": "停车难，来商量"})
+    assert f"修改议题 #{number} 的公示内容？" in fixed.get_data(as_text=True)
 
 
 def test_a_notice_ends_when_its_meeting_is_held_not_before_and_not_for_an_earlier_one(app, as_user, world, street):
@@ -393,6 +433,32 @@ def test_public_forms_are_signed_trapped_and_throttled(app, world, street, monke
     resp = support(client, number, "13800000003")
     assert resp.status_code == 429 and "提交过于频繁" in resp.get_data(as_text=True)
     assert support(client, number, "13800000003", ip="198.51.100.9").status_code == 302  # a neighbour is not
+
+
+def test_a_quick_resident_confirms_once_and_each_form_says_what_the_number_is_for(app, world, street, monkeypatch):
+    from html import unescape
+
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
+    number = topic_at(app, street)
+    publish(app, street, number)
+    client = app.test_client()
+    page = client.get(f"/t/yanshan/yiti/{number}").get_data(as_text=True)
+    assert page.count("个人信息：手机号码只用于确认每人支持、留言各一次") == 2  # by each form's button
+    resp = comment(client, number, text="建议晚上十点后限行", phone="13800002222")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "请确认提交" in html and "建议晚上十点后限行" in html
+    confirm = html[html.index('id="confirm"'):]
+    fields = {k: unescape(v) for k, v in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', confirm)}
+    back = client.post(f"/t/yanshan/yiti/{number}/comment", data={**fields, "edit": "1"}).get_data(as_text=True)
+    assert "建议晚上十点后限行" in back and 'value="13800002222"' in back  # 返回修改 keeps it
+    done = client.post(f"/t/yanshan/yiti/{number}/comment", data=fields, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert done.status_code == 302
+    with app.app_context(), tenant_context(street.id):
+        from shangliang.topics.models import NoticeComment
+
+        assert [c.text for c in db.scalars(select(NoticeComment))] == ["建议晚上十点后限行"]
 
 
 # ---------------------------------------------------------------- staff planning the meeting

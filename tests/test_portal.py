@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from html import unescape
 
 import pytest
 from sqlalchemy import func, select
@@ -112,13 +113,80 @@ def test_the_hidden_trap_and_a_forged_form_are_refused(app, client, street):
     assert topics_in(app, street) == []
 
 
-def test_a_form_sent_faster_than_a_person_can_fill_it_is_refused(app, client, street, monkeypatch):
+def confirm_fields(html: str) -> dict:
+    """The hidden fields of the page asking to confirm: everything typed, and its confirmation."""
+    form = html[html.index('id="confirm"'):]
+    return {name: unescape(value) for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+
+
+def test_a_quick_resident_is_asked_to_confirm_once_and_loses_nothing(app, client, street, monkeypatch):
     from shangliang.portal import operations
 
     monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
     resp = raise_topic(client)
-    assert resp.status_code == 400 and "提交太快了" in resp.get_data(as_text=True)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "请确认提交" in html and "提交太快了" not in html
+    assert "3 号楼楼道灯坏了" in html and "晚上回家看不见台阶" in html and "个人信息说明" in html
+    assert topics_in(app, street) == []  # nothing yet
+    fields = confirm_fields(html)
+    assert {k: fields[k] for k in FORM} == FORM and fields["confirm_token"]
+    # 返回修改: the form again with everything typed, and the same form token (its clock goes on)
+    back = client.post("/t/yanshan/raise", data={**fields, "edit": "1"}).get_data(as_text=True)
+    assert 'value="3 号楼楼道灯坏了"' in back and "晚上回家看不见台阶" in back and 'value="138 1234 5678"' in back
+    assert f'name="form_token" value="{fields["form_token"]}"' in back
+    confirmed = client.post("/t/yanshan/raise", data=fields, environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert confirmed.status_code == 201 and receipt_of(confirmed)
+    again = client.post("/t/yanshan/raise", data=fields)  # confirmed twice (a double click): one topic
+    assert again.status_code == 201 and receipt_of(again) == receipt_of(confirmed)
+    assert len(topics_in(app, street)) == 1
+
+
+def test_a_confirmation_holds_for_its_own_form_only_and_the_trap_still_holds(app, client, street, monkeypatch):
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
+    first = confirm_fields(raise_topic(client).get_data(as_text=True))
+    other = {**form_of(client), **FORM, "confirm_token": first["confirm_token"]}  # another form's confirmation
+    resp = client.post("/t/yanshan/raise", data=other)
+    assert resp.status_code == 200 and "请确认提交" in resp.get_data(as_text=True)
+    forged = client.post("/t/yanshan/raise", data={**first, "confirm_token": "forged"})
+    assert forged.status_code == 200 and "请确认提交" in forged.get_data(as_text=True)
+    trapped = client.post("/t/yanshan/raise", data={**first, "website": "http://spam.example"})
+    assert trapped.status_code == 400 and "提交未被接受" in trapped.get_data(as_text=True)
     assert topics_in(app, street) == []
+
+
+def test_a_script_that_confirms_is_still_stopped_by_the_rate_limits(app, client, street, monkeypatch):
+    from shangliang.portal import operations
+
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 3)
+    for i in range(operations.PER_ADDRESS.count):
+        fields = confirm_fields(raise_topic(client, title=f"事 {i}").get_data(as_text=True))
+        assert client.post("/t/yanshan/raise", data=fields, environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 201
+    resp = raise_topic(client, title="再来一件")  # refused before it is asked to confirm: nothing to confirm
+    assert resp.status_code == 429 and "提交过于频繁" in resp.get_data(as_text=True) and "再来一件" in resp.get_data(as_text=True)
+    assert len(topics_in(app, street)) == operations.PER_ADDRESS.count
+
+
+def test_the_form_says_what_is_collected_why_who_sees_it_and_how_long_it_is_kept(app, client, street):
+    from shangliang.branding import operations as brands
+    from shangliang.core.db import db
+    from shangliang.core.tenancy import tenant_context
+
+    with app.app_context(), tenant_context(street.id):
+        row = brands.save_version(db.merge(street), None, {
+            "display_name": "燕山街道", "brand_name": "有事好商量", "primary_colour": "#b3261e", "accent_colour": "#9c6500",
+            "text_colour": "#ffffff", "hotlines": "街道热线: 0531-86123456", "mailbox": "历下区燕山街道办事处一楼信箱"})
+        brands.publish(db.merge(street), None, row.number)
+        db.commit()
+    html = client.get("/t/yanshan/raise").get_data(as_text=True)
+    for words in ("个人信息说明", "手机号码、称呼（可不填）", "用于办理这件事", "只有本街道的工作人员和接手办理的政协委员",
+                  "公开页面不显示您的称呼、电话和地点", "详细说明", "保存多久", "目前不会自动删除", "查阅、更正或删除",
+                  "0531-86123456", "历下区燕山街道办事处一楼信箱", "提交即表示您同意按上述说明处理您的信息"):
+        assert words in html, words
+    assert html.index("个人信息说明") < html.index("提交即表示您同意") < html.rindex("</form>")
+    refused = raise_topic(client, title="").get_data(as_text=True)  # shown again with a refusal: still there
+    assert "个人信息说明" in refused and "提交即表示您同意" in refused
 
 
 def test_flooding_from_one_address_is_stopped_with_a_clear_message(app, client, street):
@@ -325,7 +393,7 @@ def test_gongshi_lists_concluded_topics_with_photos_and_no_personal_data(app, cl
     review = staff.get("/t/yanshan/publication/").get_data(as_text=True)
     text = re.search(r'<textarea id="text-1" name="text"[^>]*>([^<]*)</textarea>', review).group(1)
     assert staff.post("/t/yanshan/publication/1", data={
-        "csrf_token": csrf_token(staff), "do": "publish", "title": "3 号楼楼道灯坏了", "text": text,
+        "csrf_token": csrf_token(staff), "do": "publish", "confirm": "1", "title": "3 号楼楼道灯坏了", "text": text,
         "photos": re.findall(r'name="photos" value="(\d+)"', review)}).status_code == 302
     html = client.get("/t/yanshan/gongshi").get_data(as_text=True)
     assert "3 号楼楼道灯坏了" in html and "已更换 3 号楼全部楼道灯" in html

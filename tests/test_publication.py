@@ -59,7 +59,7 @@ def test_a_concluded_topic_is_public_only_once_staff_publish_it(app, client, as_
         seqs = [seq for seq, _ in photos_of([topic])[topic.id]]
     assert len(seqs) == 2
     resp = post(staff, url, do="publish", title="立功小区路灯修好了", text="街道城管中心更换了 6 盏路灯",
-                photos=str(seqs[1]))
+                photos=str(seqs[1]), confirm="1")
     assert resp.status_code == 302
     page = client.get("/t/yanshan/gongshi").get_data(as_text=True)
     assert "立功小区路灯修好了" in page and "更换了 6 盏路灯" in page
@@ -75,7 +75,7 @@ def test_a_topic_can_be_withheld_with_a_reason_and_leaves_the_portal(app, client
     url = f"/t/yanshan/publication/{number}"
     resp = post(staff, url, do="withhold", reason="")
     assert resp.status_code == 400 and "请说明不予公示的理由" in resp.get_data(as_text=True)
-    assert post(staff, url, do="publish", title="邻里纠纷", text="已调解").status_code == 302
+    assert post(staff, url, do="publish", title="邻里纠纷", text="已调解", confirm="1").status_code == 302
     assert "邻里纠纷" in client.get("/t/yanshan/gongshi").get_data(as_text=True)
     assert post(staff, url, do="withhold", reason="涉及家庭隐私").status_code == 302
     assert "邻里纠纷" not in client.get("/t/yanshan/gongshi").get_data(as_text=True)
@@ -103,3 +103,41 @@ def test_a_photo_value_that_is_not_one_of_the_topics_is_refused(app, as_user, wo
     for photos in ("not-a-seq", "99999999999999999999"):
         resp = post(staff, url, do="publish", title="路灯", text="已修好", photos=photos)
         assert resp.status_code == 400 and "所选照片不属于这个议题" in resp.get_data(as_text=True)
+
+
+def test_publishing_shows_what_becomes_public_and_publishes_only_once_confirmed(app, client, as_user, world):
+    from html import unescape
+
+    number = concluded(app, world, title="立功小区路灯", resident_name="王秀英", resident_phone="13912345678")
+    with app.app_context(), tenant_context(world.yanshan.id):
+        from shangliang.topics.publication import photos_of
+
+        topic = db.scalar(select(Topic).where(Topic.number == number))
+        seqs = [seq for seq, _ in photos_of([topic])[topic.id]]
+    staff = as_user("yanshan-staff")
+    url = f"/t/yanshan/publication/{number}"
+    typed = {"do": "publish", "title": "立功小区路灯修好了", "text": "街道城管中心更换了 6 盏路灯", "photos": [str(s) for s in seqs]}
+    asked = post(staff, url, **typed)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"公示 #{number}？" in page and "data-confirm" in page
+    assert "公示后，居民在门户的“办理公示”中立即能看到" in page
+    assert "立功小区路灯修好了" in page and "更换了 6 盏路灯" in page and "2 张" in page
+    assert "不会公开：居民的称呼和电话" in page and "王秀英" not in page and "13912345678" not in page
+    assert page.count('class="confirm-photos"') == 1 and page.count("<img src=") >= 2
+    # nothing is public yet, nor marked published
+    assert "立功小区路灯修好了" not in client.get("/t/yanshan/gongshi").get_data(as_text=True)
+    with app.app_context(), tenant_context(world.yanshan.id):
+        assert db.scalar(select(Topic.published_at).where(Topic.number == number)) is None
+    # 返回修改 brings the form back as typed, one photo unticked staying unticked
+    form = page[page.index('id="confirm"'):]
+    hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    assert ("photos", str(seqs[0])) in hidden and ("confirm", "1") in hidden
+    back = post(staff, url, do="edit", title=typed["title"], text=typed["text"], photos=str(seqs[1]))
+    html = unescape(back.get_data(as_text=True))
+    assert back.status_code == 200 and 'value="立功小区路灯修好了"' in html and "更换了 6 盏路灯" in html
+    assert f'value="{seqs[0]}">' in html and f'value="{seqs[1]}" checked>' in html
+    # confirmed: published, and the message says what residents see
+    done = staff.post(url, data={"csrf_token": csrf_token(staff), **typed, "confirm": "1"}, follow_redirects=True)
+    assert f"#{number} 已公示：居民在门户的“办理公示”中能看到标题、内容和 2 张照片，看不到居民的称呼和电话" in \
+        done.get_data(as_text=True)
+    assert "立功小区路灯修好了" in client.get("/t/yanshan/gongshi").get_data(as_text=True)

@@ -115,6 +115,18 @@ def restore(tenant: Tenant, actor_id: int | None, number: int) -> BrandVersion:
     return publish(tenant, actor_id, number)
 
 
+COMPARED = ("display_name", "brand_name", "slogan", "intro", "primary_colour", "accent_colour", "text_colour",
+            "hotlines", "mailbox", "stations", "footer", *IMAGE_KINDS)
+
+
+def differences(old: BrandVersion, new: BrandVersion) -> list[str]:
+    """The labels (Chinese source strings) of what `new` shows differently from `old`; an image by
+    its stored object, so one carried over is no change."""
+    def value(row, name):
+        return getattr(row, f"{name}_key") if name in IMAGE_KINDS else getattr(row, name)
+    return [FIELD_LABELS[name] for name in COMPARED if value(old, name) != value(new, name)]
+
+
 def authors(rows: list[BrandVersion]) -> dict[int, str]:
     ids = {r.created_by for r in rows if r.created_by}
     if not ids:

@@ -120,11 +120,35 @@ def preview(number: int):
 @bp.post("/manage/brand/publish/<int:number>")
 @require("brand.manage")
 def publish(number: int):
+    """发布 or 恢复: first a page saying what the public and the staff pages will show; done once confirmed."""
     row = ops.version(g.tenant, number)
     if row is None:
         abort(404)
     restoring = row.published_at is not None
+    if request.form.get("confirm") != "1":
+        return _confirm(row, restoring)
     ops.publish(g.tenant, current_user.id, number)
     flash(_("已恢复第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number) if restoring else
           _("已发布第 {n} 版品牌，公开页面和工作页面已使用此版本。", n=number), "success")
     return redirect(url_for(".index"))
+
+
+def _confirm(row, restoring: bool):
+    current = ops.version(g.tenant, g.tenant.brand_number) if g.tenant.brand_number else None
+    what = dict(n=row.number, name=row.display_name, brand=row.brand_name)
+    lead = [_("恢复后，公开页面和工作人员页面立即使用第 {n} 版品牌：{name}「{brand}」。", **what) if restoring else
+            _("发布后，公开页面和工作人员页面立即使用第 {n} 版品牌：{name}「{brand}」。", **what)]
+    if current is None:
+        lead.append(_("此前这些页面使用默认的名称和颜色。"))
+    elif current.number == row.number:
+        lead.append(_("第 {n} 版已在使用，页面不会有变化。", n=row.number))
+    else:
+        changed = ops.differences(current, row)
+        lead.append(_("与正在使用的第 {m} 版相比，改变的是：{fields}。", m=current.number,
+                      fields="、".join(_(label) for label in changed)) if changed else
+                    _("与正在使用的第 {m} 版内容相同。", m=current.number))
+    return render_template("confirm.html", heading=_("恢复第 {n} 版品牌？", n=row.number) if restoring else
+                           _("发布第 {n} 版品牌？", n=row.number), lead=lead, shown=None, images=None,
+                           after=[_("以后随时可以恢复之前的版本。")], fields=[], action=url_for(".publish", number=row.number),
+                           confirm_label=_("确认恢复") if restoring else _("确认发布"),
+                           back_url=url_for(".preview", number=row.number), back_label=_("返回预览"))

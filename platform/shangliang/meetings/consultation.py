@@ -13,6 +13,7 @@ from ..topics import notice
 from ..topics.models import Topic, TopicNotice
 from ..topics.operations import act, acting_roles, available_actions
 from .models import Meeting, MeetingTopic
+from .queries import planned_dates
 
 
 def _held_since_notice():
@@ -24,6 +25,7 @@ def _held_since_notice():
 
 
 notice.ends_when(_held_since_notice)
+notice.planned_by(planned_dates)  # the confirmation of 议题公示 says until when
 
 
 def linked_topics(meeting: Meeting) -> list[tuple[MeetingTopic, Topic]]:

@@ -7,14 +7,15 @@ supports a topic once and comments on it once, nobody can read the number back, 
 on two topics gives two unrelated hashes. What the portal shows of a topic is what staff wrote for
 the notice, its category and community: never the resident's name, phone or place. Comments are
 shown once staff approve them (topics/notice.py). The public forms are held off like 点单's: a
-signed form token, the trap field, a minimum fill time and per-address and per-street limits."""
+signed form token, the trap field and per-address and per-street limits; one sent very quickly is
+asked to confirm once (portal/operations.py's `check_fill_time`)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, func, select
@@ -27,7 +28,7 @@ from ..meetings.operations import planned_dates
 from ..tenants.models import Tenant
 from ..topics import notice
 from ..topics.models import NoticeComment, NoticeSupport, Topic, TopicNotice
-from .operations import Limit, _hit, address_key, check_fill_time, check_form, form_token, throttle
+from .operations import Limit, _hit, address_key, check_fill_time, check_form, form_token, keep_token, throttle
 
 SALT = "portal-notice"  # the form token of these forms, not valid for 点单's
 # A household supports a few topics and comments on some; a script is stopped.
@@ -41,8 +42,9 @@ COMMENTS_ON_PAGE = 100  # on the topic's page, the newest
 PER_PAGE = 10
 
 
-def token(tenant: Tenant) -> str:
-    return form_token(tenant, SALT)
+def token(tenant: Tenant, given: str | None = None) -> str:
+    """A new form token, or `given` (the one a form shown again was sent with) while it is good."""
+    return keep_token(tenant, given, SALT) if given else form_token(tenant, SALT)
 
 
 def person_hash(tenant_id: int, topic_id: uuid.UUID, phone: str) -> str:
@@ -108,14 +110,14 @@ def approved_comments(topic_ids: list, per_topic: int | None) -> dict:
 
 # ---------------------------------------------------------------- supporting and commenting
 
-def _admit(tenant: Tenant, form, ip: str | None) -> list[tuple[Limit, str]]:
-    """The checks of every public form; returns the limits this submission counts towards."""
-    _data, shown_at = check_form(tenant, form, SALT)
-    check_fill_time(shown_at)
+def _admit(tenant: Tenant, form, ip: str | None) -> tuple[list[tuple[Limit, str]], dict, datetime]:
+    """The checks of every public form; returns the limits this submission counts towards, and
+    the form token's data and time (for `check_fill_time`, once what was typed is checked)."""
+    data, shown_at = check_form(tenant, form, SALT)
     addr = address_key(ip)
     limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
     throttle(limits, "次", "请稍后再试")
-    return limits
+    return limits, data, shown_at
 
 
 def _refuse_repeat(limits, message: str, field: str):
@@ -141,15 +143,17 @@ def _once(limits, model, topic: Topic, digest: str, add, message: str):
 
 def support(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeSupport:
     """支持: once per mobile number per topic."""
-    limits = _admit(tenant, form, ip)
-    digest = person_hash(tenant.id, topic.id, mobile(form))
+    limits, data, shown_at = _admit(tenant, form, ip)
+    phone = mobile(form)
+    check_fill_time(tenant, data, shown_at, form, SALT)
+    digest = person_hash(tenant.id, topic.id, phone)
     return _once(limits, NoticeSupport, topic, digest, lambda: add_support(tenant, topic, digest),
                  "您已支持过这个议题，感谢关注")
 
 
 def comment(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeComment:
     """留言: once per mobile number per topic; public after staff approve it."""
-    limits = _admit(tenant, form, ip)
+    limits, data, shown_at = _admit(tenant, form, ip)
     errors, values = {}, {}
     for name, check in (("phone", mobile), ("comment", comment_text)):  # both said at once
         try:
@@ -158,6 +162,7 @@ def comment(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeComment
             errors[exc.field] = exc.message
     if errors:
         raise Invalid(errors)
+    check_fill_time(tenant, data, shown_at, form, SALT)
     digest = person_hash(tenant.id, topic.id, values["phone"])
     return _once(limits, NoticeComment, topic, digest, lambda: add_comment(tenant, topic, digest, values["comment"]),
                  "您已在这个议题下留过言：每人每个议题限留言一次")

@@ -1,6 +1,8 @@
 """Residents on the public portal: raising a topic (点单), following it by receipt code and
 rating it (评单), and the 公示 list. No accounts: abuse is held off by rate limits, a trap
-field and a minimum fill time, all without outside services."""
+field and signed form tokens, all without outside services. A form sent sooner than a person
+usually fills it is not refused (a quick resident is a real one too): it is asked to confirm once,
+everything typed carried along (`check_fill_time`)."""
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +45,7 @@ LOOKUP_FAILURES = Limit("follow.failures", 10, timedelta(minutes=15))
 # A system following its residents' receipts (a service account, counted by account): more people,
 # so more typos; still far too few tries to guess a code.
 SERVICE_LOOKUP_FAILURES = Limit("follow.failures.service", 30, timedelta(minutes=15))
-MIN_FILL_SECONDS = 3
+MIN_FILL_SECONDS = 3  # sent sooner than this after the form was shown: asked to confirm once
 MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
 
@@ -113,9 +115,42 @@ def check_form(tenant: Tenant, form: dict, salt: str = RAISE) -> tuple[dict, dat
     return data, shown_at
 
 
-def check_fill_time(shown_at: datetime) -> None:
-    if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() < MIN_FILL_SECONDS:
-        raise Refused("提交太快了，请确认内容后再提交", None, "too_fast")
+def keep_token(tenant: Tenant, given: str | None, salt: str = RAISE) -> str:
+    """The token a form shown again carries: the one it was sent with while that is still good (the
+    clock of a form being corrected goes on, and its receipt stays the same), else a new one."""
+    try:
+        data = _serializer(salt).loads(given or "", max_age=MAX_FORM_AGE)
+    except BadSignature:  # SignatureExpired included
+        return form_token(tenant, salt)
+    return given if data.get("t") == tenant.id else form_token(tenant, salt)
+
+
+class ConfirmFirst(Refused):
+    """Sent sooner than a person usually fills the form: not refused, asked to confirm once with
+    `token` (which holds for this form only); the page keeps everything typed."""
+
+    def __init__(self, token: str):
+        super().__init__("请确认提交", None, "confirm")
+        self.token = token
+
+
+def _confirmation(salt: str) -> URLSafeTimedSerializer:
+    return _serializer(f"{salt}.confirm")
+
+
+def check_fill_time(tenant: Tenant, data: dict, shown_at: datetime, form: dict, salt: str = RAISE) -> None:
+    """A form sent within MIN_FILL_SECONDS of being shown goes through once it is confirmed: the
+    confirmation is a second token signed for this form's nonce, issued by the page that asks. A
+    script must read that page and send again; each send it gets through is still counted by the
+    rate limits, and the trap and the form token hold as before."""
+    if (utcnow() - shown_at.astimezone(utcnow().tzinfo)).total_seconds() >= MIN_FILL_SECONDS:
+        return
+    try:
+        given = _confirmation(salt).loads(form.get("confirm_token", ""), max_age=MAX_FORM_AGE)
+    except BadSignature:
+        given = None
+    if given != {"t": tenant.id, "n": data.get("n")}:
+        raise ConfirmFirst(_confirmation(salt).dumps({"t": tenant.id, "n": data.get("n")}))
 
 
 # ---------------------------------------------------------------- raising a topic (点单)
@@ -130,11 +165,11 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     earlier = db.scalar(select(Topic).where(Topic.receipt_hash == digest))
     if earlier is not None:  # the same form sent again (a double click, a reload): same receipt
         return earlier, code, False
-    check_fill_time(shown_at)
     fields = resident_fields(tenant, form)
     addr = address_key(ip)
     limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
     throttle(limits)
+    check_fill_time(tenant, data, shown_at, form)  # after the checks: what is confirmed can go through
     for limit, key in limits:
         _hit(limit, key)
     where = origins.of(tenant, form)

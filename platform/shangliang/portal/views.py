@@ -27,6 +27,10 @@ bp = Blueprint("portal", __name__, url_prefix="/t/<slug>")
 menu.entry("portal.home", "公开页面", 230, "home")
 PREVIEW_TOPICS = 4
 PUBLIC_IMAGE_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# What the page asking to confirm shows of each form, by field (everything is carried along).
+RAISE_SHOWN = {"title": "标题", "description": "具体情况", "community": "所在社区", "place": "地点",
+               "resident_name": "称呼", "resident_phone": "手机号码"}
+NOTICE_SHOWN = {"comment": "留言", "phone": "手机号码"}
 # The front page's content, the same for every resident: kept by the process until the street's
 # topics (what was published), procedure or brand (on the tenant's row) change.
 HOME = watch("portal_home", "topics", "procedure_versions", "tenants")
@@ -84,15 +88,29 @@ def raise_topic():
     if request.method == "GET":
         where = origins.of(g.tenant, request.args)
         return _raise_form({"community": where.community} if where and where.community else form, where=where)
+    if form.get("edit"):  # 返回修改, from the page asking to confirm: the form again, as typed
+        return _raise_form(form, where=origins.of(g.tenant, request.form))
     with Attempt() as attempt:
         topic, code, _new = ops.raise_topic(g.tenant, request.form, request.remote_addr)
         return render_template("portal/receipt.html", topic=topic, code=code), 201
+    if isinstance(attempt.refusal, ops.ConfirmFirst):
+        return _confirm_page(url_for(".raise_topic"), attempt.refusal.token, RAISE_SHOWN, privacy=True)
     return _raise_form(form, attempt.errors, where=origins.of(g.tenant, request.form)), _refused_status(attempt)
 
 
 def _raise_form(form: dict, errors: dict | None = None, where: origins.Origin | None = None):
-    return render_template("portal/raise.html", form=form, errors=errors or {}, token=ops.form_token(g.tenant),
+    return render_template("portal/raise.html", form=form, errors=errors or {},
+                           token=ops.keep_token(g.tenant, form.get("form_token")),
                            communities=communities(g.tenant), origin=where)
+
+
+def _confirm_page(action: str, token: str, shown: dict, privacy: bool = False):
+    """请确认提交: a form sent very quickly, asked once (portal/operations.py's `check_fill_time`).
+    Everything typed is carried along, for 确认提交 and for 返回修改 alike."""
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirm_token", "edit")]
+    typed = [(label, request.form.get(name, "").strip()) for name, label in shown.items()]
+    return render_template("portal/confirm.html", action=action, token=token, fields=fields, privacy=privacy,
+                           typed=[(label, value) for label, value in typed if value])
 
 
 @bp.route("/follow", methods=["GET", "POST"])
@@ -187,7 +205,7 @@ def _notice_page(number: int, errors: dict | None = None, form: dict | None = No
         abort(404)
     n, topic = found
     return render_template("portal/notice.html", notice=n, topic=topic, errors=errors or {}, form=form or {},
-                           which=which, token=notice_ops.token(g.tenant),
+                           which=which, token=notice_ops.token(g.tenant, (form or {}).get("form_token")),
                            **notice_ops.extras(g.tenant, [topic], notice_ops.COMMENTS_ON_PAGE))
 
 
@@ -199,11 +217,15 @@ def _notice_form(number: int, which: str, do):
     found = notice_ops.on_notice(number)
     if found is None:
         abort(404)
+    form = {k: v for k, v in request.form.items() if k in ("phone", "comment", "form_token")}
+    if request.form.get("edit"):  # 返回修改, from the page asking to confirm
+        return _notice_page(number, None, form, which)
     with Attempt() as attempt:
         do(g.tenant, found[1], request.form, request.remote_addr)
         flash(_("感谢您的支持！") if which == "support" else _("留言已收到，工作人员审核后公开"), "success")
         return redirect(url_for(".notice", number=number))
-    form = {k: v for k, v in request.form.items() if k in ("phone", "comment")}
+    if isinstance(attempt.refusal, ops.ConfirmFirst):
+        return _confirm_page(url_for(f".notice_{which}", number=number), attempt.refusal.token, NOTICE_SHOWN)
     return _notice_page(number, attempt.errors, form, which), _refused_status(attempt, conflict=True)
 
 

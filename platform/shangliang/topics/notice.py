@@ -49,6 +49,24 @@ PER_PAGE = 20
 _ENDED_BY: list[Callable[[], object]] = []
 
 
+_PLANNED: list[Callable] = []
+
+
+def planned_by(finder: Callable) -> None:
+    """A module above topics says when a topic's consultation is planned: `finder(tenant, topic_ids)`
+    → {topic id: start}. meetings registers its planned meetings."""
+    _PLANNED.append(finder)
+
+
+def planned_date(tenant: Tenant, topic: Topic):
+    """When the topic's consultation is planned (a meeting's start), or None: 会期待定."""
+    for finder in _PLANNED:
+        found = finder(tenant, [topic.id]).get(topic.id)
+        if found is not None:
+            return found
+    return None
+
+
 def ends_when(condition: Callable[[], object]) -> None:
     """A module above topics adds a reason a notice ends: `condition()` is a SQL expression over
     TopicNotice (its topic, its publication time), true once the notice has ended for that reason.
@@ -134,8 +152,9 @@ def _check_text(topic: Topic, data: dict) -> tuple[str, str]:
     return title, text
 
 
-def publish(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data: dict) -> TopicNotice:
-    """Put the topic on notice, or correct the text of the notice it is on."""
+def check(topic: Topic, roles: set[str], data: dict) -> tuple[str, str, bool]:
+    """What publishing `data` would put on the portal: (title, text, whether it corrects a notice
+    on it now); refused as publishing would be. Nothing is written (the confirmation shows it)."""
     notice = notice_of(topic)
     state = state_of(notice, topic)
     if not may_change(topic, notice, state, roles):
@@ -144,6 +163,14 @@ def publish(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data: 
         if not may_publish(topic, roles):
             raise Refused("您的角色不能在议题当前步骤公示议题", "notice", "forbidden")
     title, text = _check_text(topic, data)
+    return title, text, state == "live"
+
+
+def publish(tenant: Tenant, topic: Topic, actor_id: int, roles: set[str], data: dict) -> TopicNotice:
+    """Put the topic on notice, or correct the text of the notice it is on."""
+    title, text, _live = check(topic, roles, data)
+    notice = notice_of(topic)
+    state = state_of(notice, topic)
     if state == "live" and (notice.title, notice.text) == (title, text):
         return notice  # the same form sent twice (a double click): nothing to correct
     now = clock()

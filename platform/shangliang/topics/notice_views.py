@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -66,19 +66,43 @@ def moderate(comment_id: uuid.UUID):
 @bp.post("/topics/<int:number>/notice")
 @require("topics.view")
 def change(number: int):
-    """公示 (or correct the notice's text) and 撤回公示, from the topic's page."""
+    """公示 (or correct the notice's text: first a page showing what becomes public, done once
+    confirmed) and 撤回公示, from the topic's page."""
     topic = db.scalar(select(Topic).where(Topic.number == number)) if number <= ops.MAX_NUMBER else None
     roles = roles_in(current_user, g.tenant)
     if topic is None or not reaches(topic, roles, current_user.id):
         abort(404)
     withdrawing = request.form.get("do") == "withdraw"
+    if request.form.get("do") == "edit":  # 返回修改, from the confirmation: the form again as typed
+        return topic_views.show(number, errors={"action": "notice"}, typed=request.form)
     with Attempt("notice") as attempt:
         if withdrawing:
             ops.withdraw(g.tenant, topic, current_user.id, roles, request.form)
             flash(_("已撤回公示：门户上不再显示这个议题"), "success")
+        elif request.form.get("confirm") != "1":
+            return _confirm(topic, *ops.check(topic, roles, request.form))
         else:
+            correcting = ops.check(topic, roles, request.form)[2]
             ops.publish(g.tenant, topic, current_user.id, roles, request.form)
-            flash(_("已公示：居民在门户的“议题公示”中能看到、支持和留言"), "success")
+            flash(_("已修改公示内容：门户上立即显示新的标题和内容") if correcting else
+                  _("已公示：居民在门户的“议题公示”中能看到、支持和留言"), "success")
         return redirect(url_for("topics.show", number=number) + "#notice")
     return topic_views.show(number, errors={**attempt.errors, "action": "notice"}, status=attempt.status,
                             typed=request.form)
+
+
+def _confirm(topic: Topic, title: str, text: str, live: bool):
+    typed = [(k, v) for k, v in request.form.items(multi=True) if k in ("title", "text")]
+    planned = ops.planned_date(g.tenant, topic)
+    until = (_("居民可以支持和留言，直到议事会召开（已安排在 {when}）、议题办结或撤回公示为止；留言经审核后公开。",
+               when=current_app.jinja_env.filters["local"](planned, "%Y-%m-%d %H:%M")) if planned else
+             _("居民可以支持和留言，直到议事会召开（会期待定）、议题办结或撤回公示为止；留言经审核后公开。"))
+    shown = [(_("公示标题"), title), (_("公示内容"), text)] + \
+        [(label, value) for label, value in ((_("分类"), topic.category), (_("社区"), topic.community)) if value]
+    return render_template(
+        "confirm.html", heading=_("修改议题 #{n} 的公示内容？", n=topic.number) if live else
+        _("公示议题 #{n}？", n=topic.number),
+        lead=[_("修改后，门户的“议题公示”立即显示：") if live else _("公示后，门户的“议题公示”立即公开：")],
+        shown=shown, images=None, after=[until, _("不会公开：居民的称呼、电话和地点。")],
+        fields=[*typed, ("do", "publish")], back_fields=[*typed, ("do", "edit")],
+        action=url_for(".change", number=topic.number), confirm_label=_("确认修改") if live else _("确认公示"))

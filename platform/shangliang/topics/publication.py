@@ -66,7 +66,9 @@ def _reviewable(topic: Topic) -> None:
         raise Refused("只有办结的议题可以公示", "topic", "conflict")
 
 
-def publish(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> None:
+def check(topic: Topic, data: dict) -> dict:
+    """What publishing `data` would make public: {title, text, photos (their seqs)}; refused as
+    publishing would be. Nothing is written (the confirmation page shows it)."""
     _reviewable(topic)
     title, text = _check_text(topic, data)
     chosen = data.get("photos") or []
@@ -74,10 +76,16 @@ def publish(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> None:
     known = {seq for seq, _ in photos_of([topic]).get(topic.id, [])}
     if not all(v.isdigit() for v in chosen) or {int(v) for v in chosen} - known:
         raise Refused("所选照片不属于这个议题", "photos", "validation_error")
+    return {"title": title, "text": text, "photos": sorted({int(v) for v in chosen})}
+
+
+def publish(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> dict:
+    public = check(topic, data)
     now = clock()
-    topic.publication = {"title": title, "text": text, "photos": sorted({int(v) for v in chosen}), "by": actor_id}
+    topic.publication = {**public, "by": actor_id}
     topic.published_at, topic.updated_at = topic.published_at or now, now
-    log_event(topic, "publish", actor_id, "staff", at=now, data={"photos": len(chosen)})
+    log_event(topic, "publish", actor_id, "staff", at=now, data={"photos": len(public["photos"])})
+    return public
 
 
 def withhold(tenant: Tenant, topic: Topic, actor_id: int, data: dict) -> None:
