@@ -28,7 +28,6 @@ def cut_off(config, world):
     app = create_app(cfg)
     app.config["TESTING"] = True
     yield app, proxy
-    proxy.start() if proxy._listener is None else None
     Session.remove()
     app.extensions["engine"].dispose()
     proxy.stop()
@@ -55,3 +54,48 @@ def test_pages_and_the_api_answer_503_while_the_database_is_away_and_work_again_
     proxy.start()
     assert staff.get("/t/yanshan/manage/members").status_code == 200  # the same session, still signed in
     assert resident.get("/t/yanshan/").status_code == 200
+
+
+def test_a_submission_committed_as_the_database_goes_away_still_shows_its_receipt(cut_off, world, monkeypatch):
+    """Nothing read after the commit: the receipt page is drawn before it, and nothing the answer
+    needs afterwards (its headers) goes back to the database."""
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.orm import Session as OrmSession
+
+    import factories
+    from shangliang.core.db import db
+    from shangliang.portal import operations
+    from shangliang.topics.models import Topic
+    from test_portal import FORM, form_of, receipt_of
+
+    app, proxy = cut_off
+    monkeypatch.setattr(operations, "MIN_FILL_SECONDS", 0)
+    with app.app_context():
+        factories.procedure(world.yanshan)
+        db.commit()
+    resident = app.test_client()
+    data = {**form_of(resident), **FORM}
+
+    def wrote(session, _ctx):  # the request's own transaction: the one that adds the topic
+        if any(isinstance(row, Topic) for row in session.new):
+            session.info["raised"] = True
+
+    def gone(session):  # ... went through: from now on the database is away
+        if session.info.pop("raised", False):
+            proxy.stop()
+
+    event.listen(OrmSession, "after_flush", wrote)
+    event.listen(OrmSession, "after_commit", gone)
+    try:
+        resp = resident.post("/t/yanshan/raise", data=data)
+    finally:
+        event.remove(OrmSession, "after_flush", wrote)
+        event.remove(OrmSession, "after_commit", gone)
+    assert proxy._listener is None  # it did go away, right after the commit
+    assert resp.status_code == 201 and receipt_of(resp)
+    engine = create_engine(app.config["SHANGLIANG"].database_admin_url)  # the server itself, not the proxy
+    try:
+        with engine.connect() as c:
+            assert c.scalar(text("SELECT count(*) FROM topics WHERE title = :t"), {"t": FORM["title"]}) == 1
+    finally:
+        engine.dispose()
