@@ -67,7 +67,7 @@ def _register(app: Flask, cfg) -> None:
     from .branding.views import bp as branding_bp
     from .core import changes, lifecycle, web
     from .core.health import bp as health_bp
-    from .core.storage import storage_bp
+    from .core.storage_routes import storage_bp
     from .files.views import bp as files_bp
     from .i18n import _, get_locale
     from .notifications import tasks  # noqa: F401  (declares the actors)

@@ -6,6 +6,7 @@ from flask import g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from ..core.permissions import require
+from ..core.storage import current_storage
 from ..files import operations as file_ops
 from .base import body, bp, found, operation, stop
 from .schemas import Int64
@@ -69,7 +70,10 @@ OWNER_QUERY = [{"name": "owner_kind", "in": "query", "required": True,
 
 
 def _file_json(att) -> dict:
-    """The attachment; once it passed its check, signed links (five minutes) to it and its images."""
+    """The attachment; once it passed its check, signed links (five minutes) to it and its images
+    (none to a storage that is away: 503 naming it)."""
+    if att.status == "ready":
+        current_storage().require_available()
     out = AttachmentSchema().dump(att)
     out.update(url=file_ops.signed_url(att), thumb_url=file_ops.signed_url(att, "thumb"),
                web_url=file_ops.signed_url(att, "web"), expires_in=300 if att.status == "ready" else None)
@@ -79,7 +83,8 @@ def _file_json(att) -> dict:
 @bp.post("/t/<slug>/files/uploads")
 @operation("/t/{slug}/files/uploads", "post", "Start an upload: a signed form to POST the file to storage directly "
            "(multipart, fields first, then `file`); storage takes this key and at most `size` bytes",
-           body=UploadRequestSchema, response=UploadSchema, status=201, subject="file", scope="upload")
+           body=UploadRequestSchema, response=UploadSchema, status=201, subject="file", scope="upload",
+           answers=(503,))
 @require("files.upload")
 def file_upload():
     data = body(UploadRequestSchema)
@@ -99,7 +104,7 @@ def file_complete(attachment_id):
 
 @bp.get("/t/<slug>/files/<uuid:attachment_id>")
 @operation("/t/{slug}/files/{attachment_id}", "get", "An attachment: its status, sizes and, once checked, signed "
-           "links valid for five minutes", response=AttachmentSchema)
+           "links valid for five minutes", response=AttachmentSchema, answers=(503,))
 @require("tenant.view")
 def file_get(attachment_id):
     return jsonify(_file_json(found(file_ops.visible(attachment_id, g.api_roles, g.api_actor), "file")))
@@ -107,7 +112,7 @@ def file_get(attachment_id):
 
 @bp.get("/t/<slug>/files")
 @operation("/t/{slug}/files", "get", "The attachments of a topic, meeting or work item, oldest first (200 at most)",
-           response=AttachmentList, query=OWNER_QUERY, subject="file")
+           response=AttachmentList, query=OWNER_QUERY, subject="file", answers=(503,))
 @require("tenant.view")
 def file_list():
     kind = request.args.get("owner_kind", "")

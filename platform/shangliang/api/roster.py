@@ -223,7 +223,7 @@ def update_person(person_id):
 
 @bp.post("/t/<slug>/roster/imports")
 @operation("/t/{slug}/roster/imports", "post", "Start importing a roster file in the background; poll its status",
-           body=UPLOAD, response=RosterImportSchema, status=202, scope="manage")
+           body=UPLOAD, response=RosterImportSchema, status=202, scope="manage", answers=(503,))
 @require("roster.manage")
 @street_api
 def start_import():

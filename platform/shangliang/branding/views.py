@@ -9,7 +9,7 @@ from ..core import menu
 from ..core.first_steps import Check, first_step
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
-from ..core.storage import StorageError
+from ..core.storage import StorageError, StorageUnavailable
 from ..i18n import _
 from . import brand, fields, images, operations as ops
 
@@ -62,6 +62,8 @@ def image(number: int, kind: str):
         abort(404)
     try:
         data = current_app.extensions["storage"].get(key)
+    except StorageUnavailable:
+        raise  # away for a moment (503), not a missing image
     except StorageError:
         abort(404)
     ext = key.rsplit(".", 1)[-1]

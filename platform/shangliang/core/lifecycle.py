@@ -18,7 +18,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from ..i18n import _
 from .db import db
 from .errors import Refused, error_body, status_of
-from .web import wants_json
+from .web import RETRY_AFTER, wants_json
 
 
 class Attempt:
@@ -71,6 +71,11 @@ def init_lifecycle(app: Flask) -> None:
         if wants_json():
             code = "validation_error" if exc.code == "refused" else exc.code
             fields = None if code == "invalid_json" else refusal_fields(exc, refusal_field(view))
-            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422)
+            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422), retry_after(exc)
         status = status_of(exc, 400)
-        return render_template("error.html", code=status, message=_(exc.message)), status
+        return render_template("error.html", code=status, message=_(exc.message)), status, retry_after(exc)
+
+
+def retry_after(exc: Refused) -> dict:
+    """A refusal for a moment's outage (503: storage away) says when to try again."""
+    return {"Retry-After": str(RETRY_AFTER)} if status_of(exc) == 503 else {}

@@ -5,22 +5,21 @@ code controls: nothing a user typed ever reaches a key or a path.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Iterator
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, has_app_context, request, send_file, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-from .errors import error_body
-from .permissions import public
+from flask import current_app, has_app_context, url_for
+from itsdangerous import URLSafeTimedSerializer
 
 AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports", "files")
 # ASCII digits without leading zeros (`\d` would take "１" or "01", which int() reads as 1) and
@@ -28,10 +27,17 @@ AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "
 KEY_RE = re.compile(rf"tenants/(0|[1-9][0-9]*)/({'|'.join(AREAS)})/[0-9a-f]{{32}}(\.[a-z0-9]{{1,8}})?")
 DOWNLOAD_EXPIRY = 300  # seconds: links are for a click, not for sharing
 UPLOAD_EXPIRY = 900
+PROBE_SECONDS = 5  # how long storage's last answer (up or down) is believed: a recovery shows within this
+UNAVAILABLE = "存储服务暂时不可用，请稍后重试"
 
 
 class StorageError(Exception):
     pass
+
+
+class StorageUnavailable(StorageError):
+    """Storage cannot be reached (refused, timed out, cut off) or answers 5xx: a moment's outage,
+    answered as 503 naming storage (core/web.py), never as a missing object."""
 
 
 def tenant_key(tenant_id: int, area: str, ext: str | None = None) -> str:
@@ -89,6 +95,15 @@ class Storage(ABC):
 
     @abstractmethod
     def check(self) -> None: ...
+
+    def available(self) -> bool:
+        """Whether storage answers now, asked cheaply: before handing out what is only signed here
+        (an upload form, a download link) and would otherwise point at a dead address."""
+        return True
+
+    def require_available(self) -> None:
+        if not self.available():
+            raise StorageUnavailable("storage is not answering")
 
 
 # ---------------------------------------------------------------- filesystem
@@ -179,64 +194,6 @@ class FileStorage(Storage):
         return data
 
 
-storage_bp = Blueprint("storage", __name__, url_prefix="/storage")
-
-
-@storage_bp.get("/o/<token>")
-@public  # a capability URL: the signed token is the permission
-def download(token):
-    store = current_app.extensions["storage"]
-    if not isinstance(store, FileStorage):
-        abort(404)
-    try:
-        data = store.read_token(token)
-        path = store._path(data["k"])
-    except (BadSignature, SignatureExpired, StorageError):
-        abort(404)
-    if not path.is_file():
-        abort(404)
-    resp = send_file(path, as_attachment=bool(data.get("f")), download_name=data.get("f") or None, max_age=0)
-    # Served from our own origin: whatever the bytes are, they may not run script here.
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    return resp
-
-
-UPLOAD_REQUEST_LIMIT = 64 * 1024 * 1024  # above any policy's size limit; the policy then decides
-
-
-@storage_bp.before_request
-def allow_uploads_larger_than_pages():
-    """S3 takes files larger than the app's MAX_CONTENT_LENGTH (a 20 MB photo): so does its stand-in."""
-    if request.endpoint == "storage.upload":
-        request.max_content_length = max(current_app.config["MAX_CONTENT_LENGTH"] or 0, UPLOAD_REQUEST_LIMIT)
-
-
-@storage_bp.post("/upload")
-@public  # a capability URL: the signed policy is the permission
-def upload():
-    """The local stand-in for an S3 POST policy: signed key, size limit, expiry."""
-    store = current_app.extensions["storage"]
-    if not isinstance(store, FileStorage):
-        abort(404)
-    try:
-        policy = store.read_token(request.form.get("policy", ""), upload=True)
-    except (BadSignature, SignatureExpired):
-        return error_body("policy_invalid", "upload policy missing, forged or expired"), 403
-    if request.form.get("key") != policy["k"]:
-        return error_body("key_mismatch", "key does not match the upload policy"), 403
-    file = request.files.get("file")
-    if file is None:
-        return error_body("validation_error", "no file", {"file": ["required"]}), 400
-    data = file.read(policy["max"] + 1)
-    if not data:  # S3's policy asks for content-length-range 1..max: agree with it
-        return error_body("validation_error", "empty file", {"file": ["must not be empty"]}), 400
-    if len(data) > policy["max"]:
-        return error_body("too_large", f"file exceeds {policy['max']} bytes",
-                          {"file": [f"at most {policy['max']} bytes"]}), 413
-    store.put(policy["k"], data, file.mimetype or "application/octet-stream")
-    return {"key": policy["k"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}, 201
-
-
 # ---------------------------------------------------------------- S3
 
 class S3Storage(Storage):
@@ -247,6 +204,7 @@ class S3Storage(Storage):
         # Loaded only when S3 is configured: boto3 is heavy, and the embedded default never needs it.
         import boto3
         from botocore.config import Config as BotoConfig
+        from botocore.exceptions import ClientError, ConnectionError as Unreachable, HTTPClientError
 
         self.bucket = bucket
         kw = dict(region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
@@ -254,6 +212,14 @@ class S3Storage(Storage):
                                     connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
         self._make = lambda: boto3.client("s3", endpoint_url=endpoint_url, **kw)
         self._client, self._pid = self._make(), os.getpid()
+        # The availability probe's own client: one quick try, so a request that probes waits briefly.
+        quick = kw["config"].merge(BotoConfig(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=3))
+        self._make_prober = lambda: boto3.client("s3", endpoint_url=endpoint_url, **{**kw, "config": quick})
+        self._prober, self._prober_pid = None, None
+        # EndpointConnectionError and ConnectTimeoutError are Unreachable; ReadTimeoutError and
+        # ConnectionClosedError, HTTPClientError. A ClientError is an outage only with a 5xx.
+        self._outages, self._client_error = (Unreachable, HTTPClientError), ClientError
+        self._up, self._probed_at, self._probe_lock = True, float("-inf"), threading.Lock()
         # Browsers may reach the store by another address than the servers do (behind nginx); a
         # client costs tens of milliseconds to build, so the same address shares the one. The
         # public one only signs addresses: it holds no connection.
@@ -272,42 +238,85 @@ class S3Storage(Storage):
     def public(self):
         return self._public or self.client
 
+    @contextmanager
+    def _reaching(self):
+        """Storage's outages as one error, StorageUnavailable, which the probe learns of too."""
+        try:
+            yield
+        except self._outages as exc:
+            self._note_down()
+            raise StorageUnavailable(f"storage unreachable: {type(exc).__name__}") from exc
+        except self._client_error as exc:
+            if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500:
+                raise
+            self._note_down()
+            raise StorageUnavailable(f"storage answered {exc.response['ResponseMetadata']['HTTPStatusCode']}") from exc
+
+    def _note_down(self) -> None:
+        self._up, self._probed_at = False, time.monotonic()
+
+    def available(self):
+        """head_bucket at most once every PROBE_SECONDS per process, by the first request to ask;
+        the others meanwhile take the last answer."""
+        with self._probe_lock:
+            due = time.monotonic() - self._probed_at >= PROBE_SECONDS
+            if due:
+                self._probed_at = time.monotonic()
+        if due:
+            if self._prober_pid != os.getpid():
+                self._prober, self._prober_pid = self._make_prober(), os.getpid()
+            try:
+                with self._reaching():
+                    self._prober.head_bucket(Bucket=self.bucket)
+                self._up = True
+            except StorageUnavailable:
+                pass  # noted down
+            except self._client_error:  # answered, if not as hoped (a 403): not an outage
+                self._up = True
+        return self._up
+
     def put(self, key, data, content_type="application/octet-stream"):
-        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+        with self._reaching():
+            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
 
     def get(self, key):
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
-        except self.client.exceptions.NoSuchKey:
-            raise StorageError(f"no object {key}") from None
+        with self._reaching():
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
+            except self.client.exceptions.NoSuchKey:
+                raise StorageError(f"no object {key}") from None
 
     def exists(self, key):
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
-            return True
-        except self.client.exceptions.ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
+        with self._reaching():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+                return True
+            except self.client.exceptions.ClientError as exc:
+                if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
 
     def delete(self, key):
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        with self._reaching():
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
 
     def put_file(self, key, fileobj, content_type="application/octet-stream"):
         # Multipart above boto3's threshold: the object is streamed, never read whole.
-        self.client.upload_fileobj(fileobj, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
+        with self._reaching():
+            self.client.upload_fileobj(fileobj, self.bucket, check_key(key), ExtraArgs={"ContentType": content_type})
 
     def open(self, key):
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
-        except self.client.exceptions.NoSuchKey:
-            raise StorageError(f"no object {key}") from None
+        with self._reaching():
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"]
+            except self.client.exceptions.NoSuchKey:
+                raise StorageError(f"no object {key}") from None
 
     def list_keys(self, prefix):
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
-        for page in pages:
-            for obj in page.get("Contents", ()):
-                yield obj["Key"]
+        with self._reaching():
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", ()):
+                    yield obj["Key"]
 
     def download_url(self, key, *, filename=None, expires=DOWNLOAD_EXPIRY):
         params = {"Bucket": self.bucket, "Key": check_key(key)}
@@ -324,7 +333,8 @@ class S3Storage(Storage):
         return {"url": post["url"], "fields": post["fields"]}
 
     def check(self):
-        self.client.head_bucket(Bucket=self.bucket)
+        with self._reaching():
+            self.client.head_bucket(Bucket=self.bucket)
 
 
 def safe_filename(filename: str | None) -> str | None:

@@ -12,6 +12,7 @@ from ..i18n import _
 from .db import Session
 from .errors import error_body
 from .forms import unholdable
+from .storage import UNAVAILABLE as STORAGE_UNAVAILABLE, StorageUnavailable
 from .tenancy import Scope, reset_scope, set_scope
 
 RETRY_AFTER = 5  # seconds a client waits before trying again after a 503 of an outage
@@ -169,10 +170,19 @@ def init_errors(app: Flask) -> None:
             Session.rollback()
         except sa_exc.SQLAlchemyError:  # the connection is gone with the server: nothing to undo there
             Session.remove()
-        message = _("服务暂时不可用，请稍等片刻再试")
+        return outage("service_unavailable", _("服务暂时不可用，请稍等片刻再试"))
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(e):
+        """Object storage is away: what needs it (an upload, a download, a logo, an import) says so,
+        503 with Retry-After; the rest of the site, which needs none, keeps working."""
+        app.logger.warning("storage unavailable: %s", e)
+        return outage("storage_unavailable", _(STORAGE_UNAVAILABLE))
+
+    def outage(code: str, message: str):
         headers = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
         if wants_json():
-            return jsonify(error_body("service_unavailable", message)), 503, headers
+            return jsonify(error_body(code, message)), 503, headers
         # no context processors: they would ask the database who is signed in
         page = app.jinja_env.get_template("unavailable.html").render(message=message, retry=RETRY_AFTER)
         return page, 503, headers

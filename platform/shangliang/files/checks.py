@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
-from ..core.storage import StorageError, current_storage
+from ..core.storage import StorageError, StorageUnavailable, current_storage
 from ..tenants.models import Tenant
 from . import content, photos
 from .access import find_owner, get
@@ -67,6 +67,8 @@ def _fetch(key: str, out) -> tuple[int, str]:
     sha, size = hashlib.sha256(), 0
     try:
         src = current_storage().open(key)
+    except StorageUnavailable as exc:  # away: the job tries again, the file is not missing
+        raise StorageTrouble() from exc
     except StorageError:
         raise Refusal("存储中没有找到上传的文件，请重新上传") from None
     except Exception as exc:

@@ -5,13 +5,14 @@ Rows of other modules that say "my object exists" are registered here by those m
 (`expect_objects`), since files sits below branding and transfer and does not import them."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, inspect as sa_inspect, select
 
 from ..core.db import db, utcnow
-from ..core.storage import KEY_RE, current_storage, tenant_prefix
+from ..core.storage import KEY_RE, StorageUnavailable, current_storage, tenant_prefix
 from ..core.tenancy import tenant_models
 from ..topics.models import TopicEvent
 from .keys import derived_keys
@@ -19,6 +20,7 @@ from .later import remove_later
 from .models import LIVE, Attachment, StorageCheck
 from .uploads import STALE_UPLOAD
 
+log = logging.getLogger(__name__)
 STALE_CHECK = timedelta(hours=2)  # the job retries with backoff for a few minutes, then gives up
 KEEP_CHECKS = timedelta(days=7)
 
@@ -75,10 +77,15 @@ def expected_keys() -> list[tuple[str, str, str]]:
     return out
 
 
-def check_storage(tenant_id: int) -> StorageCheck:
-    """Compare the tenant's objects with its rows; give up on uploads nobody finished."""
+def check_storage(tenant_id: int) -> StorageCheck | None:
+    """Compare the tenant's objects with its rows; give up on uploads nobody finished, even while
+    storage is away (None then: nothing compared, the latest report stays)."""
     _expire_stale(tenant_id)
-    listed = set(current_storage().list_keys(tenant_prefix(tenant_id)))
+    try:
+        listed = set(current_storage().list_keys(tenant_prefix(tenant_id)))
+    except StorageUnavailable:
+        log.warning("storage check of tenant %s: storage unavailable, only stale uploads given up", tenant_id)
+        return None
     known = known_keys(tenant_id)
     orphans = sorted(k for k in listed if k not in known)
     missing = [{"table": t, "id": i, "key": k} for t, i, k in expected_keys() if k not in listed]

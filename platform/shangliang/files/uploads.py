@@ -92,6 +92,8 @@ def request_upload(tenant: Tenant, actor_id: int | None, owner_kind: str, owner_
     if roles is not None and not may_upload(owner_kind, owner, roles, actor_id):
         raise Refused("您不能向此处上传文件", "owner_id", "forbidden")
     size = _declared_size(tenant, size)
+    if not current_storage().available():  # a form would point at a dead address, its row left 'uploading'
+        raise Refused("存储服务暂时不可用，请稍后重试", "file", "storage_unavailable")
     offers = owner_kind_of(owner_kind).offers_evidence
     as_evidence = bool(as_evidence) and roles is not None and offers is not None and offers(owner, roles, actor_id)[0]
     row = Attachment(tenant_id=tenant.id, owner_kind=owner_kind, owner_id=owner.id,

@@ -13,10 +13,10 @@ from ..accounts.models import User
 from ..core import menu
 from ..core.db import db
 from ..core.errors import Refused, error_body, status_of
-from ..core.lifecycle import Attempt
+from ..core.lifecycle import Attempt, retry_after
 from ..core.pagination import paginate
 from ..core.permissions import SAFE_METHODS, TenantSuspended, require, roles_in
-from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY
+from ..core.storage import DOWNLOAD_EXPIRY, UPLOAD_EXPIRY, current_storage
 from ..i18n import _
 from . import access, deletion, reconcile, uploads
 from . import tasks  # noqa: F401  (declares the jobs that files/later.py asks for by name)
@@ -37,7 +37,8 @@ def _roles():
 
 def refused_json(exc: Refused):
     message = _(exc.message)
-    return jsonify(error_body(exc.code, message, {exc.field or "file": [message]})), status_of(exc, 422)
+    body = error_body(exc.code, message, {exc.field or "file": [message]})
+    return jsonify(body), status_of(exc, 422), retry_after(exc)
 
 
 def attachment_json(att: Attachment) -> dict:
@@ -141,6 +142,7 @@ def download(attachment_id):
     url = access.signed_url(att, size if size in ("thumb", "web") else None, expires=DOWNLOAD_EXPIRY) if att else None
     if url is None:
         abort(404)
+    current_storage().require_available()  # no link to a storage that is away: 503 naming it
     resp = redirect(url)
     # A gallery asks for the same thumbnails again on every page: a minute of reuse, well inside the link's life.
     resp.headers["Cache-Control"] = "private, max-age=60" if size in ("thumb", "web") else "no-store"

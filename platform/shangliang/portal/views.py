@@ -13,7 +13,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
-from ..core.storage import StorageError
+from ..core.storage import StorageError, StorageUnavailable
 from ..files.content import sniff
 from ..i18n import _, get_locale
 from ..procedures.operations import current_version
@@ -166,6 +166,8 @@ def gongshi_photo(number, seq):
         abort(404)
     try:
         data = current_app.extensions["storage"].get(found[1])
+    except StorageUnavailable:
+        raise  # away for a moment (503), not a missing photo
     except StorageError:  # gone from storage: the storage check reports it; the page stays up
         abort(404)
     mimetype = PUBLIC_IMAGE_TYPES.get(sniff(data[:32]))

@@ -67,4 +67,5 @@ def download(export_id):
         abort(404)
     record(g.tenant.id, current_user.id, "export.download", str(row.id))  # the tenant's data left here
     store = current_app.extensions["storage"]
+    store.require_available()  # no link to a storage that is away: 503 naming it
     return redirect(store.download_url(row.key, filename=ops.download_name(g.tenant, row), expires=LINK_SECONDS))
