@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
-from ..core.storage import StorageError
+from ..core.storage import StorageError, own_key
 from ..i18n import _
 from . import brand, fields, images, operations as ops
 
@@ -58,8 +58,8 @@ def image(number: int, kind: str):
     if not key:
         abort(404)
     try:
-        data = current_app.extensions["storage"].get(key)
-    except StorageError:
+        data = current_app.extensions["storage"].get(own_key(g.tenant.id, key))
+    except StorageError:  # gone, or not this tenant's (logged)
         abort(404)
     ext = key.rsplit(".", 1)[-1]
     resp = Response(data, mimetype=images.CONTENT_TYPES.get(ext, "application/octet-stream"))

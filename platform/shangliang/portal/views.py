@@ -13,7 +13,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
-from ..core.storage import StorageError
+from ..core.storage import StorageError, own_key
 from ..files.content import sniff
 from ..i18n import _, get_locale
 from ..procedures.operations import current_version
@@ -147,8 +147,8 @@ def gongshi_photo(number, seq):
     if found is None:
         abort(404)
     try:
-        data = current_app.extensions["storage"].get(found[1])
-    except StorageError:  # gone from storage: the storage check reports it; the page stays up
+        data = current_app.extensions["storage"].get(own_key(g.tenant.id, found[1]))
+    except StorageError:  # gone from storage (the storage check reports it), or not this tenant's (logged)
         abort(404)
     mimetype = PUBLIC_IMAGE_TYPES.get(sniff(data[:32]))
     if mimetype is None:  # only pictures are shown; anything else stays with the staff

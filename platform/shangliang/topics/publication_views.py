@@ -2,7 +2,7 @@
 choose their photos (or withhold them with a reason); what is public, and since when."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +11,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require
+from ..core.storage import own_link
 from ..i18n import _
 from . import publication as ops
 from .models import Topic
@@ -37,12 +38,11 @@ def index(errors=None, typed=None, failed=None, status=200):
     _street()
     view = request.args.get("view") if request.args.get("view") in VIEWS else "awaiting"
     page = paginate(ops.awaiting() if view == "awaiting" else ops.published(), per_page=ops.PER_PAGE)
-    storage = current_app.extensions["storage"]
     return render_template("topics/publication.html", page=page, view=view, views=VIEWS,
                            photos=ops.photos_of(page.items), errors=errors or {}, typed=typed or {},
                            failed=failed, draft=ops.draft,
                            photo_url=lambda d: url_for("files.download", attachment_id=d["attachment_id"])
-                           if d.get("attachment_id") else storage.download_url(d["key"])), status
+                           if d.get("attachment_id") else own_link(g.tenant.id, d["key"])), status
 
 
 @bp.post("/<int:number>")
