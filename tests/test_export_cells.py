@@ -47,7 +47,7 @@ def hostile(app, world):
         for name in EVIL:
             roster_ops.create_person(street, None, {"kind": "member", "name": name, "note": name})
         roster_ops.create_person(street, None, {"kind": "member", "name": "王五"})
-        db.execute(update(Person).where(Person.name == "王五").values(name="王\x19五", note="备\x1b注\x00"))
+        db.execute(update(Person).where(Person.name == "王五").values(name="王\x19五", note="备\x1b注\x07"))  # PostgreSQL holds no NUL
         db.commit()
     return world.yanshan
 

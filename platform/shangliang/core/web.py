@@ -121,8 +121,10 @@ def init_security_headers(app: Flask, storage_origin: str | None) -> None:
         h["X-Frame-Options"] = "DENY"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
-        if current_user and getattr(current_user, "is_authenticated", False):
-            h.setdefault("Cache-Control", "no-store")  # pages with personal data stay out of shared caches
+        # Pages with personal data, and every API answer (people, phones, receipts: a token or a
+        # signature authenticates it, not a cookie), stay out of every cache.
+        if request.path.startswith("/api/") or current_user and getattr(current_user, "is_authenticated", False):
+            h.setdefault("Cache-Control", "no-store")
         return resp
 
 
