@@ -191,7 +191,8 @@ def test_a_published_photo_is_served_only_from_the_tenants_own_keys(app, client,
         seq = photos_of([topic])[topic.id][0][0]
     staff = as_user("yanshan-staff")
     resp = staff.post(f"/t/yanshan/publication/{number}", data={"csrf_token": csrf_token(staff), "do": "publish",
-                                                                "title": "路灯修好了", "text": "已更换", "photos": str(seq)})
+                                                                "title": "路灯修好了", "text": "已更换", "photos": str(seq),
+                                                                "confirm": "1"})  # main asks first
     assert resp.status_code == 302
     assert client.get(f"/t/yanshan/gongshi/{number}/photos/{seq}").status_code == 200
     with app.app_context(), tenant_context(world.yanshan.id):
