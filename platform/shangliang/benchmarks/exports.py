@@ -42,15 +42,15 @@ def ranking_xlsx(table: Table, tz: str) -> bytes:
     wb = xl.workbook()
     ws = wb.active
     ws.title = "排名"
-    ws.append([table.title])
+    xl.append(ws, [table.title])
     ws["A1"].font = xl.font(bold=True, size=14)
-    ws.append([_status_line(table, tz)])
-    ws.append([])
+    xl.append(ws, [_status_line(table, tz)])
+    xl.append(ws, [])
     header = ranking_header(table)
-    ws.append(header)
+    xl.append(ws, header)
     _style_header(ws, 4, len(header))
     for row in ranking_rows(table):
-        ws.append(row)
+        xl.append(ws, row)
     first_measure = 6
     for offset, d in enumerate(table.definitions):
         _format_column(ws, first_measure + offset, 5, NUMBER_FORMATS[d["unit"]])
@@ -73,14 +73,14 @@ def _status_line(table: Table, tz: str) -> str:
 
 
 def _definitions_sheet(ws, table: Table, tz: str) -> None:
-    ws.append(["指标", "英文名", "计算方法", "单位", "方向", "权重"])
+    xl.append(ws, ["指标", "英文名", "计算方法", "单位", "方向", "权重"])
     _style_header(ws, 1, 6)
     units = {"rate": "比率", "hours": "小时", "count": "件", "per_10k": "件/万户", "score": "分（1–5）"}
     for d in table.definitions:
         weight = table.settings["weights"].get(d["key"])
-        ws.append([d["name"], d["en"], d["formula"], units[d["unit"]], "越高越好" if d["higher_is_better"] else "越低越好",
+        xl.append(ws, [d["name"], d["en"], d["formula"], units[d["unit"]], "越高越好" if d["higher_is_better"] else "越低越好",
                    f"{weight}%" if weight else "不计入综合得分"])
-    ws.append([])
+    xl.append(ws, [])
     for label, value in (
         ("综合得分", "各计入指标按权重加权平均（0–100），越低越好的指标按 1 − 指标值计；缺少任一计入指标的数据则不排名"),
         ("参与排名的最少议题数", table.settings["min_topics"]),
@@ -90,26 +90,26 @@ def _definitions_sheet(ws, table: Table, tz: str) -> None:
         ("统计期", f"{table.period.label}（{table.period.key}），议题按进入收集阶段的时间归期"),
         ("数据截至", _local(table.as_of, tz)),
     ):
-        ws.append([label, "", value])
+        xl.append(ws, [label, "", value])
     for row in ws.iter_rows(min_row=2):
         row[2].alignment = xl.alignment(wrap_text=True, vertical="top")
     _widths(ws, [24, 30, 70, 10, 10, 14])
 
 
 def _counts_sheet(ws, table: Table) -> None:
-    ws.append([KIND_NAMES[table.compared], "户数", *COUNT_LABELS.values()])
+    xl.append(ws, [KIND_NAMES[table.compared], "户数", *COUNT_LABELS.values()])
     _style_header(ws, 1, len(COUNT_LABELS) + 2)
     for r in table.rows:
-        ws.append([r["name"], r["households"], *[r["figures"].get(c, 0) for c in COUNT_LABELS]])
+        xl.append(ws, [r["name"], r["households"], *[r["figures"].get(c, 0) for c in COUNT_LABELS]])
     _widths(ws, [16, 10, *[12] * len(COUNT_LABELS)])
 
 
 def ranking_csv(table: Table) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(ranking_header(table))
+    w.writerow(xl.csv_row(ranking_header(table)))
     for row in ranking_rows(table):
-        w.writerow([_csv_value(table.definitions, i, v) for i, v in enumerate(row)])
+        w.writerow(xl.csv_row([_csv_value(table.definitions, i, v) for i, v in enumerate(row)]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -145,16 +145,16 @@ def standing_xlsx(report: StreetReport, street_name: str, tz: str) -> bytes:
     ws = wb.active
     ws.title = "本街道"
     own = report.standing.own
-    ws.append([f"{street_name}{report.standing.period.label}对标"])
+    xl.append(ws, [f"{street_name}{report.standing.period.label}对标"])
     ws["A1"].font = xl.font(bold=True, size=14)
     rank = f"综合得分 {own.score}，在 {report.standing.streets} 个街道中排第 {own.rank} 名" if own.rank else \
         (own.reason or "")
-    ws.append([f"数据截至：{_local(report.as_of, tz)}　{rank}"])
-    ws.append([])
-    ws.append(standing_header())
+    xl.append(ws, [f"数据截至：{_local(report.as_of, tz)}　{rank}"])
+    xl.append(ws, [])
+    xl.append(ws, standing_header())
     _style_header(ws, 4, 7)
     for d, row in zip(report.definitions, standing_rows(report)):
-        ws.append(row)
+        xl.append(ws, row)
         for col in (2, 3, 4, 5):
             ws.cell(ws.max_row, col).number_format = NUMBER_FORMATS[d["unit"]]
     _widths(ws, [26, 12, 12, 12, 12, 14, 10])
@@ -168,9 +168,9 @@ def standing_xlsx(report: StreetReport, street_name: str, tz: str) -> bytes:
 def standing_csv(report: StreetReport) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(standing_header())
+    w.writerow(xl.csv_row(standing_header()))
     for d, row in zip(report.definitions, standing_rows(report)):
-        w.writerow([_standing_value(d, v) if 1 <= i <= 4 else v for i, v in enumerate(row)])
+        w.writerow(xl.csv_row([_standing_value(d, v) if 1 <= i <= 4 else v for i, v in enumerate(row)]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.storage import STORAGE_KEY
 from ..core.tenancy import TenantOwned
 
 
@@ -26,9 +27,9 @@ class BrandVersion(TenantOwned, Base):
     primary_colour: Mapped[str] = mapped_column(String(7))
     accent_colour: Mapped[str] = mapped_column(String(7))
     text_colour: Mapped[str] = mapped_column(String(7))  # on the primary colour
-    logo_key: Mapped[str | None] = mapped_column(String(200))
-    banner_key: Mapped[str | None] = mapped_column(String(200))
-    qr_key: Mapped[str | None] = mapped_column(String(200))  # the WeChat group's QR image
+    logo_key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)
+    banner_key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)
+    qr_key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)  # the WeChat group's QR image
     # hotlines: [{label, number}], stations: [{name, address, hours}]
     hotlines: Mapped[list] = mapped_column(JSON, default=list)
     mailbox: Mapped[str] = mapped_column(String(200), default="")

@@ -9,7 +9,7 @@ from ..core import menu
 from ..core.first_steps import Check, first_step
 from ..core.lifecycle import Attempt
 from ..core.permissions import can, public, require
-from ..core.storage import StorageError, StorageUnavailable
+from ..core.storage import StorageError, StorageUnavailable, own_key
 from ..i18n import _
 from . import brand, fields, images, operations as ops
 
@@ -61,10 +61,10 @@ def image(number: int, kind: str):
     if not key:
         abort(404)
     try:
-        data = current_app.extensions["storage"].get(key)
+        data = current_app.extensions["storage"].get(own_key(g.tenant.id, key))
     except StorageUnavailable:
         raise  # away for a moment (503), not a missing image
-    except StorageError:
+    except StorageError:  # gone, or not this tenant's (logged)
         abort(404)
     ext = key.rsplit(".", 1)[-1]
     resp = Response(data, mimetype=images.CONTENT_TYPES.get(ext, "application/octet-stream"))

@@ -23,6 +23,17 @@ def text(data, name: str, *, limit: int, required: str | None = None) -> str:
     return value
 
 
+def control_errors(data, labels: dict[str, str]) -> dict[str, str]:
+    """`{field: "<label>不能包含控制字符"}` for each field of `labels` whose text (or list of texts) in
+    `data` holds a control character: a form, an import row or an API body, refused by field."""
+    out = {}
+    for name, label in labels.items():
+        value = data.get(name)
+        if any(isinstance(v, str) and has_control(v) for v in (value if isinstance(value, (list, tuple)) else [value])):
+            out[name] = f"{label}不能包含控制字符"
+    return out
+
+
 UNHOLDABLE_TEXT = "不能包含空字符（U+0000）或不成对的代理字符"
 
 
@@ -42,20 +53,28 @@ def unholdable(text: str | None) -> bool:
 
 def refuse_unholdable(data) -> None:
     """A JSON body refused naming each key or text in it no database keeps, by its path (`title`,
-    `topics[0]`, `data.reason`): PostgreSQL would refuse it in a text or JSON column."""
-    where = _unholdable_paths(data)
+    `topics[0]`, `data.reason`): PostgreSQL would refuse it in a text or JSON column; then each
+    holding a control character (a line break or a tab is text)."""
+    where = _paths(data, unholdable)
     if where:
         raise Invalid({path: UNHOLDABLE_TEXT for path in where}, UNHOLDABLE_TEXT)
+    where = _paths(data, has_control)  # an escape or a \x19 pasted in would reach every page and export
+    if where:
+        raise Invalid({path: CONTROL_TEXT for path in where}, CONTROL_TEXT)
 
 
-def _unholdable_paths(data) -> list[str]:
+CONTROL_TEXT = "不能包含控制字符"
+
+
+def _paths(data, bad) -> list[str]:
+    """The paths of the keys and texts in a JSON body for which `bad` is true."""
     found, todo = [], [("", data)]
     while todo:  # not recursive: a deeply nested body must not exhaust the stack
         path, value = todo.pop()
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         for key, item in items:
             inner = field_path(path, key)
-            if isinstance(key, str) and unholdable(key) or isinstance(item, str) and unholdable(item):
+            if isinstance(key, str) and bad(key) or isinstance(item, str) and bad(item):
                 found.append(inner)
             else:
                 todo.append((inner, item))

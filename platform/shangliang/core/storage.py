@@ -5,6 +5,8 @@ code controls: nothing a user typed ever reaches a key or a path.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import re
 import shutil
@@ -29,6 +31,11 @@ DOWNLOAD_EXPIRY = 300  # seconds: links are for a click, not for sharing
 UPLOAD_EXPIRY = 900
 PROBE_SECONDS = 5  # how long storage's last answer (up or down) is believed: a recovery shows within this
 UNAVAILABLE = "存储服务暂时不可用，请稍后重试"
+# The `info` of a column that holds a storage key: a tenant import checks each such value is a key
+# under the archive's own prefix (transfer/keys.py).
+STORAGE_KEY = {"storage_key": True}
+
+log = logging.getLogger(__name__)
 
 
 class StorageError(Exception):
@@ -57,6 +64,25 @@ def check_key(key: str) -> str:
     if not KEY_RE.fullmatch(key or ""):
         raise StorageError(f"not a storage key: {key!r}")
     return key
+
+
+def own_key(tenant_id: int | None, key: str | None) -> str:
+    """`key`, if it is a storage key under the tenant's prefix: what a route may serve or sign.
+
+    Anything else names another tenant's object, or none (a row edited in an imported archive, a
+    bug): logged, and StorageError, which the route answers with 404."""
+    if tenant_id is not None and KEY_RE.fullmatch(key or "") and key.startswith(tenant_prefix(tenant_id)):
+        return key
+    log.warning("refused to serve storage key %r: not under the prefix of tenant %s", key, tenant_id)
+    raise StorageError(f"not a storage key of tenant {tenant_id}: {key!r}")
+
+
+def own_link(tenant_id: int | None, key: str | None, **kwargs) -> str | None:
+    """A signed link to one of the tenant's own objects; None for a key that is not its own (logged)."""
+    try:
+        return current_storage().download_url(own_key(tenant_id, key), **kwargs)
+    except StorageError:
+        return None
 
 
 class Storage(ABC):

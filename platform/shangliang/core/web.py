@@ -124,11 +124,12 @@ def init_security_headers(app: Flask, storage_origin: str | None) -> None:
         h["X-Frame-Options"] = "DENY"
         h["Cross-Origin-Opener-Policy"] = "same-origin"
         h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
-        # Pages with personal data stay out of shared caches. The person as the request already
-        # loaded them (flask-login keeps them on g): asking here would read the database again,
-        # after the request is done with it (or while it is away: an outage's 503).
+        # Pages with personal data, and every API answer (people, phones, receipts: a token or a
+        # signature authenticates it, not a cookie), stay out of every cache. The person as the
+        # request already loaded them (flask-login keeps them on g): asking here would read the
+        # database again, after the request is done with it (or while it is away: an outage's 503).
         user = g.get("_login_user")
-        if user is not None and getattr(user, "is_authenticated", False):
+        if request.path.startswith("/api/") or (user is not None and getattr(user, "is_authenticated", False)):
             h.setdefault("Cache-Control", "no-store")
         return resp
 

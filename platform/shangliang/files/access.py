@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ..core.db import db
 from ..core.errors import Refused
 from ..core.permissions import permissions_for
-from ..core.storage import current_storage
+from ..core.storage import StorageError, own_key, own_link
+from ..core.tenancy import current_tenant_id
 from ..accounts.models import ADMIN_ROLES
 from .models import Attachment
 from .owners import OWNERS, owner_kind
@@ -80,13 +81,24 @@ def ready_by_key(key: str) -> Attachment | None:
 def visible(attachment_id, roles, user_id: int | None = None) -> Attachment | None:
     """The attachment if the person may see its owner; None (404) otherwise, as for a stranger."""
     att = get(attachment_id)
-    if att is None or att.status == "deleted":
+    if att is None or att.status == "deleted" or not _own_keys(att):
         return None
     if may_see(att.owner_kind, roles):
         return att
     spec = OWNERS.get(att.owner_kind)
     owner = _owner(att) if spec is not None and spec.guest else None
     return att if _guest(att.owner_kind, owner, user_id) else None
+
+
+def _own_keys(att: Attachment) -> bool:
+    """Whether every object the row names is the current tenant's (else it is served to nobody)."""
+    try:
+        for key in (att.key, att.thumb_key, att.web_key):
+            if key is not None:
+                own_key(current_tenant_id(), key)
+    except StorageError:  # logged by own_key
+        return False
+    return True
 
 
 def _owner(att: Attachment):
@@ -125,11 +137,11 @@ def signed_url(att: Attachment, size: str | None = None, *, expires: int = 300) 
     image (inline). None unless the file passed its check."""
     if att.status != "ready":
         return None
-    store = current_storage()
+    tenant_id = current_tenant_id()  # a key outside the tenant's prefix is signed for nobody
     if size == "thumb" and att.thumb_key:
-        return store.download_url(att.thumb_key, expires=expires)
+        return own_link(tenant_id, att.thumb_key, expires=expires)
     if size == "web" and att.kind == "photo":
-        return store.download_url(att.web_key or att.key, expires=expires)
+        return own_link(tenant_id, att.web_key or att.key, expires=expires)
     if size in ("thumb", "web"):
         return None
-    return store.download_url(att.key, filename=download_name(att), expires=expires)
+    return own_link(tenant_id, att.key, filename=download_name(att), expires=expires)

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.storage import STORAGE_KEY
 from ..core.tenancy import TenantOwned
 
 # uploading: a signed upload was issued; checking: the browser says it is done, the job runs;
@@ -30,7 +31,7 @@ class Attachment(TenantOwned, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     owner_kind: Mapped[str] = mapped_column(String(16))
     owner_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    key: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), info=STORAGE_KEY)
     filename: Mapped[str] = mapped_column(String(200), default="")
     declared_size: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16), default="uploading")
@@ -41,8 +42,8 @@ class Attachment(TenantOwned, Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # capture time, kept from EXIF
-    thumb_key: Mapped[str | None] = mapped_column(String(200))
-    web_key: Mapped[str | None] = mapped_column(String(200))
+    thumb_key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)
+    web_key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)
     # Another attachment holding the same bytes in this tenant: this one points at its objects.
     same_as: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     error: Mapped[str | None] = mapped_column(String(300))

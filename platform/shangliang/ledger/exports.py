@@ -25,7 +25,7 @@ WHAT = {"claim": "认领议题", "invited": "受邀参与议题", "close": "牵�
 
 
 def _head(ws, row: list) -> None:
-    ws.append(row)
+    xl.append(ws, row)
     for cell in ws[ws.max_row]:
         cell.font = xl.font(bold=True)
 
@@ -36,21 +36,22 @@ def _widths(ws, widths: list[int]) -> None:
 
 
 def _about(ws, ledger: Ledger, title: str) -> None:
-    ws.append([title])
+    xl.append(ws, [title])
     ws["A1"].font = xl.font(bold=True, size=14)
-    ws.append(["街道", ledger.street.name])
+    xl.append(ws, ["街道", ledger.street.name])
     first, last = ledger.period.start_day(), ledger.period.end_day() - timedelta(days=1)
-    ws.append(["统计期", f"{ledger.period.label}（{first.isoformat()} 至 {last.isoformat()}）"])
-    ws.append(["导出时间", utcnow().astimezone(ZoneInfo(ledger.street.timezone)).strftime("%Y-%m-%d %H:%M")])
+    xl.append(ws, ["统计期", f"{ledger.period.label}（{first.isoformat()} 至 {last.isoformat()}）"])
+    xl.append(ws, ["导出时间", utcnow().astimezone(ZoneInfo(ledger.street.timezone)).strftime("%Y-%m-%d %H:%M")])
 
 
 def _rules(ws, ledger: Ledger) -> None:
     """The county's scale, one row a kind: what counts, and its points."""
-    ws.append([])
+    xl.append(ws, [])
     _head(ws, ["积分规则", "每项分值", "计算口径"])
     for r in scale_words(ledger.scale, ledger.basic_counts):
-        ws.append([r["label"], f"{signed(r['points'])} 分/{r['unit']}", "；".join(filter(None, (r["rule"], r["note"])))])
-    ws.append(["", "", "积分 = 各项次数 × 分值之和；分值由县（区）政协在对标设置中设定"])
+        xl.append(ws, [r["label"], f"{signed(r['points'])} 分/{r['unit']}",
+                       "；".join(filter(None, (r["rule"], r["note"])))])
+    xl.append(ws, ["", "", "积分 = 各项次数 × 分值之和；分值由县（区）政协在对标设置中设定"])
 
 
 def _entry_row(e: Entry) -> list:
@@ -68,13 +69,13 @@ def ledger_xlsx(ledger: Ledger, entries: list[Entry]) -> bytes:
     _head(ws, ["姓名", "界别", "级别", "社区", "状态", *[COLUMNS[k] for k in KINDS], "其中受邀",
                "基本满意（不计分）", "平均评分", "积分"])
     for e in entries:
-        ws.append(_entry_row(e))
+        xl.append(ws, _entry_row(e))
     ws.freeze_panes = "B2"
     _widths(ws, [12, 12, 8, 14, 8, *[11] * len(KINDS), 9, 12, 9, 8])
     about = wb.create_sheet("说明")
     _about(about, ledger, f"{ledger.street.name}政协委员履职档案")
-    about.append(["在册委员", ledger.members_total])
-    about.append(["本期有履职的委员", ledger.members_active])
+    xl.append(about, ["在册委员", ledger.members_total])
+    xl.append(about, ["本期有履职的委员", ledger.members_active])
     _rules(about, ledger)
     _widths(about, [22, 14, 70])
     return _bytes(wb)
@@ -87,20 +88,20 @@ def member_xlsx(ledger: Ledger, entry: Entry, activities: list[Activity]) -> byt
     ws.title = "汇总"
     p = entry.person
     _about(ws, ledger, f"{p.name}履职档案")
-    ws.append(["姓名", p.name])
-    ws.append(["界别", p.sector or ""])
-    ws.append(["级别", LEVEL_LABELS.get(p.level or "", "")])
-    ws.append(["社区", p.community or ""])
-    ws.append([])
+    xl.append(ws, ["姓名", p.name])
+    xl.append(ws, ["界别", p.sector or ""])
+    xl.append(ws, ["级别", LEVEL_LABELS.get(p.level or "", "")])
+    xl.append(ws, ["社区", p.community or ""])
+    xl.append(ws, [])
     _head(ws, ["履职项目", "次数", "每项分值", "小计"])
     subtotals = entry.subtotals(ledger.scale)
     for k in KINDS:
-        ws.append([POINT_LABELS[k], entry.counts[k], ledger.scale[k], subtotals[k]])
-    ws.append(["合计积分", "", "", entry.points])
+        xl.append(ws, [POINT_LABELS[k], entry.counts[k], ledger.scale[k], subtotals[k]])
+    xl.append(ws, ["合计积分", "", "", entry.points])
     ws[ws.max_row][0].font = ws[ws.max_row][3].font = xl.font(bold=True)
-    ws.append(["其中受邀参与议题", entry.counts["invited"]])
-    ws.append(["获基本满意评价（不计分）", entry.counts["rated_basic"]])
-    ws.append(["所牵头议题平均评分（1–5）", entry.score_avg if entry.score_avg is not None else "无"])
+    xl.append(ws, ["其中受邀参与议题", entry.counts["invited"]])
+    xl.append(ws, ["获基本满意评价（不计分）", entry.counts["rated_basic"]])
+    xl.append(ws, ["所牵头议题平均评分（1–5）", entry.score_avg if entry.score_avg is not None else "无"])
     _rules(ws, ledger)
     _widths(ws, [26, 14, 60, 8])
     for row in ws.iter_rows():
@@ -109,9 +110,9 @@ def member_xlsx(ledger: Ledger, entry: Entry, activities: list[Activity]) -> byt
     items = wb.create_sheet("履职明细")
     _head(items, ["日期", "时间", "履职项目", "议题/议事会/站点", "评价", "评分", "积分"])
     for a in activities:
-        items.append(_activity_row(a))
+        xl.append(items, _activity_row(a))
     if not activities:
-        items.append(["本期没有履职记录"])
+        xl.append(items, ["本期没有履职记录"])
     items.freeze_panes = "A2"
     _widths(items, [12, 8, 20, 44, 10, 6, 6])
     return _bytes(wb)

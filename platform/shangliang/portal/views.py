@@ -13,7 +13,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
-from ..core.storage import StorageError, StorageUnavailable
+from ..core.storage import StorageError, StorageUnavailable, own_key
 from ..files.content import sniff
 from ..i18n import _, get_locale
 from ..procedures.operations import current_version
@@ -165,10 +165,10 @@ def gongshi_photo(number, seq):
     if found is None:
         abort(404)
     try:
-        data = current_app.extensions["storage"].get(found[1])
+        data = current_app.extensions["storage"].get(own_key(g.tenant.id, found[1]))
     except StorageUnavailable:
         raise  # away for a moment (503), not a missing photo
-    except StorageError:  # gone from storage: the storage check reports it; the page stays up
+    except StorageError:  # gone from storage (the storage check reports it), or not this tenant's (logged)
         abort(404)
     mimetype = PUBLIC_IMAGE_TYPES.get(sniff(data[:32]))
     if mimetype is None:  # only pictures are shown; anything else stays with the staff

@@ -30,12 +30,12 @@ def export_xlsx(fh) -> int:
     the file imports back unchanged. Returns the number of people."""
     wb = xl.workbook(write_only=True)
     ws = wb.create_sheet("名册")
-    ws.append(EXPORT_HEADERS)
+    xl.append(ws, EXPORT_HEADERS)
     count = 0
     stmt = (select(Person, User.username).outerjoin(User, User.id == Person.user_id)
             .order_by(KIND_ORDER, Person.name, Person.id).execution_options(yield_per=500))
     for person, username in db.execute(stmt):
-        ws.append(_row_of(person, username))
+        xl.append(ws, _row_of(person, username))
         count += 1
     wb.save(fh)
     return count
@@ -46,10 +46,10 @@ def template_xlsx() -> bytes:
     wb = xl.workbook()
     ws = wb.active
     ws.title = "名册"
-    ws.append([names[0] for names in HEADERS.values()])
+    xl.append(ws, [names[0] for names in HEADERS.values()])
     ws.freeze_panes = "A2"
     help_ = wb.create_sheet("填写说明")
-    help_.append(["列", "说明"])
+    xl.append(help_, ["列", "说明"])
     for row in (("编号", "可不填；填了就按编号识别同一人，再次导入时更新而不是重复添加"),
                 ("类别", "必填：" + "、".join(KIND_LABELS.values())),
                 ("姓名", "必填"),
@@ -63,7 +63,7 @@ def template_xlsx() -> bytes:
                 ("职务", ""), ("备注", ""),
                 ("登录账号", "可不填；填本街道成员的用户名，把此人关联到该登录账号（导出的名册里已有）。"
                             "文件有这一列时，空白表示此人不关联登录账号；没有这一列则不改动已有的关联")):
-        help_.append(list(row))
+        xl.append(help_, list(row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -8,6 +8,7 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, ForeignKeyConstraint, I
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.storage import STORAGE_KEY
 from ..core.tenancy import TenantOwned
 
 # 政协委员, 网格员, 社区书记, 楼院长, 部门联络人, 居民代表, 合伙人
@@ -54,7 +55,7 @@ class RosterImport(TenantOwned, Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
-    file_key: Mapped[str] = mapped_column(String(200))
+    file_key: Mapped[str] = mapped_column(String(200), info=STORAGE_KEY)
     filename: Mapped[str] = mapped_column(String(200), default="")  # metadata only
     done_rows: Mapped[int] = mapped_column(Integer, default=0)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)

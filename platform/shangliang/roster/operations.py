@@ -14,6 +14,7 @@ from sqlalchemy import case, func, or_, select
 from ..accounts.models import Membership, User
 from ..accounts.operations import normalise_username
 from ..core.errors import Invalid as FieldsInvalid, Refused
+from ..core.forms import control_errors
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
@@ -183,12 +184,12 @@ CHECKS = (_check_kind, _check_name, _check_phone, _check_sector, _check_specialt
 def check_person(data: dict, places: dict[str, list[str]]) -> dict:
     """The person's fields, cleaned; or Invalid naming every field that is wrong."""
     out: dict = {}
-    errors: dict[str, str] = {}
+    errors = control_errors(data, FIELD_LABELS)  # "姓名不能包含控制字符": before any other problem of the field
     for check in CHECKS:
         try:
             check(data, out, places)
         except Refused as exc:
-            errors[exc.field] = exc.message
+            errors.setdefault(exc.field, exc.message)
     if errors:
         raise Invalid(errors)
     return out

@@ -2,7 +2,7 @@
 choose their photos (or withhold them with a reason); what is public, and since when."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -11,6 +11,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require
+from ..core.storage import own_link
 from ..i18n import _
 from . import publication as ops
 from .models import Topic
@@ -33,7 +34,7 @@ def _street():
 
 def _photo_url(data: dict) -> str:
     return url_for("files.download", attachment_id=data["attachment_id"]) if data.get("attachment_id") else \
-        current_app.extensions["storage"].download_url(data["key"])
+        own_link(g.tenant.id, data["key"])
 
 
 @bp.get("/")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, bindparam, exists, func, or_, select, union_all
@@ -15,6 +15,7 @@ from ..core.db import db
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import require, roles_in
+from ..core.storage import own_link
 from ..i18n import _, get_locale
 from ..procedures import evaluation
 from ..procedures.operations import current_version
@@ -211,9 +212,10 @@ def new():
                            version=current_version(g.tenant)), 400 if errors else 200
 
 
-def _download_url(key: str, name: str | None) -> str:
-    """A short-lived signed link, for evidence logged before attachments were checked (no attachment_id)."""
-    return current_app.extensions["storage"].download_url(key, filename=name or None)
+def _download_url(key: str, name: str | None) -> str | None:
+    """A short-lived signed link, for evidence logged before attachments were checked (no attachment_id);
+    None for a key that is not this tenant's."""
+    return own_link(g.tenant.id, key, filename=name or None)
 
 
 def _topic(number: int) -> Topic:

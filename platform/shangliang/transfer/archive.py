@@ -19,6 +19,7 @@ from sqlalchemy import Date, DateTime, Table, Uuid
 
 from .. import models  # noqa: F401  (every table in the metadata)
 from ..core.db import Base
+from ..core.errors import Refused
 from ..core.tenancy import tenant_models
 
 FORMAT = "shangliang-tenant-export"
@@ -53,6 +54,17 @@ EXCLUDED = {
     "benchmark_state": "when this installation last rolled up; the new one starts afresh",
     "topic_step_counts": "the board's counts of the exported topics, counted again on import",
 }
+
+
+class ImportRefused(Refused):
+    """An import refused: a fixed message (translated) plus what it concerns (a path, a table)."""
+
+    def __init__(self, message: str, detail: str = "", field: str = "file", code: str = "invalid_export"):
+        super().__init__(message, field, code)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.message}：{self.detail}" if self.detail else self.message
 
 
 def exported_tables() -> list[Table]:

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.db import Base, UTCDateTime, new_id, utcnow
+from ..core.storage import STORAGE_KEY
 from ..core.tenancy import TenantOwned
 
 
@@ -19,7 +20,7 @@ class TenantExport(TenantOwned, Base):
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | running | done | failed
     done_items: Mapped[int] = mapped_column(Integer, default=0)
     total_items: Mapped[int] = mapped_column(Integer, default=0)
-    key: Mapped[str | None] = mapped_column(String(200))  # the zip in the tenant's storage
+    key: Mapped[str | None] = mapped_column(String(200), info=STORAGE_KEY)  # the zip in the tenant's storage
     size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(String(500))

@@ -21,28 +21,17 @@ from ..accounts.operations import USERNAME_RE
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core.db import db, utcnow
-from ..core.errors import Refused
 from ..core.storage import StorageError, check_key, current_storage, tenant_prefix
 from ..core.tenancy import tenant_context
 from ..tenants.models import Tenant
 from ..tenants.operations import validate_tenant_fields
 from ..topics.counts import recount
-from .archive import BATCH, CHUNK, FORMAT, FORMAT_VERSION, decoder, exported_tables, user_columns
+from .archive import BATCH, CHUNK, FORMAT, FORMAT_VERSION, ImportRefused, decoder, exported_tables, user_columns
+from .keys import KeyCheck, source_prefix
 
 log = logging.getLogger(__name__)
 
 UNUSABLE_PASSWORD = "!imported-"  # not an Argon2 hash: no password matches it until one is set
-
-
-class ImportRefused(Refused):
-    """An import refused: a fixed message (translated) plus what it concerns (a path, a table)."""
-
-    def __init__(self, message: str, detail: str = "", field: str = "file", code: str = "invalid_export"):
-        super().__init__(message, field, code)
-        self.detail = detail
-
-    def __str__(self) -> str:
-        return f"{self.message}：{self.detail}" if self.detail else self.message
 
 
 @dataclass
@@ -243,12 +232,13 @@ def _rows(zf, name: str):
 
 
 def _restore_table(zf, table: Table, expected: int, columns, tenant_id: int, users: dict[int, int],
-                   rewrite) -> int:
+                   rewrite, keys: KeyCheck) -> int:
     decoders = {c.name: d for c in table.columns if (d := decoder(c)) is not None}
     ucols = user_columns(table)
     columns = set(columns)
     n, batch = 0, []
     for row in _rows(zf, table.name):
+        keys(table, n + 1, row)  # before anything of it is written: another tenant's key refuses it all
         if set(row) != columns:  # every row has the manifest's columns: one INSERT shape for all
             raise ImportRefused("导出文件中的数据与清单不符", table.name)
         out = {}
@@ -310,8 +300,9 @@ def _restore(zf, manifest, parent_slug, slug, actor_id, store, written) -> tuple
     report = ImportReport(tenant_id=tenant.id, slug=tenant.slug)
     users = _map_users(zf, report)
     info = manifest["tenant"]
-    old_prefix = manifest.get("source_prefix") or tenant_prefix(int(info["id"]))
+    old_prefix = source_prefix(manifest)
     new_prefix = tenant_prefix(tenant.id)
+    keys = KeyCheck(old_prefix)
     rewrite = _Rewriter(old_prefix, new_prefix, info.get("slug", ""), tenant.slug)
     with tenant_context(tenant.id, actor_id):
         try:
@@ -319,7 +310,7 @@ def _restore(zf, manifest, parent_slug, slug, actor_id, store, written) -> tuple
                 if table.name in manifest["tables"]:
                     meta = manifest["tables"][table.name]
                     report.tables[table.name] = _restore_table(zf, table, int(meta["rows"]), meta["columns"],
-                                                               tenant.id, users, rewrite)
+                                                               tenant.id, users, rewrite, keys)
             recount(tenant.id)  # the board's counts are not exported: they are made from the topics
             for rel, meta in manifest["files"].items():
                 report.bytes += _restore_file(zf, rel, meta, new_prefix, store, written)

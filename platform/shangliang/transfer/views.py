@@ -9,6 +9,7 @@ from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import menu
 from ..core.lifecycle import Attempt
 from ..core.permissions import require
+from ..core.storage import StorageError, own_key
 from ..i18n import _
 from . import export as ops
 from . import tasks  # noqa: F401  (declares the export job)
@@ -63,9 +64,13 @@ def status(export_id):
 @require("export.manage")
 def download(export_id):
     row = _export_or_404(export_id)
-    if row.status != "done" or not row.key:
+    try:
+        key = own_key(g.tenant.id, row.key) if row.status == "done" else None
+    except StorageError:  # not this tenant's (logged)
+        key = None
+    if key is None:
         abort(404)
     record(g.tenant.id, current_user.id, "export.download", str(row.id))  # the tenant's data left here
     store = current_app.extensions["storage"]
     store.require_available()  # no link to a storage that is away: 503 naming it
-    return redirect(store.download_url(row.key, filename=ops.download_name(g.tenant, row), expires=LINK_SECONDS))
+    return redirect(store.download_url(key, filename=ops.download_name(g.tenant, row), expires=LINK_SECONDS))
