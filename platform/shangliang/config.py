@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 class ConfigError(Exception):
     def __init__(self, variable: str, problem: str):
         super().__init__(f"{variable}: {problem}")
-        self.variable = variable
+        self.variable, self.problem = variable, problem
 
 
 @dataclass
@@ -188,14 +188,26 @@ def check_services(cfg: Config, engine, storage) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ConfigError("DATABASE_URL", f"cannot connect: {_first_line(exc)}") from None
+        raise ConfigError("DATABASE_URL", f"cannot connect: {first_line(exc)}") from None
     if cfg.broker_url:
         check_broker(cfg.broker_url)
     try:
         storage.check()
     except Exception as exc:
         var = "S3_BUCKET" if cfg.s3 else "SHANGLIANG_INSTANCE"
-        raise ConfigError(var, f"object storage not usable: {_first_line(exc)}") from None
+        raise ConfigError(var, f"object storage not usable: {first_line(exc)}") from None
+
+
+def safe_url(url: str) -> str:
+    """`url` as it may be shown to an operator (a log, /healthz): without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    user = f"{parts.username}@" if parts.username else ""
+    netloc = f"{user}{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def check_broker(url: str) -> None:
@@ -204,7 +216,8 @@ def check_broker(url: str) -> None:
     try:
         socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=3).close()
     except OSError as exc:
-        raise ConfigError("BROKER_URL", f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}") from None
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise ConfigError("BROKER_URL", f"cannot reach {safe_url(url)} ({reason})") from None
     try:
         if parts.scheme.startswith("redis"):
             import redis
@@ -217,9 +230,9 @@ def check_broker(url: str) -> None:
             params.socket_timeout = 3
             pika.BlockingConnection(params).close()
     except Exception as exc:
-        raise ConfigError("BROKER_URL", f"broker refused the connection: {_first_line(exc) or type(exc).__name__}") from None
+        raise ConfigError("BROKER_URL", f"{safe_url(url)} refused the connection: {first_line(exc)}") from None
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

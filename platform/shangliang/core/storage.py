@@ -19,6 +19,7 @@ from urllib.parse import quote
 from flask import Blueprint, abort, current_app, has_app_context, request, send_file, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from ..config import safe_url
 from .errors import error_body
 from .permissions import public
 
@@ -89,6 +90,10 @@ class Storage(ABC):
 
     @abstractmethod
     def check(self) -> None: ...
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the objects are, in words an operator knows them by (no secret)."""
 
 
 # ---------------------------------------------------------------- filesystem
@@ -163,6 +168,9 @@ class FileStorage(Storage):
     def upload_form(self, key, *, max_bytes, expires=UPLOAD_EXPIRY):
         policy = self.upload_signer.dumps({"k": check_key(key), "max": int(max_bytes), "e": expires})
         return {"url": url_for("storage.upload"), "fields": {"key": key, "policy": policy}}
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
 
     def check(self):
         self.root.mkdir(parents=True, exist_ok=True)
@@ -248,7 +256,7 @@ class S3Storage(Storage):
         import boto3
         from botocore.config import Config as BotoConfig
 
-        self.bucket = bucket
+        self.bucket, self.endpoint_url = bucket, endpoint_url
         kw = dict(region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
                   config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3},
                                     connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
@@ -322,6 +330,9 @@ class S3Storage(Storage):
             self.bucket, key, ExpiresIn=expires,
             Conditions=[["content-length-range", 1, int(max_bytes)], ["starts-with", "$key", prefix]])
         return {"url": post["url"], "fields": post["fields"]}
+
+    def describe(self) -> str:
+        return f"bucket {self.bucket} at {safe_url(self.endpoint_url) if self.endpoint_url else 'AWS S3'}"
 
     def check(self):
         self.client.head_bucket(Bucket=self.bucket)
