@@ -16,16 +16,15 @@ from ..core import jobs
 from ..core.changes import attach, detached_copy, kept, watch, watch_table
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
+from ..core.web import address_key
 from ..core.permissions import load_memberships_with
-from .models import ASSIGNABLE, ROLES, AuthSession, LoginAttempt, Membership, User
+from . import throttle
+from .models import ASSIGNABLE, ROLES, AuthSession, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
 # API tokens live in tokens.py; their callers have long found them here.
 from .tokens import TOKEN_PREFIX, TOKEN_ROLES, create_api_token, revoke_api_token, token_from_header  # noqa: F401
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 30
 SESSION_LIFETIME = timedelta(hours=12)
 
 
@@ -59,26 +58,19 @@ def create_user(username: str, display_name: str, password: str) -> User:
 
 # ---------------------------------------------------------------- sign-in
 
-def _recent_failures(column, value) -> int:
-    since = utcnow() - THROTTLE_WINDOW
-    return db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)) or 0
-
-
 def authenticate(username: str, password: str, ip: str) -> User:
-    """The user, or Refused. Throttled per account and per address before any hash is checked."""
+    """The user, or Refused. Throttled per account and address (throttle.py) before any hash is checked."""
     username = normalise_username(username)[:64]
     if not username or not password:
         raise Refused("请输入用户名和密码", "username" if not username else "password", "validation_error")
-    if (_recent_failures(LoginAttempt.username, username) >= MAX_FAILURES_PER_ACCOUNT
-            or _recent_failures(LoginAttempt.ip, ip) >= MAX_FAILURES_PER_ADDRESS):
-        raise Refused("登录失败次数过多，请 15 分钟后再试", None, "throttled")
+    address = address_key(ip)
+    throttle.check(username, address)
     user = db.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    with own_transaction() as s:  # counts towards throttling although a refused request rolls back
-        s.add(LoginAttempt(username=username, ip=ip, success=bool(ok and user.is_active_account)))
     if not ok or not user.is_active_account:
+        throttle.failed(username, address)
         raise Refused("用户名或密码不正确", None, "invalid_credentials")
+    throttle.succeeded(username, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

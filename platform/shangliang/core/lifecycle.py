@@ -13,7 +13,7 @@ commits once, at the end, if it succeeded, and rolls back otherwise.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 
 from ..i18n import _
 from .db import db
@@ -71,6 +71,10 @@ def init_lifecycle(app: Flask) -> None:
         if wants_json():
             code = "validation_error" if exc.code == "refused" else exc.code
             fields = None if code == "invalid_json" else refusal_fields(exc, refusal_field(view))
-            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422)
-        status = status_of(exc, 400)
-        return render_template("error.html", code=status, message=_(exc.message)), status
+            resp = make_response(jsonify(error_body(code, exc.message, fields)), status_of(exc, 422))
+        else:
+            status = status_of(exc, 400)
+            resp = make_response(render_template("error.html", code=status, message=_(exc.message)), status)
+        if getattr(exc, "retry_after", None):  # Throttled: when the same may be tried again
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp

@@ -3,8 +3,6 @@ rating it (评单), and the 公示 list. No accounts: abuse is held off by rate 
 field and a minimum fill time, all without outside services."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
+from ..core.web import address_key  # noqa: F401 (portal/notice.py imports it from here)
 from ..files.access import get as get_attachment
 from ..procedures import evaluation
 from ..tenants.models import Tenant
@@ -46,15 +45,6 @@ SERVICE_LOOKUP_FAILURES = Limit("follow.failures.service", 30, timedelta(minutes
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
-
-
-def _secret() -> bytes:
-    return current_app.config["SECRET_KEY"].encode()
-
-
-def address_key(ip: str | None) -> str:
-    """Addresses are kept only as a keyed hash."""
-    return hmac.new(_secret(), (ip or "-").encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def _count(limit: Limit, key: str) -> int:
