@@ -118,3 +118,12 @@ def test_healthz_names_the_storage_that_fails(app, client, monkeypatch):
     monkeypatch.setattr(store, "check", broken)
     storage = client.get("/healthz").get_json()["checks"]["storage"]
     assert storage.startswith("error: ") and store.describe() in storage and "Permission denied" in storage, storage
+
+
+def test_session_idle_minutes_is_read_from_the_environment(tmp_path):
+    assert from_env({"SHANGLIANG_INSTANCE": str(tmp_path)}).session_idle_minutes == 30
+    assert from_env({"SHANGLIANG_INSTANCE": str(tmp_path), "SESSION_IDLE_MINUTES": "15"}).session_idle_minutes == 15
+    for wrong in ("0", "half an hour"):
+        with pytest.raises(ConfigError) as err:
+            from_env({"SHANGLIANG_INSTANCE": str(tmp_path), "SESSION_IDLE_MINUTES": wrong})
+        assert err.value.variable == "SESSION_IDLE_MINUTES"

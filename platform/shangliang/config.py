@@ -44,6 +44,7 @@ class Config:
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_retry_minutes: int = 60
     public_base_url: str | None = None  # where residents reach the platform (links printed in QR codes)
+    session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
 
     @property
     def embedded(self) -> bool:
@@ -154,6 +155,10 @@ def from_env(env=None) -> Config:
     if retry_minutes < 1:
         raise ConfigError("WEBHOOK_RETRY_MINUTES", "must be at least 1")
 
+    idle_minutes = _int(env, "SESSION_IDLE_MINUTES", 30)
+    if idle_minutes < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES", "must be at least 1 (minutes without a request before a session ends)")
+
     return Config(
         instance_path=instance, database_url=db_url, database_admin_url=admin_url, secret_key=secret,
         env=run_env, broker_url=broker, s3=s3, database_listen_url=listen_url,
@@ -164,7 +169,7 @@ def from_env(env=None) -> Config:
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         storage_quota_mb=_int(env, "STORAGE_QUOTA_MB", 2048),
         webhook_allow_networks=networks, webhook_retry_minutes=retry_minutes,
-        public_base_url=public_base_url,
+        public_base_url=public_base_url, session_idle_minutes=idle_minutes,
     )
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shangliang.accounts import operations as account_ops, throttle
+from shangliang.accounts import operations as account_ops, sessions, throttle
 from shangliang.topics import operations as ops
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
 
@@ -33,7 +33,7 @@ def clock(monkeypatch):
     return stopped_at(monkeypatch, START)
 
 
-SIGN_IN_CLOCKS = (account_ops, throttle)  # the accounts modules that read the time (sign-in throttling, sessions)
+SIGN_IN_CLOCKS = (account_ops, sessions, throttle)  # the accounts modules that read the time (sign-in throttling, sessions)
 
 
 def signing_in_at(monkeypatch, now) -> Clock:

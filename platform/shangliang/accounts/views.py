@@ -20,7 +20,11 @@ login_manager.session_protection = None  # sessions are checked on the server in
 
 @login_manager.user_loader
 def load_user(token: str):
-    user = ops.load_session(token)
+    try:
+        user = ops.load_session(token)
+    except ops.SessionIdle:  # ended now: the sign-in page the request is sent to says why
+        flash(_("长时间未操作，已自动退出，请重新登录"), "info")
+        return None
     if user is not None:
         user.session_token = token
     return user

@@ -1,5 +1,7 @@
 """Sign-in throttling by growing waits (issue 16): failures counted per account and address, and
-the accounts an address failed on, one row each (accounts/throttle.py), in place of a row per try
+the accounts an address failed on, one row each (accounts/throttle.py), in place of a row per try;
+and a session's last request, written at most once a minute for the idle timeout
+(accounts/sessions.py), sends no change notice: what processes keep of a session does not hold it
 
 Revision ID: 0031
 Revises: 0029 (0030 is another branch's: whichever merges second revises the other's)
@@ -16,7 +18,22 @@ branch_labels = None
 depends_on = None
 
 
+# 0020's trigger on auth_sessions, for every column but last_seen_at (and those kept by no process)
+QUIET_SESSIONS = ("CREATE TRIGGER auth_sessions_changed AFTER INSERT OR DELETE OR UPDATE OF token_hash, user_id, "
+                  "created_at ON auth_sessions FOR EACH ROW EXECUTE FUNCTION shangliang_notify_change('user_id')")
+LOUD_SESSIONS = ("CREATE TRIGGER auth_sessions_changed AFTER INSERT OR UPDATE OR DELETE ON auth_sessions "
+                 "FOR EACH ROW EXECUTE FUNCTION shangliang_notify_change('user_id')")
+
+
+def _session_trigger(create: str) -> None:
+    if op.get_bind().dialect.name != 'postgresql':
+        return  # SQLite: one process, nothing kept (core/changes.py)
+    op.execute('DROP TRIGGER IF EXISTS auth_sessions_changed ON auth_sessions')
+    op.execute(create)
+
+
 def upgrade() -> None:
+    _session_trigger(QUIET_SESSIONS)
     op.create_table('sign_in_counts',
                     sa.Column('account', sa.String(length=64), nullable=False),
                     sa.Column('address', sa.String(length=40), nullable=False),
@@ -31,6 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _session_trigger(LOUD_SESSIONS)
     op.create_table('login_attempts',
                     sa.Column('id', sa.Integer(), nullable=False),
                     sa.Column('username', sa.String(length=64), nullable=False),
