@@ -93,3 +93,37 @@ def test_healthz_reports_each_service(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
     assert set(body["checks"]) == {"database", "storage", "broker"}
+
+
+def test_healthz_names_what_is_wrong_with_the_broker_without_its_password(app, client, monkeypatch):
+    """Issue 16: an unreachable broker read 'error: ConfigError', which names nothing."""
+    from support.procs import free_port
+
+    closed = free_port()  # bound and released: nothing listens there
+    monkeypatch.setattr(app.config["SHANGLIANG"], "broker_url", f"redis://:s3cret-pw@127.0.0.1:{closed}/0")
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    broker = resp.get_json()["checks"]["broker"]
+    assert broker.startswith("error: cannot reach redis://127.0.0.1:") and f":{closed}/0" in broker, broker
+    assert "connection refused" in broker.lower(), broker
+    assert "s3cret" not in resp.get_data(as_text=True)
+
+
+def test_healthz_names_the_storage_that_fails(app, client, monkeypatch):
+    store = app.extensions["storage"]
+
+    def broken():
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store, "check", broken)
+    storage = client.get("/healthz").get_json()["checks"]["storage"]
+    assert storage.startswith("error: ") and store.describe() in storage and "Permission denied" in storage, storage
+
+
+def test_session_idle_minutes_is_read_from_the_environment(tmp_path):
+    assert from_env({"SHANGLIANG_INSTANCE": str(tmp_path)}).session_idle_minutes == 30
+    assert from_env({"SHANGLIANG_INSTANCE": str(tmp_path), "SESSION_IDLE_MINUTES": "15"}).session_idle_minutes == 15
+    for wrong in ("0", "half an hour"):
+        with pytest.raises(ConfigError) as err:
+            from_env({"SHANGLIANG_INSTANCE": str(tmp_path), "SESSION_IDLE_MINUTES": wrong})
+        assert err.value.variable == "SESSION_IDLE_MINUTES"

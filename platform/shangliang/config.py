@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 class ConfigError(Exception):
     def __init__(self, variable: str, problem: str):
         super().__init__(f"{variable}: {problem}")
-        self.variable = variable
+        self.variable, self.problem = variable, problem
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Config:
     webhook_allow_networks: tuple[str, ...] = ()
     webhook_retry_minutes: int = 60
     public_base_url: str | None = None  # where residents reach the platform (links printed in QR codes)
+    session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
 
     @property
     def embedded(self) -> bool:
@@ -154,6 +155,10 @@ def from_env(env=None) -> Config:
     if retry_minutes < 1:
         raise ConfigError("WEBHOOK_RETRY_MINUTES", "must be at least 1")
 
+    idle_minutes = _int(env, "SESSION_IDLE_MINUTES", 30)
+    if idle_minutes < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES", "must be at least 1 (minutes without a request before a session ends)")
+
     return Config(
         instance_path=instance, database_url=db_url, database_admin_url=admin_url, secret_key=secret,
         env=run_env, broker_url=broker, s3=s3, database_listen_url=listen_url,
@@ -164,7 +169,7 @@ def from_env(env=None) -> Config:
         trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
         storage_quota_mb=_int(env, "STORAGE_QUOTA_MB", 2048),
         webhook_allow_networks=networks, webhook_retry_minutes=retry_minutes,
-        public_base_url=public_base_url,
+        public_base_url=public_base_url, session_idle_minutes=idle_minutes,
     )
 
 
@@ -188,14 +193,26 @@ def check_services(cfg: Config, engine, storage) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise ConfigError("DATABASE_URL", f"cannot connect: {_first_line(exc)}") from None
+        raise ConfigError("DATABASE_URL", f"cannot connect: {first_line(exc)}") from None
     if cfg.broker_url:
         check_broker(cfg.broker_url)
     try:
         storage.check()
     except Exception as exc:
         var = "S3_BUCKET" if cfg.s3 else "SHANGLIANG_INSTANCE"
-        raise ConfigError(var, f"object storage not usable: {_first_line(exc)}") from None
+        raise ConfigError(var, f"object storage not usable: {first_line(exc)}") from None
+
+
+def safe_url(url: str) -> str:
+    """`url` as it may be shown to an operator (a log, /healthz): without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    user = f"{parts.username}@" if parts.username else ""
+    netloc = f"{user}{host}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
 
 
 def check_broker(url: str) -> None:
@@ -204,7 +221,8 @@ def check_broker(url: str) -> None:
     try:
         socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=3).close()
     except OSError as exc:
-        raise ConfigError("BROKER_URL", f"cannot connect to {parts.hostname}:{port}: {exc.strerror or exc}") from None
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+        raise ConfigError("BROKER_URL", f"cannot reach {safe_url(url)} ({reason})") from None
     try:
         if parts.scheme.startswith("redis"):
             import redis
@@ -217,9 +235,9 @@ def check_broker(url: str) -> None:
             params.socket_timeout = 3
             pika.BlockingConnection(params).close()
     except Exception as exc:
-        raise ConfigError("BROKER_URL", f"broker refused the connection: {_first_line(exc) or type(exc).__name__}") from None
+        raise ConfigError("BROKER_URL", f"{safe_url(url)} refused the connection: {first_line(exc)}") from None
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -1,5 +1,5 @@
 """Every model, imported so that the metadata is complete (Alembic, tests, tenancy checks)."""
-from .accounts.models import ApiToken, AuthSession, LoginAttempt, Membership, User  # noqa: F401
+from .accounts.models import ApiToken, AuthSession, Membership, SignInCount, User  # noqa: F401
 from .audit.models import AuditLog  # noqa: F401
 from .core.db import Base
 from .core.jobs import JobRun, OutboxMessage  # noqa: F401

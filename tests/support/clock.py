@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from shangliang.accounts import operations as account_ops, sessions, throttle
 from shangliang.topics import operations as ops
 from shangliang.topics import log as topic_log  # topics read the time through log.clock()
 
@@ -30,3 +31,14 @@ def stopped_at(monkeypatch, now) -> Clock:
 @pytest.fixture
 def clock(monkeypatch):
     return stopped_at(monkeypatch, START)
+
+
+SIGN_IN_CLOCKS = (account_ops, sessions, throttle)  # the accounts modules that read the time (sign-in throttling, sessions)
+
+
+def signing_in_at(monkeypatch, now) -> Clock:
+    """A clock standing at `now` that sign-in throttling and sessions read (until the test ends)."""
+    c = Clock(now)
+    for module in SIGN_IN_CLOCKS:
+        monkeypatch.setattr(module, "utcnow", c)
+    return c

@@ -95,18 +95,18 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(255))
 
 
-class LoginAttempt(Base):
-    """Failed and successful sign-ins, kept for throttling per account and per address."""
+class SignInCount(Base):
+    """Sign-in failures of one account from one address (accounts/throttle.py), and when it last
+    signed in from there; `account` ANY ("*") counts the accounts that address has failed on.
+    Addresses are kept only as a keyed hash (core.web.address_key)."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
-                      Index("ix_login_attempts_ip_at", "ip", "at"))
+    __tablename__ = "sign_in_counts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # What a token may be used for. Each API operation declares the one it needs (api/base.operation);

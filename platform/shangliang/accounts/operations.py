@@ -1,36 +1,27 @@
-"""Sign-in, sessions and memberships (API tokens: tokens.py). Plain functions: tenant and actor in, rows out.
+"""Sign-in and memberships (sessions: sessions.py, throttling: throttle.py, API tokens: tokens.py). Plain functions: tenant and actor in, rows out.
 
 A `tenant` here is a `tenants.models.Tenant`, left unannotated: tenants sit above accounts."""
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from datetime import timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import select
 
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
 from ..core import jobs
-from ..core.changes import attach, detached_copy, kept, watch, watch_table
-from ..core.db import db, own_transaction, utcnow
+from ..core.db import db, utcnow
 from ..core.errors import Refused
+from ..core.web import address_key
 from ..core.permissions import load_memberships_with
-from .models import ASSIGNABLE, ROLES, AuthSession, LoginAttempt, Membership, User
+from . import throttle
+from .models import ASSIGNABLE, ROLES, Membership, User
 from .passwords import hash_password, needs_rehash, verify_password
-# API tokens live in tokens.py; their callers have long found them here.
+# Sessions live in sessions.py, API tokens in tokens.py; their callers have long found them here.
+from .sessions import SESSION_LIFETIME, SESSIONS, SessionIdle, end_session, load_session, start_session  # noqa: F401
 from .tokens import TOKEN_PREFIX, TOKEN_ROLES, create_api_token, revoke_api_token, token_from_header  # noqa: F401
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 30
-SESSION_LIFETIME = timedelta(hours=12)
-
-
-def _sha256(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- users
@@ -59,70 +50,23 @@ def create_user(username: str, display_name: str, password: str) -> User:
 
 # ---------------------------------------------------------------- sign-in
 
-def _recent_failures(column, value) -> int:
-    since = utcnow() - THROTTLE_WINDOW
-    return db.scalar(select(func.count()).select_from(LoginAttempt).where(
-        column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since)) or 0
-
-
 def authenticate(username: str, password: str, ip: str) -> User:
-    """The user, or Refused. Throttled per account and per address before any hash is checked."""
+    """The user, or Refused. Throttled per account and address (throttle.py) before any hash is checked."""
     username = normalise_username(username)[:64]
     if not username or not password:
         raise Refused("请输入用户名和密码", "username" if not username else "password", "validation_error")
-    if (_recent_failures(LoginAttempt.username, username) >= MAX_FAILURES_PER_ACCOUNT
-            or _recent_failures(LoginAttempt.ip, ip) >= MAX_FAILURES_PER_ADDRESS):
-        raise Refused("登录失败次数过多，请 15 分钟后再试", None, "throttled")
+    address = address_key(ip)
+    throttle.check(username, address)
     user = db.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else None, password)
-    with own_transaction() as s:  # counts towards throttling although a refused request rolls back
-        s.add(LoginAttempt(username=username, ip=ip, success=bool(ok and user.is_active_account)))
     if not ok or not user.is_active_account:
+        throttle.failed(username, address)
         raise Refused("用户名或密码不正确", None, "invalid_credentials")
+    throttle.succeeded(username, address)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     return user
-
-
-def start_session(user: User, ip: str | None, user_agent: str | None) -> str:
-    """A new server-side session; the returned token goes in the (signed) cookie."""
-    token = secrets.token_urlsafe(32)
-    db.add(AuthSession(token_hash=_sha256(token), user_id=user.id, ip=ip, user_agent=(user_agent or "")[:255]))
-    return token
-
-
-watch_table("users", "id")
-watch_table("auth_sessions", "user_id")
-watch_table("memberships", "tenant_id")
-# A person's sessions go with any change of theirs; a change of memberships moves their roles
-# version (a trigger's write, which this process does not see itself), so it drops them all.
-SESSIONS = watch("sessions", "users", "auth_sessions", whole=("memberships",))
-
-
-def load_session(token: str | None) -> User | None:
-    """The user of a signed-in request: the session and its user read together, kept by the
-    process until either changes (core/changes.py), so a signed-in page usually reads neither."""
-    if not token:
-        return None
-    token_hash = _sha256(token)
-    found = kept(SESSIONS, token_hash, lambda: _session_of(token_hash), part=lambda s: s[1].id)
-    if found is None or found[0] < utcnow() - SESSION_LIFETIME:
-        return None  # unknown, ended, or past its lifetime (checked on every request, kept or not)
-    user = attach(found[1])
-    return user if user.is_active_account else None
-
-
-def _session_of(token_hash: str) -> tuple | None:
-    row = db.execute(select(AuthSession.created_at, User).join(User, AuthSession.user_id == User.id)
-                     .where(AuthSession.token_hash == token_hash)).first()
-    return (row[0], detached_copy(row[1])) if row else None
-
-
-def end_session(token: str | None) -> None:
-    if token:
-        db.execute(delete(AuthSession).where(AuthSession.token_hash == _sha256(token)))
-
 
 
 # ---------------------------------------------------------------- the roles a person holds

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from ..core import menu
@@ -20,7 +20,11 @@ login_manager.session_protection = None  # sessions are checked on the server in
 
 @login_manager.user_loader
 def load_user(token: str):
-    user = ops.load_session(token)
+    try:
+        user = ops.load_session(token)
+    except ops.SessionIdle:  # ended now: the sign-in page the request is sent to says why
+        flash(_("长时间未操作，已自动退出，请重新登录"), "info")
+        return None
     if user is not None:
         user.session_token = token
     return user
@@ -48,9 +52,20 @@ def login():
         sign_in(ops.authenticate(username, request.form.get("password", ""), request.remote_addr or "-"))
         return redirect(_safe_next(request.form.get("next")))
     exc = attempt.refusal
-    status = 429 if exc.code == "throttled" else (400 if exc.code == "validation_error" else 401)
+    if exc.code == "throttled":
+        resp = make_response(render_template("accounts/login.html", error=_("登录尝试过于频繁，请 {wait}后再试",
+                                                                            wait=_wait(exc.retry_after)),
+                                             throttled=True, username=username, next=request.form.get("next", "")),
+                             429)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
+    status = 400 if exc.code == "validation_error" else 401
     return render_template("accounts/login.html", error=_(exc.message), error_field=exc.field,
                            username=username, next=request.form.get("next", "")), status
+
+
+def _wait(seconds: int) -> str:
+    return _("{n} 秒", n=seconds) if seconds < 60 else _("{n} 分钟", n=-(-seconds // 60))
 
 
 def sign_in(user) -> None:

@@ -2,6 +2,8 @@
 one JSON shape for every error the API answers."""
 from __future__ import annotations
 
+import math
+
 
 class Refused(Exception):
     """An operation refused with a message for the user and the field it concerns."""
@@ -9,6 +11,14 @@ class Refused(Exception):
     def __init__(self, message: str, field: str | None = None, code: str = "refused"):
         super().__init__(message)
         self.message, self.field, self.code = message, field, code
+
+
+class Throttled(Refused):
+    """Refused for now: the same may be tried again in `retry_after` seconds (429, Retry-After)."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message, None, "throttled")
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 class Invalid(Refused):

@@ -77,5 +77,8 @@ def init_lifecycle(app: Flask) -> None:
 
 
 def retry_after(exc: Refused) -> dict:
-    """A refusal for a moment's outage (503: storage away) says when to try again."""
+    """A refusal that says when to try again: a throttle's wait (`retry_after`, sign-in), or a
+    moment's outage (503: storage away)."""
+    if getattr(exc, "retry_after", None):
+        return {"Retry-After": str(exc.retry_after)}
     return {"Retry-After": str(RETRY_AFTER)} if status_of(exc) == 503 else {}

@@ -23,6 +23,8 @@ from urllib.parse import quote
 from flask import current_app, has_app_context, url_for
 from itsdangerous import URLSafeTimedSerializer
 
+from ..config import safe_url
+
 AREAS = ("uploads", "attachments", "photos", "thumbnails", "exports", "brand", "imports", "files")
 # ASCII digits without leading zeros (`\d` would take "１" or "01", which int() reads as 1) and
 # only the known areas: one spelling per object.
@@ -34,7 +36,6 @@ UNAVAILABLE = "存储服务暂时不可用，请稍后重试"
 # The `info` of a column that holds a storage key: a tenant import checks each such value is a key
 # under the archive's own prefix (transfer/keys.py).
 STORAGE_KEY = {"storage_key": True}
-
 log = logging.getLogger(__name__)
 
 
@@ -131,6 +132,10 @@ class Storage(ABC):
         if not self.available():
             raise StorageUnavailable("storage is not answering")
 
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the objects are, in words an operator knows them by (no secret)."""
+
 
 # ---------------------------------------------------------------- filesystem
 
@@ -205,6 +210,9 @@ class FileStorage(Storage):
         policy = self.upload_signer.dumps({"k": check_key(key), "max": int(max_bytes), "e": expires})
         return {"url": url_for("storage.upload"), "fields": {"key": key, "policy": policy}}
 
+    def describe(self) -> str:
+        return f"folder {self.root}"
+
     def check(self):
         self.root.mkdir(parents=True, exist_ok=True)
         # A probe of its own: checks run at once in a worker's threads (/healthz under load).
@@ -232,7 +240,7 @@ class S3Storage(Storage):
         from botocore.config import Config as BotoConfig
         from botocore.exceptions import ClientError, ConnectionError as Unreachable, HTTPClientError
 
-        self.bucket = bucket
+        self.bucket, self.endpoint_url = bucket, endpoint_url
         kw = dict(region_name=region, aws_access_key_id=access_key, aws_secret_access_key=secret_key,
                   config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3},
                                     connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"}))
@@ -357,6 +365,9 @@ class S3Storage(Storage):
             self.bucket, key, ExpiresIn=expires,
             Conditions=[["content-length-range", 1, int(max_bytes)], ["starts-with", "$key", prefix]])
         return {"url": post["url"], "fields": post["fields"]}
+
+    def describe(self) -> str:
+        return f"bucket {self.bucket} at {safe_url(self.endpoint_url) if self.endpoint_url else 'AWS S3'}"
 
     def check(self):
         with self._reaching():

@@ -1,7 +1,10 @@
 """Request edges: tenant resolution, security headers, errors in one shape."""
 from __future__ import annotations
 
-from flask import Flask, abort, g, jsonify, render_template, request
+import hashlib
+import hmac
+
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -33,6 +36,12 @@ class RowNumber(IntegerConverter):
 
     def __init__(self, map, fixed_digits=0, min=None, max=ROW_NUMBER_MAX, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+
+
+def address_key(ip: str | None) -> str:
+    """A client's address as it is kept (throttles of the portal and of sign-in): a keyed hash only."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, (ip or "-").encode(), hashlib.sha256).hexdigest()[:40]
 
 
 _tenant_by_slug = None

@@ -5,8 +5,6 @@ usually fills it is not refused (a quick resident is a real one too): it is aske
 everything typed carried along (`check_fill_time`)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
+from ..core.web import address_key  # noqa: F401 (portal/notice.py imports it from here)
 from ..files.access import get as get_attachment
 from ..procedures import evaluation
 from ..tenants.models import Tenant
@@ -48,15 +47,6 @@ SERVICE_LOOKUP_FAILURES = Limit("follow.failures.service", 30, timedelta(minutes
 MIN_FILL_SECONDS = 3  # sent sooner than this after the form was shown: asked to confirm once
 MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
-
-
-def _secret() -> bytes:
-    return current_app.config["SECRET_KEY"].encode()
-
-
-def address_key(ip: str | None) -> str:
-    """Addresses are kept only as a keyed hash."""
-    return hmac.new(_secret(), (ip or "-").encode(), hashlib.sha256).hexdigest()[:40]
 
 
 def _count(limit: Limit, key: str) -> int:
