@@ -19,6 +19,21 @@ class Invalid(Refused):
         self.errors = errors
 
 
+class Throttled(Refused):
+    """Refused by a rate limit: `retry_after`, the seconds until it lets requests through again (the
+    answer's Retry-After header)."""
+
+    def __init__(self, message: str, retry_after: int, field: str | None = None):
+        super().__init__(message, field, "throttled")
+        self.retry_after = retry_after
+
+
+def retry_headers(exc: Refused | None) -> dict:
+    """The headers a refusal's answer carries: Retry-After for a rate limit's."""
+    after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(after)} if after is not None else {}
+
+
 # The HTTP status of a refusal, by its code; anything else is a plain 400 (pages) / 422 (API).
 STATUS = {"invalid_json": 400, "forbidden": 403, "not_found": 404, "conflict": 409, "used": 410, "expired": 410,
           "revoked": 410, "too_large": 413, "quota_exceeded": 413, "throttled": 429, "storage_unavailable": 503}

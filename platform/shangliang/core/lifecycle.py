@@ -17,7 +17,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 
 from ..i18n import _
 from .db import db
-from .errors import Refused, error_body, status_of
+from .errors import Refused, error_body, retry_headers, status_of
 from .web import wants_json
 
 
@@ -71,6 +71,6 @@ def init_lifecycle(app: Flask) -> None:
         if wants_json():
             code = "validation_error" if exc.code == "refused" else exc.code
             fields = None if code == "invalid_json" else refusal_fields(exc, refusal_field(view))
-            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422)
+            return jsonify(error_body(code, exc.message, fields)), status_of(exc, 422), retry_headers(exc)
         status = status_of(exc, 400)
-        return render_template("error.html", code=status, message=_(exc.message)), status
+        return render_template("error.html", code=status, message=_(exc.message)), status, retry_headers(exc)
