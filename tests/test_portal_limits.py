@@ -92,3 +92,31 @@ def counts(app) -> dict:
         rows = db.execute(select(ThrottleCount.bucket, ThrottleCount.n)).all()
         db.remove()
     return dict(rows)
+
+
+def _follow_forms(base: str, guesses: list[tuple[str, str]]):
+    out = []
+    for code, last4 in guesses:
+        s = requests.Session()
+        html = s.get(f"{base}/t/yanshan/follow", timeout=30).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        out.append((s, {"csrf_token": token, "code": code, "last4": last4}))
+    return out
+
+
+def test_parallel_receipt_guesses_hold_the_look_up_limit_and_a_found_one_is_not_counted(app, street,
+                                                                                          live_server):  # noqa: F811
+    from shangliang.portal.operations import LOOKUP_FAILURES
+
+    made = _all_at_once(f"{live_server}/t/yanshan/raise", _forms(live_server, 1))[0]
+    code = re.search(r'id="receipt-code">([0-9A-Z-]+)<', made.text).group(1)
+    found = _all_at_once(f"{live_server}/t/yanshan/follow", _follow_forms(live_server, [(code, "5678")] * 3))
+    assert [a.status_code for a in found] == [200] * 3
+    assert counts(app)["follow.failures"] == 0  # each look-up counted before it was made, and given back
+    guesses = [(f"AAAAA-{i:05d}", "5678") for i in range(LOOKUP_FAILURES.count + 5)]
+    answers = _all_at_once(f"{live_server}/t/yanshan/follow", _follow_forms(live_server, guesses))
+    codes = [a.status_code for a in answers]
+    assert sorted(codes) == [400] * LOOKUP_FAILURES.count + [429] * 5, codes
+    assert {a.headers["Retry-After"] for a in answers if a.status_code == 429} == {"450"}  # 10:07:30 → 10:15
+    right = _all_at_once(f"{live_server}/t/yanshan/follow", _follow_forms(live_server, [(code, "5678")]))[0]
+    assert right.status_code == 429 and "查询失败次数过多" in right.text
