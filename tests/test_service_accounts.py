@@ -213,6 +213,7 @@ def test_a_wrong_code_or_last4_is_one_404_and_guessing_is_throttled(app, client,
                     json={"last4": "5678", "level": "satisfied", "solved": True})
     stopped = client.get(f"{BASE}/{code}?last4=5678", headers=auth(service))
     assert stopped.status_code == 429 and "查询失败次数过多" in stopped.get_json()["error"]["message"]
+    assert 0 < int(stopped.headers["Retry-After"]) <= 15 * 60  # when the window of 15 minutes ends
 
 
 def test_bad_input_is_refused_naming_each_field_in_chinese(app, client, street, service):

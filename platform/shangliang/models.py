@@ -12,7 +12,7 @@ from .departments.models import Department, DepartmentContact  # noqa: F401,E402
 from .topics.models import (Escalation, NoticeComment, NoticeSupport, Supervision, Topic,  # noqa: F401,E402
                             TopicEvent, TopicNotice, Transfer)  # noqa: F401
 from .branding.models import BrandVersion  # noqa: F401,E402
-from .portal.models import ThrottleHit  # noqa: F401,E402
+from .portal.models import ThrottleCount  # noqa: F401,E402
 from .transfer.models import TenantExport  # noqa: F401,E402
 from .files.models import Attachment, StorageCheck  # noqa: F401,E402
 from .meetings.models import Meeting, MeetingMinutes, MeetingParticipant, MeetingTopic, WorkItem  # noqa: F401,E402

@@ -13,20 +13,27 @@ class Refused(Exception):
         self.message, self.field, self.code = message, field, code
 
 
-class Throttled(Refused):
-    """Refused for now: the same may be tried again in `retry_after` seconds (429, Retry-After)."""
-
-    def __init__(self, message: str, retry_after: float):
-        super().__init__(message, None, "throttled")
-        self.retry_after = max(1, math.ceil(retry_after))
-
-
 class Invalid(Refused):
     """Refused on several fields at once: `errors` maps each field to its message (or messages)."""
 
     def __init__(self, errors: dict, message: str = "some fields are invalid", code: str = "validation_error"):
         super().__init__(message, next(iter(errors), None), code)
         self.errors = errors
+
+
+class Throttled(Refused):
+    """Refused for now by a rate limit (sign-in's waits, the portal's windows): the same may be tried
+    again in `retry_after` seconds, whole ones (429, the answer's Retry-After header)."""
+
+    def __init__(self, message: str, retry_after: float, field: str | None = None):
+        super().__init__(message, field, "throttled")
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+def retry_headers(exc: Refused | None) -> dict:
+    """The headers a refusal's answer carries: Retry-After for a rate limit's."""
+    after = getattr(exc, "retry_after", None)
+    return {"Retry-After": str(after)} if after is not None else {}
 
 
 # The HTTP status of a refusal, by its code; anything else is a plain 400 (pages) / 422 (API).

@@ -17,7 +17,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 
 from ..i18n import _
 from .db import db
-from .errors import Refused, error_body, status_of
+from .errors import Refused, error_body, retry_headers, status_of
 from .web import RETRY_AFTER, wants_json
 
 
@@ -77,8 +77,6 @@ def init_lifecycle(app: Flask) -> None:
 
 
 def retry_after(exc: Refused) -> dict:
-    """A refusal that says when to try again: a throttle's wait (`retry_after`, sign-in), or a
+    """A refusal that says when to try again: a throttle's wait (errors.retry_headers), or a
     moment's outage (503: storage away)."""
-    if getattr(exc, "retry_after", None):
-        return {"Retry-After": str(exc.retry_after)}
-    return {"Retry-After": str(RETRY_AFTER)} if status_of(exc) == 503 else {}
+    return retry_headers(exc) or ({"Retry-After": str(RETRY_AFTER)} if status_of(exc) == 503 else {})

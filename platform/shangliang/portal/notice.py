@@ -28,7 +28,8 @@ from ..meetings.operations import planned_dates
 from ..tenants.models import Tenant
 from ..topics import notice
 from ..topics.models import NoticeComment, NoticeSupport, Topic, TopicNotice
-from .operations import Limit, _hit, address_key, check_fill_time, check_form, form_token, keep_token, throttle
+from .limits import Limit, check, take
+from .operations import address_key, check_fill_time, check_form, form_token, keep_token, too_often
 
 SALT = "portal-notice"  # the form token of these forms, not valid for 点单's
 # A household supports a few topics and comments on some; a script is stopped.
@@ -116,29 +117,29 @@ def _admit(tenant: Tenant, form, ip: str | None) -> tuple[list[tuple[Limit, str]
     data, shown_at = check_form(tenant, form, SALT)
     addr = address_key(ip)
     limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
-    throttle(limits, "次", "请稍后再试")
+    check(limits, _too_often)  # a full limit is said at once: never asked to confirm first
     return limits, data, shown_at
 
 
-def _refuse_repeat(limits, message: str, field: str):
-    """A number already used on this topic: said politely, and counted all the same (in a
-    transaction of its own), so that trying numbers to learn who supported what is held off."""
-    with own_transaction() as session:
-        for limit, key in limits:
-            _hit(limit, key, session)
-    raise Refused(message, field, "conflict")
+def _too_often(limit: Limit) -> str:
+    return too_often(limit, "次", "请稍后再试")
 
 
 def _once(limits, model, topic: Topic, digest: str, add, message: str):
-    """Once per person per topic: a number already used is refused (and counted), else the row
-    `add()` makes; None from it is the same number at the same moment (a double click)."""
-    if db.scalar(select(model.id).where(model.topic_id == topic.id, model.person_hash == digest)) is None:
-        for limit, key in limits:
-            _hit(limit, key)
-        row = add()
-        if row is not None:
-            return row
-    _refuse_repeat(limits, message, "phone")
+    """Once per person per topic: the row `add()` makes, counted (portal/limits.py) in this
+    request's transaction. A number already used is said politely and counted all the same, in a
+    transaction of its own, so that trying numbers to learn who supported what is held off. None
+    from `add()` is the same number at the same moment (a double click): refused, and its count
+    rolled back with it; the click that made the row counted once."""
+    if db.scalar(select(model.id).where(model.topic_id == topic.id, model.person_hash == digest)) is not None:
+        with own_transaction() as session:
+            take(limits, _too_often, session)
+        raise Refused(message, "phone", "conflict")
+    take(limits, _too_often)
+    row = add()
+    if row is None:
+        raise Refused(message, "phone", "conflict")
+    return row
 
 
 def support(tenant: Tenant, topic: Topic, form, ip: str | None) -> NoticeSupport:

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
@@ -26,14 +25,7 @@ from ..topics import publication, ratings, signatures
 from ..topics.models import Topic, TopicEvent
 from ..topics.receipts import receipt_code, receipt_hash
 from . import origin as origins
-from .models import ThrottleHit
-
-
-@dataclass(frozen=True)
-class Limit:
-    bucket: str
-    count: int
-    window: timedelta
+from .limits import Limit, give_back, take
 
 
 # Generous for a household, tight for a script: a street gets a few dozen topics a day.
@@ -49,26 +41,10 @@ MAX_FORM_AGE = 2 * 3600
 TITLE_MAX, TEXT_MAX = 60, 1000
 
 
-def _count(limit: Limit, key: str) -> int:
-    return db.scalar(select(func.count()).select_from(ThrottleHit).where(
-        ThrottleHit.bucket == limit.bucket, ThrottleHit.key == key, ThrottleHit.at >= utcnow() - limit.window)) or 0
-
-
-def _hit(limit: Limit, key: str, session: Session | None = None) -> None:
-    """Count one attempt, in the request's transaction unless `session` is given."""
-    session, now = session or db, utcnow()
-    # Old hits of this key go as new ones come: the table holds about one window per active key.
-    session.execute(delete(ThrottleHit).where(ThrottleHit.bucket == limit.bucket, ThrottleHit.key == key,
-                                              ThrottleHit.at < now - limit.window))
-    session.add(ThrottleHit(bucket=limit.bucket, key=key, at=now))
-
-
-def throttle(limits: list[tuple[Limit, str]], what: str = "件", advice: str = "请稍后再试或拨打热线") -> None:
-    """Refused once any of these limits is reached; each counts only what `_hit` counted."""
-    for limit, key in limits:
-        if _count(limit, key) >= limit.count:
-            minutes = int(limit.window.total_seconds() // 60)
-            raise Refused(f"提交过于频繁：{minutes} 分钟内最多 {limit.count} {what}，{advice}", None, "throttled")
+def too_often(limit: Limit, what: str = "件", advice: str = "请稍后再试或拨打热线") -> str:
+    """What a refusal by this limit says."""
+    minutes = int(limit.window.total_seconds() // 60)
+    return f"提交过于频繁：{minutes} 分钟内最多 {limit.count} {what}，{advice}"
 
 
 # ---------------------------------------------------------------- the form token
@@ -158,10 +134,9 @@ def raise_topic(tenant: Tenant, form: dict, ip: str | None) -> tuple[Topic, str,
     fields = resident_fields(tenant, form)
     addr = address_key(ip)
     limits = [(PER_ADDRESS, f"{tenant.id}:{addr}"), (PER_ADDRESS_ALL, addr), (PER_TENANT, str(tenant.id))]
-    throttle(limits)
+    # Counted now, in this request's transaction: a form asked to confirm first is not counted.
+    take(limits, too_often)
     check_fill_time(tenant, data, shown_at, form)  # after the checks: what is confirmed can go through
-    for limit, key in limits:
-        _hit(limit, key)
     where = origins.of(tenant, form)
     if where is not None:
         fields.update(grid=where.grid, **({"community": where.community} if where.fixed_community else {}))
@@ -203,18 +178,20 @@ def find(tenant: Tenant, code: str, last4: str, ip: str | None, *, service: str 
     codes cannot be guessed by trying."""
     limit, key = (SERVICE_LOOKUP_FAILURES, f"{tenant.id}:{service}") if service else \
         (LOOKUP_FAILURES, f"{tenant.id}:{address_key(ip)}")
-    if _count(limit, key) >= limit.count:
-        raise Refused("查询失败次数过多，请 15 分钟后再试", None, "throttled")
     code, last4 = (code or "").strip(), (last4 or "").strip()
     if not code:
         raise Refused("请填写回执码", "code", "validation_error")
     if not (len(last4) == 4 and last4.isdigit()):
         raise Refused("请填写手机号码后四位", "last4", "validation_error")
+    # Every look-up counts as failed before it is made, in a transaction of its own (parallel guesses
+    # cannot all pass a check made before any is counted); one that finds its topic gives it back.
+    with own_transaction() as s:
+        taken = take([(limit, key)], lambda _limit: "查询失败次数过多，请 15 分钟后再试", s)
     topic = db.scalar(select(Topic).where(Topic.receipt_hash == receipt_hash(code)))
     if topic is None or not (topic.resident_phone or "").endswith(last4):
-        with own_transaction() as s:  # the failure counts even though the request ends in a refusal
-            _hit(limit, key, s)
         raise Refused("没有找到：请核对回执码和手机号码后四位", "code", "not_found")
+    with own_transaction() as s:
+        give_back(taken, s)
     return topic
 
 

@@ -20,7 +20,7 @@ from ..topics import operations as topics
 from ..topics.models import Topic
 from ..topics.receipts import receipt_code, receipt_hash
 from . import operations as ops
-from .operations import Limit, _hit
+from .limits import Limit, take
 
 # A street's mini-program raises what its residents raise: as many as the street takes an hour.
 PER_SERVICE = Limit("raise.service", 120, timedelta(hours=1))
@@ -38,9 +38,7 @@ def raise_topic(tenant: Tenant, account: ApiToken, form: dict) -> tuple[Topic, s
     _open(tenant)
     fields = ops.resident_fields(tenant, form)
     limits = [(PER_SERVICE, f"{tenant.id}:{account.id}"), (ops.PER_TENANT, str(tenant.id))]
-    ops.throttle(limits)
-    for limit, key in limits:
-        _hit(limit, key)
+    take(limits, ops.too_often)  # in this request's transaction: undone if it fails after
     topic = topics.create_topic(tenant, None, {**fields, "channel": account.channel}, actor_role=SERVICE_ROLE,
                                 service=account.name)
     code = receipt_code(tenant.id, secrets.token_hex(12))

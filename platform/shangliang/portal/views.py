@@ -10,6 +10,7 @@ from markupsafe import Markup
 from ..core import menu
 from ..core.changes import kept, watch
 from ..core.db import db
+from ..core.errors import retry_headers
 from ..core.lifecycle import Attempt
 from ..core.pagination import paginate
 from ..core.permissions import public
@@ -48,13 +49,14 @@ def _closed():
     return render_template("portal/closed.html"), 503
 
 
-def _refused_status(attempt: Attempt, *, conflict: bool = False) -> int:
-    """A refused portal form is shown again with 400, whatever was refused (a receipt that is not
-    found included: the page itself is there); only a flood, and a second rating, say more."""
+def _refused(attempt: Attempt, *, conflict: bool = False) -> tuple[int, dict]:
+    """The status and headers of a refused portal form, shown again: 400, whatever was refused (a
+    receipt that is not found included: the page itself is there); only a flood (429, with when to
+    come back: Retry-After), and a second rating, say more."""
     code = attempt.refusal.code
     if code == "throttled":
-        return 429
-    return 409 if conflict and code == "conflict" else 400
+        return 429, retry_headers(attempt.refusal)
+    return (409 if conflict and code == "conflict" else 400), {}
 
 
 @bp.get("/")
@@ -95,7 +97,7 @@ def raise_topic():
         return render_template("portal/receipt.html", topic=topic, code=code), 201
     if isinstance(attempt.refusal, ops.ConfirmFirst):
         return _confirm_page(url_for(".raise_topic"), attempt.refusal.token, RAISE_SHOWN, privacy=True)
-    return _raise_form(form, attempt.errors, where=origins.of(g.tenant, request.form)), _refused_status(attempt)
+    return _raise_form(form, attempt.errors, where=origins.of(g.tenant, request.form)), *_refused(attempt)
 
 
 def _raise_form(form: dict, errors: dict | None = None, where: origins.Origin | None = None):
@@ -125,20 +127,20 @@ def follow():
     with Attempt() as found:
         topic = ops.find(g.tenant, form.get("code", ""), form.get("last4", ""), request.remote_addr)
     if found.refusal is not None:
-        return _follow_page(form, found.errors), _refused_status(found)
+        return _follow_page(form, found.errors), *_refused(found)
     if form.get("action") == "confirm":
         with Attempt() as confirming:
             ops.confirm(g.tenant, topic)
             return _follow_page(form, view=ops.public_view(topic), confirmed=True)
         return _follow_page(form, confirming.errors, view=ops.public_view(topic)), \
-            _refused_status(confirming, conflict=True)
+            *_refused(confirming, conflict=True)
     if form.get("action") != "rate":
         return _follow_page(form, view=ops.public_view(topic))
     with Attempt() as rating:
         ops.rate(g.tenant, topic, request.form)
         return _follow_page(form, view=ops.public_view(topic), rated=True)
     # The rating rolled back; the topic is read again as it stands.
-    return _follow_page(form, rating.errors, view=ops.public_view(topic)), _refused_status(rating, conflict=True)
+    return _follow_page(form, rating.errors, view=ops.public_view(topic)), *_refused(rating, conflict=True)
 
 
 def _follow_page(form: dict, errors: dict | None = None, *, view=None, rated: bool = False, confirmed: bool = False):
@@ -228,7 +230,7 @@ def _notice_form(number: int, which: str, do):
         return redirect(url_for(".notice", number=number))
     if isinstance(attempt.refusal, ops.ConfirmFirst):
         return _confirm_page(url_for(f".notice_{which}", number=number), attempt.refusal.token, NOTICE_SHOWN)
-    return _notice_page(number, attempt.errors, form, which), _refused_status(attempt, conflict=True)
+    return _notice_page(number, attempt.errors, form, which), *_refused(attempt, conflict=True)
 
 
 @bp.post("/yiti/<int:number>/support")
