@@ -112,3 +112,16 @@ def test_gunicorn_with_the_production_conf_serves_from_forked_workers(config, ap
         out = proc.communicate(timeout=60)[0].decode()
     assert "Traceback" not in out, out[-3000:]
     assert out.count("Booting worker") > 2, out[-3000:]  # recycled workers were forked again
+
+
+def test_the_app_starts_without_the_heavy_libraries_it_needs_rarely(tmp_path):
+    """What every worker carries from start-up (gunicorn forks them from the app): pypinyin's
+    dictionaries (some 55 MB, for suggesting a new street's 标识) and boto3 (only with S3
+    configured) are loaded when first asked for, not with the app."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "BROKER_", "S3_"))}
+    env["SHANGLIANG_INSTANCE"] = str(tmp_path)
+    code = ("import sys; from shangliang import create_app; create_app(); "
+            "print(sorted(m for m in ('pypinyin', 'boto3') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

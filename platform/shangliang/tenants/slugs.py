@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from pypinyin import lazy_pinyin
 from sqlalchemy import or_, select
 
 from ..core.db import db
@@ -33,6 +32,10 @@ def core_name(name: str) -> str:
 def base_slug(name: str, kind: str = "street") -> str:
     """The name in pinyin, lowercase ASCII letters, digits and single hyphens, starting with a
     letter, short enough to take a `-2` and still fit the 标识 rules."""
+    # Loaded on first use: pypinyin's dictionaries take some 55 MB, which every web worker would
+    # carry from start-up for what a county administrator asks once per new street.
+    from pypinyin import lazy_pinyin
+
     text = "".join(lazy_pinyin(core_name(name))).lower()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     slug = re.sub(r"^[^a-z]+", "", slug)  # a 标识 starts with a letter
