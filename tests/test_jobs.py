@@ -268,7 +268,7 @@ def test_message_delivered_twice_has_one_effect(app, world, recorder, run_jobs):
 
 
 def test_parallel_deliveries_of_one_job_have_one_effect(app, world):
-    """Both deliveries pass the already-done check before either commits; the JobRun key decides."""
+    """A second delivery while the first runs finds the job's lease held: it does nothing, at once."""
     user, key, job_id = world.users["yanshan-member"], uuid.uuid4().hex, uuid.uuid4()
     actors.BARRIERS[key] = threading.Barrier(2)
     errors = []
@@ -279,12 +279,17 @@ def test_parallel_deliveries_of_one_job_have_one_effect(app, world):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert not any(t.is_alive() for t in threads), "a delivery hung"
+    first = threading.Thread(target=deliver)
+    first.start()  # it runs the job, and waits inside it for this test
+    wait_for(lambda: actors.BARRIERS[key].n_waiting == 1, timeout=10, what="the first delivery to be running")
+    second = threading.Thread(target=deliver)
+    second.start()
+    second.join(timeout=30)
+    assert not second.is_alive(), "the second delivery waited for the first"
+    assert notes(app, world.yanshan, kind="test.parallel") == []  # and did nothing
+    actors.BARRIERS[key].wait(timeout=10)  # let the first one finish
+    first.join(timeout=30)
+    assert not first.is_alive(), "a delivery hung"
     assert errors == []
     assert len(notes(app, world.yanshan, kind="test.parallel")) == 1
     assert len(job_runs(app, world.yanshan, job_id)) == 1

@@ -9,6 +9,7 @@ import shutil
 import urllib.request
 import uuid
 import zipfile
+from datetime import timedelta
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +22,7 @@ from shangliang.core.errors import Refused
 from shangliang.audit.models import AuditLog
 from shangliang.audit.operations import record
 from shangliang.branding.models import BrandVersion
-from shangliang.core.db import db
+from shangliang.core.db import db, utcnow
 from shangliang.core.jobs import OutboxMessage
 from shangliang.core.storage import tenant_prefix
 from shangliang.core.tenancy import tenant_context
@@ -323,7 +324,10 @@ def test_export_requested_twice_while_running_is_refused(app, as_user, yanshan):
     resp = client.post(PAGE, data={"csrf_token": token})
     assert resp.status_code == 409 and "已有导出正在进行" in resp.get_data(as_text=True)
     with app.app_context(), tenant_context(yanshan.id):
+        # running: a worker holds its job (its lease, renewed by the worker's heartbeat, is live)
         db.execute(update(TenantExport).values(status="running"))
+        db.execute(update(OutboxMessage).where(OutboxMessage.id == row.job_id).values(
+            runner="a-worker", lease_until=utcnow() + timedelta(minutes=1)))
         db.commit()
         with pytest.raises(Refused, match="已有导出正在进行"):
             export.request_export(db.get(Tenant, yanshan.id), None)

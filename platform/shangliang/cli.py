@@ -297,11 +297,12 @@ def worker(threads):
     """Run background jobs from BROKER_URL, and relay the outbox."""
     import dramatiq
 
-    from .core import jobs
+    from .core import jobs, scratch
 
     app = app_or_exit()
     if not app.config["SHANGLIANG"].broker_url:
         raise click.ClickException("BROKER_URL: not set; the embedded server runs jobs in-process")
+    scratch.sweep()  # the temporary files of jobs killed with an earlier worker
     w = dramatiq.Worker(jobs.broker(), worker_threads=threads)
     w.start()
     loop = jobs.RelayLoop()

@@ -2,7 +2,7 @@
 from .accounts.models import ApiToken, AuthSession, Membership, SignInCount, User  # noqa: F401
 from .audit.models import AuditLog  # noqa: F401
 from .core.db import Base
-from .core.jobs import JobRun, OutboxMessage  # noqa: F401
+from .core.job_models import JobRun, OutboxMessage, PeriodicRound  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .tenants.models import Community, Invitation, Tenant  # noqa: F401
 

@@ -51,7 +51,7 @@ def dangling_reference(tenant_id: int, user_id: int) -> None:
 
 @tenant_actor
 def meet_then_note(tenant_id: int, user_id: int, key: str) -> None:
-    """Both deliveries of one job pass the already-done check, then meet, then write."""
+    """Waits inside the job for the test (a barrier of two), then writes."""
     BARRIERS[key].wait(timeout=10)
     notify(tenant_id, user_id, "test.parallel", key)
 

@@ -60,6 +60,8 @@ def app_env(cfg, **extra) -> dict:
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "INFO",
         "dramatiq_restart_delay": "200",  # reconnect a lost consumer after 0.2 s, not 3 s
+        # this checkout's code, whatever the shared virtualenv's editable install points at
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS.parent / "platform"), os.environ.get("PYTHONPATH")])),
     })
     if cfg.broker_url:
         env["BROKER_URL"] = cfg.broker_url

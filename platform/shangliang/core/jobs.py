@@ -6,24 +6,30 @@ confirms, or Redis); a rollback drops it with everything else. Rows that could n
 be sent (broker down, process killed between commit and send) are swept up by the
 relay loop in the worker. Actors take the tenant id first, run inside that tenant and
 record the job id in the same transaction as their effect, so a message delivered
-twice has one effect.
+twice has one effect. A delivery runs a job only while it holds the job's lease (core/leases.py):
+a second delivery at the same time does nothing, and the job of a worker that died is sent again
+once its lease has run out (`recover`, in every worker's relay loop).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Uuid, event, select
+from dramatiq.common import current_millis, dq_name
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from .db import Base, Session as ScopedSession, UTCDateTime, db, new_id, utcnow
-from .tenancy import TenantOwned, current_tenant_id, tenant_context
+from . import leases, scratch
+from .db import Session as ScopedSession, db, new_id, utcnow
+from .job_models import JobRun, OutboxMessage, PeriodicRound
+from .leases import LeaseLost
+from .tenancy import current_tenant_id, tenant_context
 
 log = logging.getLogger(__name__)
 
@@ -33,37 +39,13 @@ MAX_BACKOFF_MS = 5 * 60_000
 SWEEP_AFTER = timedelta(seconds=5)  # leave fresh rows to the after-commit relay
 
 
-class OutboxMessage(Base):
-    """A job waiting to be handed to the broker. Holds ids only, never personal data."""
-
-    __tablename__ = "job_outbox"
-    __table_args__ = (Index("ix_job_outbox_pending", "sent_at", "created_at"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
-    actor: Mapped[str] = mapped_column(String(200))
-    args: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-
-
-class JobRun(TenantOwned, Base):
-    """A job that has had its effect; written in the same transaction as the effect."""
-
-    __tablename__ = "job_runs"
-
-    job_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(200))
-    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
 # ---------------------------------------------------------------- broker
 
 _actors: dict[str, dramatiq.Actor] = {}
 _periodic_tenants = None  # registered by tenants: the ids of the tenants periodic jobs run in
-_state = {"broker": None, "queue": "default", "engine": None, "send_after_commit": True}
+_state = {"broker": None, "queue": "default", "engine": None, "send_after_commit": True,
+          "lease": timedelta(minutes=1)}
+__all__ = ["JobRun", "LeaseLost", "OutboxMessage", "PeriodicRound"]  # the models, where they were always found
 
 
 def make_broker(url: str | None, *, namespace: str = "shangliang", heartbeat_ms: int = 60_000):
@@ -73,8 +55,8 @@ def make_broker(url: str | None, *, namespace: str = "shangliang", heartbeat_ms:
     if scheme in ("redis", "rediss"):
         from dramatiq.brokers.redis import RedisBroker
 
-        return RedisBroker(url=url, namespace=namespace, heartbeat_timeout=heartbeat_ms,
-                           maintenance_chance=100_000 if heartbeat_ms < 10_000 else 1_000)
+        # No maintenance by chance: `recover` asks for it every round (`redis_maintenance`).
+        return RedisBroker(url=url, namespace=namespace, heartbeat_timeout=heartbeat_ms, maintenance_chance=0)
     if scheme in ("amqp", "amqps"):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -126,9 +108,12 @@ def _run_once(name, fn, tenant_id, job_id, args) -> None:
             if db.scalar(select(JobRun.job_id).where(JobRun.job_id == job_id)) is not None:
                 log.info("job %s already done, skipping", job_id)
                 return
-            fn(tenant_id, *args)
-            db.add(JobRun(tenant_id=tenant_id, job_id=job_id, actor=name))
-            db.commit()
+            lease = leases.take(_state["engine"], job_id, tenant_id, name, args, _state["lease"])
+            if lease is None:
+                log.info("job %s is being run by another delivery, skipping", job_id)
+                return
+            with lease:
+                _run_leased(lease, name, fn, tenant_id, job_id, args)
         except IntegrityError:
             # A parallel delivery committed first; our effect rolls back with the JobRun row.
             db.rollback()
@@ -140,6 +125,26 @@ def _run_once(name, fn, tenant_id, job_id, args) -> None:
             raise
         finally:
             db.remove()
+
+
+def _run_leased(lease, name, fn, tenant_id, job_id, args) -> None:
+    try:
+        fn(tenant_id, *args)
+        leases.hold(db)  # still ours: the effect commits, the lease ends with it
+        lease.end(db)
+        db.add(JobRun(tenant_id=tenant_id, job_id=job_id, actor=name))
+        db.commit()
+    except LeaseLost:
+        db.rollback()
+        log.warning("job %s: this delivery lost its lease to another; it leaves the job to it", job_id)
+    except BaseException:
+        db.rollback()
+        try:
+            with Session(bind=_state["engine"]) as s, s.begin():  # its retry takes the lease again
+                lease.end(s)
+        except Exception:  # the database is away: the lease runs out by itself
+            log.warning("job %s: could not give up its lease", job_id, exc_info=True)
+        raise
 
 
 # ---------------------------------------------------------------- outbox
@@ -214,17 +219,53 @@ def relay(ids=None, *, limit: int = 200) -> int:
     return sent
 
 
+def lease_time() -> timedelta:
+    """How long a job stays with a delivery that stopped renewing it (BROKER_HEARTBEAT_MS)."""
+    return _state["lease"]
+
+
+def recover() -> int:
+    """Send again the jobs whose worker died (their lease ran out); returns how many. Also has the
+    Redis broker hand back the messages of dead workers now, rather than by chance."""
+    redis_maintenance(_state["broker"], _state["queue"])
+    with Session(bind=_state["engine"]) as s:
+        ids = leases.expired(s)
+        s.commit()
+    for job_id in ids:
+        log.warning("job %s: its worker stopped renewing its lease; sending it again", job_id)
+    return relay(ids) if ids else 0
+
+
+def redis_maintenance(broker, queue: str) -> None:
+    """dramatiq's Redis queue maintenance, run now: it moves the unacked messages of workers whose
+    heartbeat is older than the heartbeat timeout back to their queue (dispatch.lua)."""
+    if type(broker).__name__ != "RedisBroker":
+        return
+    for name in (queue, dq_name(queue)):
+        broker.scripts["dispatch"](keys=[broker.namespace], args=[
+            "qsize", current_millis(), name, broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
+            1, broker._max_unpack_size()])
+
+
 class RelayLoop(threading.Thread):
-    """Sweeps the outbox every few seconds; runs in the worker (and the embedded server)."""
+    """Sweeps the outbox every few seconds, and every quarter of a lease sends again the jobs of
+    dead workers and removes their scratch files; runs in the worker (and the embedded server)."""
 
     def __init__(self, interval: float = 2.0):
         super().__init__(name="outbox-relay", daemon=True)
         self.interval, self.stopping = interval, threading.Event()
 
     def run(self) -> None:
+        every = leases.beat_every(lease_time())
+        next_recovery = 0.0
         while not self.stopping.wait(self.interval):
             try:
                 relay()
+                next_recovery -= self.interval
+                if next_recovery <= 0:
+                    next_recovery = every
+                    recover()
+                    scratch.sweep()
             except Exception:
                 log.exception("outbox sweep failed")
             finally:
@@ -239,11 +280,13 @@ def configure(engine, broker_url: str | None, *, queue: str = "default", namespa
     """`send_after_commit=False` for short-lived commands on the embedded default: their
     in-memory broker dies with them, so their jobs wait in the outbox for the server's sweep."""
     _state["engine"], _state["send_after_commit"] = engine, send_after_commit
+    _state["lease"] = timedelta(milliseconds=heartbeat_ms)
     use_broker(make_broker(broker_url, namespace=namespace, heartbeat_ms=heartbeat_ms), queue=queue)
 
 
 def start_inprocess_worker(threads: int = 2):
     """The embedded default: a dramatiq worker inside the web process, on the stub broker."""
+    scratch.sweep()  # what a process killed before this one left
     worker = dramatiq.Worker(_state["broker"], worker_threads=threads)
     worker.start()
     loop = RelayLoop()
@@ -253,29 +296,44 @@ def start_inprocess_worker(threads: int = 2):
 
 
 class PeriodicLoop(threading.Thread):
-    """Enqueues each periodic job for every active street, every `interval` seconds.
+    """Enqueues each periodic job for every active street once every `interval` seconds.
 
-    Several processes may run it: the jobs it starts are safe to run twice."""
+    Every worker runs it and wakes a few times a period; the first to insert the period's
+    PeriodicRound row queues the round, the others find the row and queue nothing."""
 
     def __init__(self, interval: float = 600.0):
         super().__init__(name="periodic-jobs", daemon=True)
         self.interval, self.stopping = interval, threading.Event()
+        self.wake_every = min(60.0, interval / 4)
+
+    def period_start(self, now: datetime) -> datetime:
+        return datetime.fromtimestamp(int(now.timestamp() // self.interval * self.interval), timezone.utc)
 
     def tick(self) -> list[uuid.UUID]:
-        """Writes the outbox rows for this round and returns their ids."""
+        """Writes the outbox rows for this period, unless another worker did; returns their ids."""
         with Session(bind=_state["engine"]) as s:
+            s.add(PeriodicRound(name=f"every-{self.interval:g}s", period_start=self.period_start(utcnow())))
+            try:
+                s.flush()
+            except IntegrityError:
+                return []  # queued by another worker already
             tenants = _periodic_tenants(s)
             rows = [OutboxMessage(id=new_id(), tenant_id=tid, actor=actor.actor_name, args=[])
                     for actor in _periodic for tid in tenants]
             ids = [r.id for r in rows]
             s.add_all(rows)
-            s.commit()
+            try:
+                s.commit()
+            except IntegrityError:
+                return []  # another worker committed the period's row first
         return ids
 
     def run(self) -> None:
-        while not self.stopping.wait(self.interval):
+        while not self.stopping.wait(self.wake_every):
             try:
-                relay(self.tick())
+                ids = self.tick()
+                if ids:
+                    relay(ids)
             except Exception:
                 log.exception("periodic tick failed")
 

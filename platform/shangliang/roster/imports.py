@@ -5,10 +5,14 @@ checks each row like the form does, and upserts people by their import key (the 
 column, or a hash of kind, name and phone). Importing the same file again finds every person
 unchanged.
 
-The job writes each batch of people, then its progress, in short transactions of their own
-(`own_transaction`): the page sees both while the job runs. Its own transaction holds no write
-meanwhile (SQLite has one writer: a write held there would block every batch); it carries the
-outcome (done, or the file refused), which commits with the job's id.
+The job writes each batch of people with its progress and counts in one short transaction of its
+own (`own_transaction`): the page sees them while the job runs, and what the row counts is what
+is stored. Each such transaction checks that this delivery still holds the job (core/leases.py):
+a second delivery of it does nothing, and one that lost the job writes nothing more. A retry
+resumes after the last batch written (reading the rows before it again only to know their keys),
+keeping the counts. Its own transaction holds no write meanwhile (SQLite has one writer: a write
+held there would block every batch); it carries the outcome (done, or the file refused), which
+commits with the job's id.
 """
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ import csv
 import os
 import shutil
 import sqlite3
-import tempfile
 import uuid
 from itertools import islice
 
@@ -26,7 +29,7 @@ from ..accounts.models import Membership, User
 from ..accounts.operations import normalise_username
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
-from ..core import jobs
+from ..core import jobs, leases, scratch
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.storage import current_storage, tenant_key
@@ -91,58 +94,83 @@ def start_import(tenant: Tenant, actor_id: int | None, filename: str, stream) ->
 
 def run_import(tenant_id: int, import_id: uuid.UUID) -> None:
     """Import one stored file. Safe to run again: a finished import is left alone, and one
-    interrupted half-way starts over, finding the rows it had done unchanged."""
+    interrupted half-way (a failure, a worker that died) resumes after its last batch written."""
     row = find_import(import_id)
-    if row is None or row.status in ("done", "failed"):
+    if row is None or row.status == "done":
         return
     key, actor_id = row.file_key, row.created_by
-    _save(import_id, True, status="running", done_rows=0, total_rows=0, created_count=0, updated_count=0,
-          unchanged_count=0, refused=[], error=None)
-    directory = tempfile.mkdtemp(prefix="shangliang-import-")
+    resume = _Resume(row) if row.status in ("running", "failed") else _Resume(None)
+    _save(import_id, True, status="running", error=None, **resume.values())
     try:
-        path = os.path.join(directory, "upload." + key.rsplit(".", 1)[-1])  # openpyxl goes by the extension
-        with current_storage().open(key) as src, open(path, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        with table_rows(path, directory) as (total, rows), SeenKeys(directory) as seen:
-            counts, outcome = _import(tenant_id, import_id, records(rows), total, seen)
+        with scratch.directory("import-") as directory:
+            path = os.path.join(directory, "upload." + key.rsplit(".", 1)[-1])  # openpyxl goes by the extension
+            with current_storage().open(key) as src, open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+            with table_rows(path, directory) as (total, rows), SeenKeys(directory) as seen:
+                counts, outcome = _import(tenant_id, import_id, records(rows), total, seen, resume)
     except (FileProblem, csv.Error) as exc:  # the file's fault: the job ends here, without a retry
         message = str(exc) if isinstance(exc, FileProblem) else "CSV 文件格式有误"
         _save(import_id, False, status="failed", error=message, finished_at=utcnow())
         record(tenant_id, actor_id, "roster.import.failed", str(import_id), {"error": message})
         return
+    except leases.LeaseLost:
+        raise  # another delivery runs it now: its row is that one's to write
     except Exception as exc:  # the database or storage let us down: fail visibly, and let the job retry
         # Apart: the job's own transaction rolls back with the error.
         _save(import_id, True, status="failed", error=f"{type(exc).__name__}: {exc}"[:500], finished_at=utcnow())
         raise
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
     _save(import_id, False, status="done", finished_at=utcnow(), **outcome)
     record(tenant_id, actor_id, "roster.import.done", str(import_id), counts)
 
 
-def _save(import_id, apart: bool, **values) -> None:
-    """Write the import's row: `apart`, in a short transaction of its own (what the page must see
-    while the job runs, or a failure that outlives the job's rollback); else in the job's."""
+class _Resume:
+    """Where an interrupted import stands: rows done, counts and refusals so far (none: from the start)."""
+
+    def __init__(self, row: RosterImport | None):
+        self.rows = row.done_rows if row else 0
+        self.counts = {"created": row.created_count, "updated": row.updated_count,
+                       "unchanged": row.unchanged_count, "refused": 0} if row else {}
+        self.refused = list(row.refused or []) if row else []
+        self.counts["refused"] = len({r["row"] for r in self.refused})
+
+    def values(self) -> dict:
+        if self.rows:
+            return {"finished_at": None}
+        return {"done_rows": 0, "total_rows": 0, "created_count": 0, "updated_count": 0, "unchanged_count": 0,
+                "refused": [], "finished_at": None}
+
+
+def _save(import_id, apart, **values) -> None:
+    """Write the import's row: `apart` (True), in a short transaction of its own (what the page must
+    see while the job runs, or a failure that outlives the job's rollback); a session, in its
+    transaction; False, in the job's. Apart, only while this delivery holds the job."""
     stmt = update(RosterImport).where(RosterImport.id == import_id).values(**values)
-    if not apart:
+    if apart is False:
         db.execute(stmt)
-        return
-    with own_transaction() as s:
-        s.execute(stmt)
+    elif apart is True:
+        with own_transaction() as s:
+            leases.hold(s)
+            s.execute(stmt)
+    else:
+        apart.execute(stmt)
 
 
-def _import(tenant_id: int, import_id, rows, total: int | None, seen: SeenKeys) -> tuple[dict, dict]:
-    """Every batch of `rows` checked and written; returns the counts and what the finished
-    import's row says (written with its status, in the job's transaction)."""
+def _import(tenant_id: int, import_id, rows, total: int | None, seen: SeenKeys,
+            resume: _Resume) -> tuple[dict, dict]:
+    """Every batch of `rows` checked and written (those `resume` says are written, checked only,
+    for their keys); returns the counts and what the finished import's row says (written with its
+    status, in the job's transaction)."""
     street_places = places(db.get(Tenant, tenant_id))
     header_row = next(rows)
     total = max(0, (total or 0) - header_row)
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
-    refused: list[dict] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0, **resume.counts}
+    refused: list[dict] = [r for r in resume.refused if r["row"] is not None]
     done = 0
 
     def refuse(number, problems):
         """One refused row, with each of its problems (field, message, the value as written)."""
+        if done < resume.rows:
+            return  # refused and listed before the interruption
         counts["refused"] += 1
         for field, message, value in problems:
             if len(refused) < MAX_REFUSED:
@@ -192,11 +220,16 @@ def _import(tenant_id: int, import_id, rows, total: int | None, seen: SeenKeys) 
                     earlier[login] = number
                 fresh.append((key, fields))
         seen.add(earlier.items())
-        _upsert(tenant_id, fresh, counts)
-        done += len(batch)
-        _save(import_id, True, done_rows=done, total_rows=max(total, done), refused=list(refused),
-              created_count=counts["created"], updated_count=counts["updated"],
-              unchanged_count=counts["unchanged"])
+        if done < resume.rows:  # written before the interruption: its keys are known again, that is all
+            done += len(batch)
+            continue
+        with own_transaction() as s:  # the batch's people and the counts that say so, together
+            _upsert_in(s, tenant_id, fresh, counts)
+            done += len(batch)
+            _save(import_id, s, done_rows=done, total_rows=max(total, done), refused=list(refused),
+                  created_count=counts["created"], updated_count=counts["updated"],
+                  unchanged_count=counts["unchanged"])
+            leases.hold(s)  # last: on SQLite the batch takes the write lock only as it commits
     listed = len({r["row"] for r in refused})
     if counts["refused"] > listed:  # the report says how many more there were
         refused.append({"row": None, "field": None, "message": "另有被拒绝的行未列出",
@@ -243,16 +276,11 @@ class SeenKeys:
         self.db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", pairs)
 
 
-def _upsert(tenant_id: int, checked: list[tuple[str, dict]], counts: dict) -> None:
-    """One batch of people, committed at once (see the module's note): its session, and the people
-    in it, go when it ends."""
+def _upsert_in(s, tenant_id: int, checked: list[tuple[str, dict]], counts: dict) -> None:
+    """One batch of people, in `s` (see the module's note): its session, and the people in it,
+    go when it ends."""
     if not checked:
         return
-    with own_transaction() as s:
-        _upsert_in(s, tenant_id, checked, counts)
-
-
-def _upsert_in(s, tenant_id: int, checked: list[tuple[str, dict]], counts: dict) -> None:
     existing = {p.import_key: p for p in s.scalars(select(Person).where(
         Person.import_key.in_([key for key, _ in checked])))}
     now = utcnow()

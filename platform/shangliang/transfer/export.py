@@ -1,10 +1,12 @@
 """Exporting a tenant: the request, the job that makes the zip (archive.py says what it holds),
 and the page's view of it.
 
-The zip is written to a temporary file table by table and file by file, then uploaded; nothing
-holds the whole archive in memory. The job writes its running state and its progress in short
-transactions of their own (the page polls them while it runs), and so a failure, which must
-outlive the job's rollback; the finished export commits with the job's id.
+The zip is written to a temporary file (in a scratch directory, core/scratch.py) table by table
+and file by file, then uploaded; nothing holds the whole archive in memory. The job writes its
+running state and its progress in short transactions of their own (the page polls them while it
+runs), and so a failure, which must outlive the job's rollback; each checks that the delivery
+still holds the job (core/leases.py), so a second delivery, or one that lost the job, writes
+nothing. The finished export commits with the job's id.
 """
 from __future__ import annotations
 
@@ -12,18 +14,17 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import uuid
 import zipfile
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..audit.operations import record
 from . import audit_kinds  # noqa: F401 (its audit entries, in words)
-from ..core import jobs
+from ..core import jobs, leases, scratch
 from ..core.db import db, own_transaction, utcnow
 from ..core.errors import Refused
 from ..core.storage import StorageError, check_key, current_storage, tenant_key, tenant_prefix
@@ -48,14 +49,18 @@ def request_export(tenant: Tenant, actor_id: int | None) -> TenantExport:
     """Queue an export of the tenant; one at a time. The caller commits (which sends the job)."""
     # Two administrators clicking at once queue behind this lock (PostgreSQL; SQLite has one writer).
     db.execute(select(Tenant.id).where(Tenant.id == tenant.id).with_for_update())
-    busy = db.scalar(select(TenantExport.id).where(TenantExport.status.in_(("queued", "running"))).limit(1))
+    # 'running' counts only while a worker holds the job: one whose worker died blocks nothing
+    # (its job is sent again when its lease runs out, and finishes beside the new one).
+    busy = db.scalar(select(TenantExport.id).where(or_(
+        TenantExport.status == "queued",
+        and_(TenantExport.status == "running", leases.held(TenantExport.job_id)))).limit(1))
     if busy is not None:
         raise Refused("已有导出正在进行", None, "conflict")
     row = TenantExport(tenant_id=tenant.id, status="queued", created_by=actor_id, created_at=utcnow())
     db.add(row)
     db.flush()
     record(tenant.id, actor_id, "export.request", str(row.id))
-    jobs.enqueue("transfer.tasks.export_tenant", str(row.id), tenant_id=tenant.id)
+    row.job_id = jobs.enqueue("transfer.tasks.export_tenant", str(row.id), tenant_id=tenant.id)
     return row
 
 
@@ -229,26 +234,26 @@ def run_export(tenant_id: int, export_id: uuid.UUID) -> None:
 
 
 def _make_zip(tenant_id: int, export_id: uuid.UUID, store) -> tuple[str, int, str, dict]:
-    """Write the zip to a temporary file and store it; a failure leaves no zip behind."""
-    fd, tmp = tempfile.mkstemp(prefix="shangliang-export-", suffix=".zip")
-    os.close(fd)
+    """Write the zip to a scratch file and store it; a failure leaves no zip behind."""
     key = None
-    try:
-        manifest = write_export(tenant_id, tmp, progress=lambda done, total: _save_progress(export_id, done, total))
-        sha256, size = file_sha256(tmp)
-        key = tenant_key(tenant_id, "exports", "zip")
-        with open(tmp, "rb") as fh:
-            store.put_file(key, fh, "application/zip")
-    except Exception:
-        if key is not None:
-            store.delete(key)
-        raise
-    finally:
-        os.unlink(tmp)
+    with scratch.directory("export-") as directory:
+        tmp = os.path.join(directory, "export.zip")
+        try:
+            manifest = write_export(tenant_id, tmp,
+                                    progress=lambda done, total: _save_progress(export_id, done, total))
+            sha256, size = file_sha256(tmp)
+            key = tenant_key(tenant_id, "exports", "zip")
+            with open(tmp, "rb") as fh:
+                store.put_file(key, fh, "application/zip")
+        except Exception:
+            if key is not None:
+                store.delete(key)
+            raise
     return key, size, sha256, manifest
 
 
 def _finish(tenant_id: int, export_id: uuid.UUID, key: str, size: int, sha256: str, manifest: dict) -> None:
+    leases.hold(db)  # still this delivery's job: else its zip goes, and the row stays the other's
     row = find_export(export_id)
     row.status, row.key, row.size, row.sha256, row.finished_at = "done", key, size, sha256, utcnow()
     row.done_items = row.total_items
@@ -263,6 +268,8 @@ def _save_progress(export_id: uuid.UUID, done: int, total: int) -> None:
 
 
 def _mark(export_id: uuid.UUID, **values) -> None:
-    """Write the export's row in a transaction of its own: the page sees it while the job runs."""
+    """Write the export's row in a transaction of its own: the page sees it while the job runs.
+    Only while this delivery holds the job (LeaseLost if not)."""
     with own_transaction() as s:
+        leases.hold(s)
         s.execute(update(TenantExport).where(TenantExport.id == export_id).values(**values))

@@ -27,6 +27,7 @@ class TenantExport(TenantOwned, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the job that makes it: is it really running?
 
     @property
     def percent(self) -> int:
