@@ -9,10 +9,11 @@ import subprocess
 import sys
 import uuid
 import zlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from conftest import World, csrf_token, login
 from support import samples
@@ -328,6 +329,16 @@ def _pending_check_job(app, attachment_id: str) -> uuid.UUID:
         return job_id
 
 
+def _lease_runs_out(app, job_id) -> None:
+    from shangliang.core.db import db, utcnow
+    from shangliang.core.jobs import OutboxMessage
+
+    with app.app_context():
+        db.execute(update(OutboxMessage).where(OutboxMessage.id == job_id, OutboxMessage.runner.is_not(None))
+                   .values(lease_until=utcnow() - timedelta(seconds=1)))
+        db.commit()
+
+
 def _job_runs(app, tenant, job_id):
     from shangliang.core.db import db
     from shangliang.core.jobs import JobRun
@@ -380,6 +391,7 @@ def test_a_check_killed_mid_photo_is_done_exactly_once_when_run_again(app, confi
     att = row(app, world, att_id)
     assert att.status == "checking" and _job_runs(app, world.yanshan, job_id) == []
     assert len(objects(app, world.yanshan)) == 2  # the upload, and the photo written before the kill
+    _lease_runs_out(app, job_id)  # what the dead worker held, as a heartbeat timeout later (core/leases.py)
 
     (hold / "hold").unlink()
     second = subprocess.run([sys.executable, str(SCRIPT), "run", str(world.yanshan.id), str(job_id), att_id],
