@@ -95,3 +95,22 @@ def after(prefix: str) -> Callable[[str | None], str | None]:
     def value(target: str | None) -> str | None:
         return target[len(prefix) + 1:] if target and target.startswith(prefix + ":") else None
     return value
+
+
+def numbered(prefix: str, endpoint: str, extra: str | None = None) -> tuple[Namer, Linker]:
+    """How entries on `prefix:<number>` targets (a topic, a meeting) are named and linked: "#12 title"
+    (and, with `extra`, the detail's value of that key: the system that did it) and the object's page
+    by its number."""
+    number = after(prefix)
+
+    def name(target, detail):
+        n = number(target)
+        words = " ".join(str(detail[k]) for k in ("title", extra) if k and detail.get(k))
+        return f"#{n} {words}" if n and words else f"#{n}" if n else None
+
+    def link(target, _detail):
+        n = number(target)
+        return (endpoint, {"number": int(n)}) if n and n.isdigit() else None
+
+    return name, link
+

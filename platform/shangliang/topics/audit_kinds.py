@@ -1,22 +1,9 @@
 """The topics area's entries in the audit log, in words (audit/kinds.py)."""
 from __future__ import annotations
 
-from ..audit.kinds import after, register, register_reason
+from ..audit.kinds import numbered, register, register_reason
 
-number = after("topic")
-
-
-def _name(target, detail):
-    n = number(target)
-    title = detail.get("title")
-    return f"#{n} {title}" if title else f"#{n}" if n else None
-
-
-def _link(target, detail):
-    n = number(target)
-    return ("topics.show", {"number": int(n)}) if n and n.isdigit() else None
-
-
+_name, _link = numbered("topic", "topics.show")
 register("notice.publish", "公示议题", "Topic notice published", name=_name, link=_link)
 register("notice.correct", "更正议题公示", "Topic notice corrected", name=_name, link=_link)
 register("notice.withdraw", "撤下议题公示", "Topic notice withdrawn", name=_name, link=_link)
