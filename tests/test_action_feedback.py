@@ -88,7 +88,7 @@ def test_out_of_scope_is_asked_first_and_nothing_changes_until_confirmed(app, as
     with app.app_context(), tenant_context(world.yanshan.id):
         assert db.scalar(select(Topic.status).where(Topic.number == number)) == "open"
     form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
-    assert form["confirmed"] == "1" and form["action"] == "close_out_of_scope" and form["to"] == "shou"
+    assert form["confirm"] == "1" and form["action"] == "close_out_of_scope" and form["to"] == "shou"
     assert staff.post(f"/t/yanshan/topics/{number}/act", data=form).status_code == 302
     assert flash(page_of(staff, number)) == "已不予受理，议题已关闭"
 

@@ -112,9 +112,9 @@ def test_staff_and_members_move_a_topic_through_all_seven_steps(app, staff, as_u
     if "summary" in html:
         act(staff, "record", summary="燃气管道已通，居民满意")
     asked = act(staff, "close").get_data(as_text=True)  # 办结 is asked first, saying what will change
-    assert "确认办结议题 #1？" in asked and "不再推进或补充记录" in asked and 'name="confirmed" value="1"' in asked
+    assert "确认办结议题 #1？" in asked and "不再推进或补充记录" in asked and 'name="confirm" value="1"' in asked
     assert 'status-archived' not in page_of(staff)  # nothing closed yet
-    resp = act(staff, "close", confirmed="1")
+    resp = act(staff, "close", confirm="1")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     html = page_of(staff)
     assert "已办结" in html and "办结" in html

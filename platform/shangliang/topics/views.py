@@ -249,11 +249,17 @@ def act(number: int):
     kind = request.form.get("action", "")
     # A field given several times (the departments of a transfer) stays a list.
     data = {k: vs if len(vs) > 1 else vs[0] for k, vs in request.form.lists()
-            if k not in ("csrf_token", "action", "to", "version", "comment")}
-    if ACTIONS.get(kind) and ACTIONS[kind].confirm and request.form.get("confirmed") != "1":
-        # irreversible: say what will change and ask, with what was typed carried along
-        fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
-        return render_template("topics/confirm.html", topic=topic, kind=ACTIONS[kind], fields=fields)
+            if k not in ("csrf_token", "action", "to", "version", "comment", "confirm")}
+    action = ACTIONS.get(kind)
+    if action is not None and action.confirm and request.form.get("confirm") != "1":
+        # irreversible: say what will change and ask (the shared confirmation page), what was typed carried along
+        label = _(action.label)
+        return render_template(
+            "confirm.html", heading=_("确认{action}议题 #{n}？", action=label, n=topic.number), lead=[topic.title],
+            after=[_(action.confirm)], action=url_for(".act", number=number),
+            fields=[(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirm")],
+            confirm_label=_("确认{action}", action=label), back_url=url_for(".show", number=number),
+            back_label=_("返回，暂不{action}", action=label))
     with Attempt() as attempt:
         event = ops.act(g.tenant, current_user.id, roles_in(current_user, g.tenant), topic, kind,
                         expected_version=request.form.get("version", type=int, default=-1),
